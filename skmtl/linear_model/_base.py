@@ -1,0 +1,103 @@
+"""Shared plumbing of the multi-task linear estimators.
+
+Estimators stay thin: ``fit`` validates, builds the datafit and penalty
+objects, calls a solver from :mod:`skmtl._solvers`, and stores the result.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_targets, make_task_data, validate_X
+from ..metrics import r2_score
+
+
+class MultiTaskLinearMixin:
+    """``predict``-side helpers common to multi-task linear models.
+
+    Fitted models have ``coef_`` of shape ``(n_tasks, n_features)`` and
+    ``intercept_`` of shape ``(n_tasks,)``.
+    """
+
+    def _validate_fit_data(self, X, Y, sample_weight=None):
+        """Validate ``(X, Y, sample_weight)``; set ``n_tasks_``, ``task_names_``."""
+        X = validate_X(self, X, reset=True)
+        Y2, is_1d, task_names = check_targets(Y, X.shape[0])
+        data = make_task_data(Y2, sample_weight, task_names)
+        self.n_tasks_ = Y2.shape[1]
+        self._y_is_1d = is_1d
+        if task_names is not None:
+            self.task_names_ = task_names
+        elif hasattr(self, "task_names_"):
+            del self.task_names_
+        return X, Y2, data
+
+    def _linear_predictor(self, X):
+        check_is_fitted(self, "coef_")
+        X = validate_X(self, X, reset=False)
+        if sp.issparse(X):
+            F = np.asarray(X @ self.coef_.T)
+        else:
+            F = X @ self.coef_.T.astype(X.dtype, copy=False)
+        return F + self.intercept_
+
+    def _format_output(self, P):
+        return P[:, 0] if getattr(self, "_y_is_1d", False) else P
+
+
+class MultiTaskRegressorMixin(MultiTaskLinearMixin, RegressorMixin):
+    """``predict`` and ``score`` (mean per-task R² over labelled entries)."""
+
+    def predict(self, X):
+        """Predict every task for every row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        Y_pred : ndarray of shape (n_samples, n_tasks), or (n_samples,) when
+            the model was fitted on a 1-D ``y``.
+        """
+        return self._format_output(self._linear_predictor(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean over tasks of the per-task R² on labelled entries.
+
+        NaN entries of ``y`` (missing labels) are ignored, so this score works
+        in ``GridSearchCV`` and ``cross_val_score`` on incomplete ``Y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            True targets, NaN where a task has no label.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+        """
+        Y2, _, _ = check_targets(y)
+        P = self._linear_predictor(X)
+        if P.shape[1] != Y2.shape[1]:
+            raise ValueError(
+                f"y has {Y2.shape[1]} tasks but the model was fitted on {P.shape[1]}."
+            )
+        return r2_score(Y2, P, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
+        return tags
+
+
+class BaseMultiTaskRegressor(MultiTaskRegressorMixin, BaseEstimator):
+    """Base class for multi-task linear regressors."""

@@ -1,0 +1,326 @@
+"""Masked per-task metrics and scorers.
+
+Every metric here compares ``Y_true`` and ``Y_pred`` of shape
+``(n_samples, n_tasks)`` on the labelled entries only (NaN or ``None`` in
+``Y_true`` means "no label"), task by task, and then aggregates over tasks.
+Because missing labels are skipped, these metrics and the scorers built from
+them work in ``GridSearchCV`` and ``cross_validate`` with NaN in ``Y``.
+"""
+
+import numpy as np
+from sklearn.metrics import make_scorer
+
+__all__ = [
+    "explained_variance_score",
+    "make_multitask_scorer",
+    "mean_squared_error",
+    "nmse_score",
+    "per_task_scores",
+    "r2_score",
+    "accuracy_score",
+]
+
+_AGGREGATES = ("mean", "min", "median", "max", "raw_values")
+
+
+def _as_2d(a, name):
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be 1-D or 2-D, got shape {a.shape}.")
+    return a
+
+
+def _check_pair(Y_true, Y_pred, sample_weight):
+    Yt = _as_2d(Y_true, "Y_true")
+    Yp = _as_2d(Y_pred, "Y_pred")
+    if Yt.shape != Yp.shape:
+        raise ValueError(
+            f"Y_true and Y_pred have different shapes: {Yt.shape} vs {Yp.shape}."
+        )
+    if sample_weight is None:
+        sw = np.ones(Yt.shape[0])
+    else:
+        sw = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if sw.shape[0] != Yt.shape[0]:
+            raise ValueError("sample_weight has the wrong length.")
+    return Yt, Yp, sw
+
+
+def _aggregate(values, aggregate):
+    if aggregate not in _AGGREGATES:
+        raise ValueError(
+            f"Unknown aggregate {aggregate!r}; expected one of {_AGGREGATES}."
+        )
+    if aggregate == "raw_values":
+        return values
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return np.nan
+    return float(getattr(np, aggregate)(finite))
+
+
+def _per_task(Y_true, Y_pred, sample_weight, fn):
+    Yt, Yp, sw = _check_pair(Y_true, Y_pred, sample_weight)
+    out = np.full(Yt.shape[1], np.nan)
+    for t in range(Yt.shape[1]):
+        m = ~np.isnan(Yt[:, t])
+        if not m.any():
+            continue
+        if np.isnan(Yp[m, t]).any():
+            raise ValueError(f"Y_pred has NaN on labelled entries of task {t}.")
+        w = sw[m]
+        if w.sum() <= 0:
+            continue
+        out[t] = fn(Yt[m, t], Yp[m, t], w)
+    return out
+
+
+def _wmean(a, w):
+    return np.sum(w * a) / np.sum(w)
+
+
+def _mse(y, p, w):
+    return _wmean((y - p) ** 2, w)
+
+
+def _var(y, w):
+    return _wmean((y - _wmean(y, w)) ** 2, w)
+
+
+def _r2(y, p, w):
+    sst = _var(y, w)
+    sse = _mse(y, p, w)
+    if sst == 0:
+        return 1.0 if sse == 0 else 0.0
+    return 1.0 - sse / sst
+
+
+def _nmse(y, p, w):
+    var = _var(y, w)
+    sse = _mse(y, p, w)
+    if var == 0:
+        return 0.0 if sse == 0 else np.inf
+    return sse / var
+
+
+def _evs(y, p, w):
+    var = _var(y, w)
+    res_var = _var(y - p, w)
+    if var == 0:
+        return 1.0 if res_var == 0 else 0.0
+    return 1.0 - res_var / var
+
+
+def _acc(y, p, w):
+    return _wmean((y == p).astype(np.float64), w)
+
+
+_METRICS = {
+    "r2": (_r2, True),
+    "mse": (_mse, False),
+    "neg_mse": (_mse, False),
+    "nmse": (_nmse, False),
+    "explained_variance": (_evs, True),
+    "accuracy": (_acc, True),
+}
+
+
+def per_task_scores(Y_true, Y_pred, metric="r2", *, sample_weight=None):
+    """Score each task on its labelled entries.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        True targets, NaN where a task has no label.
+    Y_pred : array-like of the same shape
+        Predictions.
+    metric : {"r2", "mse", "nmse", "explained_variance", "accuracy"}
+        The metric.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_tasks,)
+        NaN for a task with no label in ``Y_true``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import per_task_scores
+    >>> Y = np.array([[1.0, np.nan], [2.0, 1.0], [3.0, 3.0]])
+    >>> P = np.array([[1.0, 9.0], [2.0, 1.0], [3.0, 2.0]])
+    >>> per_task_scores(Y, P, "mse")
+    array([0. , 0.5])
+    """
+    if metric not in _METRICS:
+        raise ValueError(
+            f"Unknown metric {metric!r}; expected one of {sorted(_METRICS)}."
+        )
+    return _per_task(Y_true, Y_pred, sample_weight, _METRICS[metric][0])
+
+
+def r2_score(Y_true, Y_pred, *, sample_weight=None, aggregate="mean"):
+    """Per-task R² on labelled entries, aggregated over tasks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import r2_score
+    >>> Y = np.array([[1.0, np.nan], [2.0, 1.0], [3.0, 3.0]])
+    >>> r2_score(Y, Y)
+    1.0
+    """
+    return _aggregate(
+        per_task_scores(Y_true, Y_pred, "r2", sample_weight=sample_weight), aggregate
+    )
+
+
+def mean_squared_error(Y_true, Y_pred, *, sample_weight=None, aggregate="mean"):
+    """Per-task mean squared error on labelled entries, aggregated over tasks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import mean_squared_error
+    >>> mean_squared_error([[1.0, np.nan], [2.0, 4.0]], [[2.0, 0.0], [2.0, 2.0]])
+    2.25
+    """
+    return _aggregate(
+        per_task_scores(Y_true, Y_pred, "mse", sample_weight=sample_weight), aggregate
+    )
+
+
+def nmse_score(Y_true, Y_pred, *, sample_weight=None, aggregate="mean"):
+    """Per-task normalised MSE (MSE / variance of the task's labels).
+
+    Lower is better; predicting each task's mean gives 1.
+
+    Examples
+    --------
+    >>> from skmtl.metrics import nmse_score
+    >>> nmse_score([[1.0], [3.0]], [[2.0], [2.0]])
+    1.0
+    """
+    return _aggregate(
+        per_task_scores(Y_true, Y_pred, "nmse", sample_weight=sample_weight),
+        aggregate,
+    )
+
+
+def explained_variance_score(Y_true, Y_pred, *, sample_weight=None, aggregate="mean"):
+    """Per-task explained variance on labelled entries, aggregated over tasks.
+
+    Examples
+    --------
+    >>> from skmtl.metrics import explained_variance_score
+    >>> explained_variance_score([[1.0], [3.0]], [[2.0], [4.0]])
+    0.5
+    """
+    return _aggregate(
+        per_task_scores(
+            Y_true, Y_pred, "explained_variance", sample_weight=sample_weight
+        ),
+        aggregate,
+    )
+
+
+def accuracy_score(Y_true, Y_pred, *, sample_weight=None, aggregate="mean"):
+    """Per-task accuracy on labelled entries, aggregated over tasks.
+
+    ``Y_true`` may be an object array with ``None`` for missing labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import accuracy_score
+    >>> accuracy_score([[0, np.nan], [1, 1]], [[0, 0], [0, 1]])
+    0.75
+    """
+    Yt = np.asarray(Y_true, dtype=object)
+    Yp = np.asarray(Y_pred, dtype=object)
+    if Yt.ndim == 1:
+        Yt, Yp = Yt.reshape(-1, 1), Yp.reshape(-1, 1)
+    if Yt.shape != Yp.shape:
+        raise ValueError(
+            f"Y_true and Y_pred have different shapes: {Yt.shape} vs {Yp.shape}."
+        )
+    sw = np.ones(Yt.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+    scores = np.full(Yt.shape[1], np.nan)
+    for t in range(Yt.shape[1]):
+        m = np.array([_is_label(v) for v in Yt[:, t]], dtype=bool)
+        if m.any():
+            hits = np.array([a == b for a, b in zip(Yt[m, t], Yp[m, t])], float)
+            scores[t] = _wmean(hits, sw[m])
+    return _aggregate(scores, aggregate)
+
+
+def _is_label(v):
+    if v is None:
+        return False
+    try:
+        return not np.isnan(v)
+    except TypeError:
+        return True
+
+
+_SCORE_FUNCS = {
+    "r2": r2_score,
+    "mse": mean_squared_error,
+    "neg_mse": mean_squared_error,
+    "nmse": nmse_score,
+    "explained_variance": explained_variance_score,
+    "accuracy": accuracy_score,
+}
+
+
+def make_multitask_scorer(metric="r2", aggregate="mean"):
+    """Scorer for ``GridSearchCV`` / ``cross_validate`` over ``Y`` with NaN.
+
+    Parameters
+    ----------
+    metric : {"r2", "mse", "neg_mse", "nmse", "explained_variance", "accuracy"}
+        Per-task metric. Error metrics ("mse", "nmse") are negated so that
+        greater is better, as scikit-learn's scorers require.
+    aggregate : {"mean", "min", "median", "max"}
+        How per-task scores become one number. ``"min"`` of R² (or of the
+        negated errors) is the worst task: select models that hurt no task.
+
+    Returns
+    -------
+    scorer : callable ``scorer(estimator, X, Y)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skmtl import MultiTaskLasso
+    >>> from skmtl.metrics import make_multitask_scorer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 4))
+    >>> Y = X[:, :2] + 0.1 * rng.normal(size=(60, 2))
+    >>> Y[::3, 1] = np.nan
+    >>> scorer = make_multitask_scorer("r2", aggregate="min")
+    >>> scores = cross_val_score(MultiTaskLasso(alpha=0.01), X, Y, cv=3,
+    ...                          scoring=scorer)
+    >>> bool(scores.min() > 0.9)
+    True
+    """
+    if metric not in _SCORE_FUNCS:
+        raise ValueError(
+            f"Unknown metric {metric!r}; expected one of {sorted(_SCORE_FUNCS)}."
+        )
+    if aggregate not in _AGGREGATES or aggregate == "raw_values":
+        raise ValueError(
+            f"Unknown aggregate {aggregate!r}; expected one of "
+            f"{[a for a in _AGGREGATES if a != 'raw_values']}."
+        )
+    greater = _METRICS[metric][1]
+    if not greater and aggregate in ("min", "max"):
+        # the worst task of an error metric is its largest error
+        aggregate = "max" if aggregate == "min" else "min"
+    return make_scorer(
+        _SCORE_FUNCS[metric], greater_is_better=greater, aggregate=aggregate
+    )
