@@ -1,3 +1,20 @@
-"""skmtl: multi-task learning for scikit-learn."""
+"""skmtl: multi-task learning for scikit-learn.
+
+One ``X``, one ``Y`` of shape ``(n_samples, n_tasks)`` with NaN where a task
+has no label; estimators follow scikit-learn's API.
+"""
+
+from .linear_model import (
+    MultiTaskElasticNet,
+    MultiTaskLasso,
+    MultiTaskLinearRegression,
+)
 
 __version__ = "0.1.0.dev0"
+
+__all__ = [
+    "MultiTaskElasticNet",
+    "MultiTaskLasso",
+    "MultiTaskLinearRegression",
+    "__version__",
+]

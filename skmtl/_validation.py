@@ -135,7 +135,7 @@ def check_targets(Y, n_samples=None, *, dtype=np.float64):
     """
     if Y is None:
         raise ValueError(
-            "This estimator requires Y to be passed, but the target Y is None."
+            "This estimator requires y to be passed, but the target y is None."
         )
     task_names = _task_names_from(Y)
     if sp.issparse(Y):

@@ -1,1 +1,13 @@
 """Multi-task linear models."""
+
+from ._regression import (
+    MultiTaskElasticNet,
+    MultiTaskLasso,
+    MultiTaskLinearRegression,
+)
+
+__all__ = [
+    "MultiTaskElasticNet",
+    "MultiTaskLasso",
+    "MultiTaskLinearRegression",
+]

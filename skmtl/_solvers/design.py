@@ -1,0 +1,173 @@
+"""Products with the design matrix over labelled entries only.
+
+A multi-task linear model predicts entry ``e = (i, t)`` as ``x_i . w_t``.
+:class:`DesignOperator` computes all those predictions at once
+(``matvec``) and the adjoint ``G[t] = sum_{e in t} d_e x_i`` (``rmatvec``),
+choosing the cheapest route:
+
+* ``"blas"``: most cells of ``Y`` are labelled. Two BLAS products with the
+  ``(n, T)`` layout, the floor for one gradient.
+* ``"rows"``: few labels per row (per-task data). numba loops over each row's
+  entries, ``O(n_entries * p)``, with no ``n x T`` work array.
+
+Dense (C or Fortran order) and CSR/CSC input are supported without copying
+dense ``X``.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+
+
+@njit(cache=True)
+def _matvec_dense_c(X, row_ptr, entry_task, W, out):
+    n, p = X.shape
+    for i in range(n):
+        for e in range(row_ptr[i], row_ptr[i + 1]):
+            t = entry_task[e]
+            s = 0.0
+            for j in range(p):
+                s += X[i, j] * W[t, j]
+            out[e] = s
+
+
+@njit(cache=True)
+def _matvec_dense_f(X, row_ptr, entry_task, W, out):
+    n, p = X.shape
+    out[:] = 0.0
+    for j in range(p):
+        for i in range(n):
+            xij = X[i, j]
+            if xij != 0.0:
+                for e in range(row_ptr[i], row_ptr[i + 1]):
+                    out[e] += xij * W[entry_task[e], j]
+
+
+@njit(cache=True)
+def _rmatvec_dense_c(X, row_ptr, entry_task, d, G):
+    n, p = X.shape
+    G[:] = 0.0
+    for i in range(n):
+        for e in range(row_ptr[i], row_ptr[i + 1]):
+            de = d[e]
+            if de != 0.0:
+                t = entry_task[e]
+                for j in range(p):
+                    G[t, j] += de * X[i, j]
+
+
+@njit(cache=True)
+def _rmatvec_dense_f(X, row_ptr, entry_task, d, G):
+    n, p = X.shape
+    G[:] = 0.0
+    for j in range(p):
+        for i in range(n):
+            xij = X[i, j]
+            if xij != 0.0:
+                for e in range(row_ptr[i], row_ptr[i + 1]):
+                    G[entry_task[e], j] += d[e] * xij
+
+
+@njit(cache=True)
+def _matvec_csr(data, indices, indptr, row_ptr, entry_task, W, out):
+    n = indptr.shape[0] - 1
+    for i in range(n):
+        for e in range(row_ptr[i], row_ptr[i + 1]):
+            t = entry_task[e]
+            s = 0.0
+            for k in range(indptr[i], indptr[i + 1]):
+                s += data[k] * W[t, indices[k]]
+            out[e] = s
+
+
+@njit(cache=True)
+def _rmatvec_csr(data, indices, indptr, row_ptr, entry_task, d, G):
+    n = indptr.shape[0] - 1
+    G[:] = 0.0
+    for i in range(n):
+        for e in range(row_ptr[i], row_ptr[i + 1]):
+            de = d[e]
+            if de != 0.0:
+                t = entry_task[e]
+                for k in range(indptr[i], indptr[i + 1]):
+                    G[t, indices[k]] += de * data[k]
+
+
+class DesignOperator:
+    """Entry-wise products with ``X`` for a multi-task problem.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features), float64
+    row_ptr, entry_row, entry_task : ndarray of int64
+        The labelled entries, in row-major order (see ``TaskData``).
+    n_tasks : int
+    mode : {"auto", "blas", "rows"}
+    """
+
+    def __init__(self, X, row_ptr, entry_row, entry_task, n_tasks, mode="auto"):
+        self.n_samples, self.n_features = X.shape
+        self.n_tasks = n_tasks
+        self.row_ptr = row_ptr
+        self.entry_row = entry_row
+        self.entry_task = entry_task
+        self.n_entries = entry_task.shape[0]
+        self.full = self.n_entries == self.n_samples * n_tasks
+        if mode == "auto":
+            density = self.n_entries / max(1, self.n_samples * n_tasks)
+            mode = "blas" if (density >= 0.3 or n_tasks == 1) else "rows"
+        self.mode = mode
+        self.sparse = sp.issparse(X)
+        if self.sparse and mode == "rows":
+            X = sp.csr_array(X) if not X.format == "csr" else X
+            X.sort_indices()
+        self.X = X
+
+    def matvec(self, W):
+        """Predictions ``x_i . w_t`` for every entry (no intercept)."""
+        if self.mode == "blas":
+            F = self.X @ W.T
+            F = np.asarray(F)
+            if self.full:
+                return np.ascontiguousarray(F).reshape(-1)
+            return F[self.entry_row, self.entry_task]
+        out = np.empty(self.n_entries)
+        W = np.ascontiguousarray(W, dtype=np.float64)
+        if self.sparse:
+            X = self.X
+            _matvec_csr(
+                X.data, X.indices, X.indptr, self.row_ptr, self.entry_task, W, out
+            )
+        elif self.X.flags.c_contiguous:
+            _matvec_dense_c(self.X, self.row_ptr, self.entry_task, W, out)
+        else:
+            _matvec_dense_f(self.X, self.row_ptr, self.entry_task, W, out)
+        return out
+
+    def rmatvec(self, d):
+        """``G[t] = sum_{e in task t} d_e x_{row(e)}``, shape (n_tasks, n_features)."""
+        if self.mode == "blas":
+            if self.full:
+                D = d.reshape(self.n_samples, self.n_tasks)
+            else:
+                D = np.zeros((self.n_samples, self.n_tasks))
+                D[self.entry_row, self.entry_task] = d
+            if self.sparse:
+                return np.asarray(self.X.T @ D).T.copy()
+            return D.T @ self.X
+        G = np.empty((self.n_tasks, self.n_features))
+        d = np.ascontiguousarray(d, dtype=np.float64)
+        if self.sparse:
+            X = self.X
+            _rmatvec_csr(
+                X.data, X.indices, X.indptr, self.row_ptr, self.entry_task, d, G
+            )
+        elif self.X.flags.c_contiguous:
+            _rmatvec_dense_c(self.X, self.row_ptr, self.entry_task, d, G)
+        else:
+            _rmatvec_dense_f(self.X, self.row_ptr, self.entry_task, d, G)
+        return G
+
+    def task_means(self, c, task_sums):
+        """Weighted feature means per task, ``m_t = sum_e c_e x_i / sum_e c_e``."""
+        return self.rmatvec(c) / task_sums[:, None]

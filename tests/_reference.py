@@ -1,0 +1,74 @@
+"""Independent reference solutions (cvxpy) of the DESIGN objective."""
+
+import numpy as np
+
+
+def cvxpy_solve(
+    X,
+    Y,
+    penalty,
+    alpha,
+    l1_ratio=0.5,
+    fit_intercept=True,
+    sample_weight=None,
+    laplacian=None,
+    loss="squared",
+):
+    import cvxpy as cp
+
+    n, p = X.shape
+    T = Y.shape[1]
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    W = cp.Variable((T, p))
+    b = cp.Variable(T) if fit_intercept else np.zeros(T)
+    terms = []
+    for t in range(T):
+        m = ~np.isnan(Y[:, t])
+        f = X[m] @ W[t] + (b[t] if fit_intercept else 0)
+        w = sw[m] / sw[m].sum()
+        if loss == "squared":
+            terms.append(0.5 * cp.sum(cp.multiply(w, cp.square(Y[m, t] - f))))
+        else:
+            ysign = Y[m, t]
+            terms.append(cp.sum(cp.multiply(w, cp.logistic(-cp.multiply(ysign, f)))))
+    data = sum(terms)
+    col = cp.norm(W, 2, axis=0)
+    if penalty == "l21":
+        pen = alpha * cp.sum(col)
+    elif penalty == "l1":
+        pen = alpha * cp.sum(cp.abs(W))
+    elif penalty == "elasticnet":
+        pen = alpha * l1_ratio * cp.sum(col) + 0.5 * alpha * (
+            1 - l1_ratio
+        ) * cp.sum_squares(W)
+    elif penalty == "sparse_group":
+        pen = alpha * (l1_ratio * cp.sum(cp.abs(W)) + (1 - l1_ratio) * cp.sum(col))
+    elif penalty == "trace":
+        pen = alpha * cp.normNuc(W)
+    elif penalty == "graph":
+        q = alpha * (1 - l1_ratio)
+        pen = 0.5 * q * cp.trace(W.T @ laplacian @ W) + alpha * l1_ratio * cp.sum(
+            cp.abs(W)
+        )
+        # Laplacian is PSD: write it as a sum of squares for DCP
+        evals, evecs = np.linalg.eigh(laplacian)
+        evals = np.clip(evals, 0, None)
+        R = (evecs * np.sqrt(evals)).T
+        pen = 0.5 * q * cp.sum_squares(R @ W) + alpha * l1_ratio * cp.sum(cp.abs(W))
+    else:
+        raise ValueError(penalty)
+    prob = cp.Problem(cp.Minimize(data + pen))
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    bval = b.value if fit_intercept else np.zeros(T)
+    return W.value, bval, prob.value
+
+
+def objective(X, Y, W, b, penalty_value, sample_weight=None):
+    n = X.shape[0]
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    out = 0.0
+    for t in range(Y.shape[1]):
+        m = ~np.isnan(Y[:, t])
+        r = Y[m, t] - X[m] @ W[t] - b[t]
+        out += 0.5 * np.sum(sw[m] * r * r) / sw[m].sum()
+    return out + penalty_value
