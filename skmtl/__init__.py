@@ -10,11 +10,15 @@ from .linear_model import (
     MultiTaskLinearRegression,
 )
 
+from .tasks import stack_tasks, unstack_tasks
+
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "MultiTaskElasticNet",
     "MultiTaskLasso",
     "MultiTaskLinearRegression",
+    "stack_tasks",
+    "unstack_tasks",
     "__version__",
 ]

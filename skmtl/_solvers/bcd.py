@@ -156,6 +156,38 @@ def _epoch_residual(X, row_ptr, entry_task, c, r, W, H, xmean, ws, kind, lam, mu
     return max_viol
 
 
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _epoch_full(X, s, k, R, W, H, m, ws, kind, lam, mu, a, b):
+    """Epoch when every label is present: ``c_(i,t) = s_i k_t`` and ``R`` is
+    the ``(n, T)`` Fortran-ordered residual, so the block gradient is ``T``
+    contiguous dot products and the update ``T`` axpys (no per-entry
+    indexing). Reassociation only reorders the dot products' sums."""
+    T = W.shape[0]
+    n = X.shape[0]
+    g = np.empty(T)
+    w_old = np.empty(T)
+    w_new = np.empty(T)
+    max_viol = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        for t in range(T):
+            acc = 0.0
+            for i in range(n):
+                acc += X[i, j] * s[i] * R[i, t]
+            g[t] = -k[t] * acc
+            w_old[t] = W[t, j]
+        max_viol = max(max_viol, _row_violation(w_old, g, kind, lam, mu, a, b))
+        _row_update(w_old, g, H[:, j], kind, lam, mu, a, b, w_new)
+        mj = m[j]
+        for t in range(T):
+            dt = w_new[t] - w_old[t]
+            if dt != 0.0:
+                for i in range(n):
+                    R[i, t] -= (X[i, j] - mj) * dt
+                W[t, j] = w_new[t]
+    return max_viol
+
+
 @njit(cache=True)
 def _epoch_csc(
     data,
@@ -383,8 +415,19 @@ def solve_bcd(
             Xc.sort_indices()
             rs = r.copy()
             off = np.zeros(T)
+        elif X.flags.c_contiguous and not X.flags.f_contiguous and X.nbytes <= 2**28:
+            # column access: a Fortran copy pays for itself after one epoch
+            # (scikit-learn copies too); very large X is used as it is
+            Xc = np.asfortranarray(X)
         else:
             Xc = X
+        full = op.full and not sp.issparse(X)
+        if full:
+            row_s = _full_row_weights(op, datafit)
+            k_full = task_c / row_s.sum()
+            # entries are row-major, so r is the C-ordered (n, T) residual
+            R = np.asfortranarray(r.reshape(X.shape[0], T))
+            C = c.reshape(X.shape[0], T)
 
     def state():
         """(rr, ry, V) at the current W."""
@@ -393,7 +436,12 @@ def solve_bcd(
             Wx = np.sum(W * XtY)
             rr = yy - 2 * Wx + float(np.sum(W * QW))
             return rr, yy - Wx, -G
-        rr_e = (rs + off[task]) if sp.issparse(X) else r
+        if full:
+            rr_e = np.ravel(R, order="C")
+        elif sp.issparse(X):
+            rr_e = rs + off[task]
+        else:
+            rr_e = r
         V = op.rmatvec(c * rr_e)
         return float(np.dot(c, rr_e * rr_e)), float(np.dot(c, rr_e * yc)), V
 
@@ -429,6 +477,10 @@ def solve_bcd(
         while n_iter < max_iter:
             if mode == "gram":
                 v = _epoch_gram(Q, slot, k, XtY, QW, W, ws, kind, lam, mu, a, b)
+            elif full:
+                v = _epoch_full(
+                    Xc, row_s, k_full, R, W, H, xmean[0], ws, kind, lam, mu, a, b
+                )
             elif sp.issparse(X):
                 v = _epoch_csc(
                     Xc.data,

@@ -1,0 +1,51 @@
+"""Helpers shared by the benchmark scripts: timing and suboptimality."""
+
+import time
+import warnings
+
+import numpy as np
+
+
+def median_time(fn, repeat=3, warmup=True):
+    """Median wall time of ``fn()`` over ``repeat`` runs (after one warm-up)."""
+    if warmup:
+        fn()
+    times = []
+    out = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), out
+
+
+def l21_objective(X, Y, W, b, alpha):
+    """DESIGN objective with squared loss and the l21 penalty (NaN = missing)."""
+    out = 0.0
+    for t in range(Y.shape[1]):
+        m = ~np.isnan(Y[:, t])
+        r = Y[m, t] - X[m] @ W[t] - b[t]
+        out += 0.5 * float(r @ r) / m.sum()
+    return out + alpha * float(np.sqrt((W**2).sum(axis=0)).sum())
+
+
+def time_to_suboptimality(make_fit, objective, p_star, targets, tols, repeat=3):
+    """Smallest median time at which a solver reaches each relative suboptimality.
+
+    ``make_fit(tol)`` returns a zero-argument function that fits and returns
+    ``(W, b)``. The solver is run cold at each tolerance in ``tols``
+    (decreasing); the time to reach a target is that of the first tolerance
+    whose solution is within the target.
+    """
+    results = {t: np.nan for t in targets}
+    for tol in tols:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t, (W, b) = median_time(make_fit(tol), repeat=repeat)
+        subopt = (objective(W, b) - p_star) / p_star
+        for target in targets:
+            if np.isnan(results[target]) and subopt <= target:
+                results[target] = t
+        if all(np.isfinite(v) for v in results.values()):
+            break
+    return results

@@ -1,0 +1,326 @@
+"""Multi-task Lasso (l21): skmtl against scikit-learn, skglm and celer.
+
+Time to reach a relative suboptimality of 1e-4 and 1e-6 on dense shared-X
+problems, a per-task problem (each row labelled for one task), the cost of
+one solver iteration against the two matrix products it needs, and peak
+memory of a fit on a 1,000,000 x 100 per-task problem.
+
+Run:  python benchmarks/bench_l21.py [--quick] [--skip-memory]
+"""
+
+import argparse
+import sys
+import tracemalloc
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from _common import l21_objective, median_time, time_to_suboptimality
+
+warnings.filterwarnings("ignore")
+
+TARGETS = (1e-4, 1e-6)
+TOLS = [10.0**-k for k in range(2, 15)]
+
+
+def shared_problem(n, p, T, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    W = np.zeros((T, p))
+    support = rng.choice(p, size=max(5, p // 20), replace=False)
+    W[:, support] = rng.standard_normal((T, support.size))
+    Y = X @ W.T + 0.5 * rng.standard_normal((n, T))
+    return np.asfortranarray(X), Y
+
+
+def alpha_max(X, Y):
+    Xc = X - X.mean(0)
+    Yc = Y - Y.mean(0)
+    return np.max(np.linalg.norm(Xc.T @ Yc, axis=1)) / X.shape[0]
+
+
+def peers(alpha):
+    from sklearn.linear_model import MultiTaskLasso as SkMTL
+
+    from skmtl import MultiTaskLasso
+
+    out = {
+        "skmtl": lambda tol: MultiTaskLasso(alpha=alpha, tol=tol, max_iter=100_000),
+        "scikit-learn": lambda tol: SkMTL(alpha=alpha, tol=tol, max_iter=100_000),
+    }
+    try:
+        from skglm import MultiTaskLasso as SkglmMTL
+
+        out["skglm"] = lambda tol: SkglmMTL(alpha=alpha, tol=tol, max_iter=100_000)
+    except ImportError:
+        print("skglm not installed: skipped", file=sys.stderr)
+    try:
+        from celer.homotopy import mtl_path
+
+        out["celer"] = lambda tol: CelerPath(mtl_path, alpha, tol)
+    except ImportError:
+        print("celer not installed: skipped", file=sys.stderr)
+    return out
+
+
+class CelerPath:
+    """celer's multi-task solver through ``mtl_path`` (its estimator class
+    no longer runs on scikit-learn >= 1.6); data centred first, as celer's
+    own MultiTaskLasso does."""
+
+    def __init__(self, mtl_path, alpha, tol):
+        self.mtl_path, self.alpha, self.tol = mtl_path, alpha, tol
+
+    def fit(self, X, Y):
+        xm, ym = X.mean(0), Y.mean(0)
+        Xc = np.asfortranarray(X - xm)
+        coefs = self.mtl_path(
+            Xc,
+            np.asfortranarray(Y - ym),
+            alphas=[self.alpha],
+            tol=self.tol,
+            prune=True,
+            max_iter=100,
+        )[1]
+        self.coef_ = coefs[..., 0]
+        if self.coef_.shape != (Y.shape[1], X.shape[1]):
+            self.coef_ = self.coef_.T
+        self.intercept_ = ym - self.coef_ @ xm
+        return self
+
+
+def bench_shared(n, p, T, ratios, repeat):
+    from skmtl import MultiTaskLasso
+
+    X, Y = shared_problem(n, p, T)
+    amax = alpha_max(X, Y)
+    rows = []
+    for ratio in ratios:
+        alpha = amax / ratio
+        ref = MultiTaskLasso(alpha=alpha, tol=1e-14, max_iter=200_000).fit(X, Y)
+        p_star = l21_objective(X, Y, ref.coef_, ref.intercept_, alpha)
+        for name, make in peers(alpha).items():
+
+            def make_fit(tol, make=make):
+                def fit():
+                    m = make(tol).fit(X, Y)
+                    return m.coef_, m.intercept_
+
+                return fit
+
+            res = time_to_suboptimality(
+                make_fit,
+                lambda W, b: l21_objective(X, Y, W, b, alpha),
+                p_star,
+                TARGETS,
+                TOLS,
+                repeat=repeat,
+            )
+            rows.append((f"n={n} p={p} T={T}", f"amax/{ratio}", name, res))
+            print(rows[-1], flush=True)
+    return rows
+
+
+def per_task_problem(T, n_t, p, seed=0):
+    rng = np.random.default_rng(seed)
+    n = T * n_t
+    X = rng.standard_normal((n, p))
+    W = np.zeros((T, p))
+    support = rng.choice(p, size=10, replace=False)
+    W[:, support] = rng.standard_normal(10) + 0.5 * rng.standard_normal((T, 10))
+    task = np.repeat(np.arange(T), n_t)
+    y = np.einsum("ij,ij->i", X, W[task]) + 0.5 * rng.standard_normal(n)
+    Y = np.full((n, T), np.nan)
+    Y[np.arange(n), task] = y
+    return X, Y, task, y
+
+
+def bench_per_task(T, n_t, p, ratios, repeat):
+    """Per-task data against skglm's group Lasso on the block-expanded design.
+
+    A Python user without skmtl writes per-task l21 as a group Lasso over the
+    (n, T p) block-diagonal design (group j = feature j in every task); equal
+    task sizes make skglm's 1/(2n) scaling match the DESIGN objective up to
+    the factor T, absorbed into alpha.
+    """
+    from skmtl import MultiTaskLasso
+
+    X, Y, task, y = per_task_problem(T, n_t, p)
+    n = X.shape[0]
+    # block expansion: column t * p + j holds feature j for task t's rows
+    rows = np.repeat(np.arange(n), p)
+    cols = (task[:, None] * p + np.arange(p)).ravel()
+    Xbig = sp.csc_array((X.ravel(), (rows, cols)), shape=(n, T * p))
+    grp_indices = (
+        (np.arange(T)[None, :] * p + np.arange(p)[:, None]).ravel().astype(np.int32)
+    )
+    grp_ptr = np.arange(0, T * p + 1, T, dtype=np.int32)
+    G = np.zeros((T, p))
+    for t in range(T):
+        m = task == t
+        Xt = X[m] - X[m].mean(0)
+        G[t] = Xt.T @ (y[m] - y[m].mean()) / m.sum()
+    amax = np.linalg.norm(G, axis=0).max()
+    out = []
+    for ratio in ratios:
+        alpha = amax / ratio
+        ref = MultiTaskLasso(alpha=alpha, tol=1e-14, max_iter=200_000).fit(X, Y)
+        p_star = l21_objective(X, Y, ref.coef_, ref.intercept_, alpha)
+
+        def ours(tol):
+            def fit():
+                m = MultiTaskLasso(alpha=alpha, tol=tol, max_iter=100_000).fit(X, Y)
+                return m.coef_, m.intercept_
+
+            return fit
+
+        res = time_to_suboptimality(
+            ours,
+            lambda W, b: l21_objective(X, Y, W, b, alpha),
+            p_star,
+            TARGETS,
+            TOLS,
+            repeat=repeat,
+        )
+        out.append((f"per-task T={T} n_t={n_t} p={p}", f"amax/{ratio}", "skmtl", res))
+        print(out[-1], flush=True)
+        try:
+            from skglm.datafits import QuadraticGroup
+            from skglm.penalties import WeightedGroupL2
+            from skglm.solvers import GroupBCD
+        except ImportError:
+            continue
+        # centre per task so that no intercept is needed (skglm group BCD has none)
+        yc = y.copy()
+        Xbig_c = Xbig.toarray() if Xbig.shape[1] * n <= 5e8 else None
+        if Xbig_c is None:
+            continue
+        for t in range(T):
+            m = task == t
+            yc[m] -= y[m].mean()
+            Xbig_c[np.ix_(m, np.arange(t * p, (t + 1) * p))] -= X[m].mean(0)
+        Xf = np.asfortranarray(Xbig_c)
+
+        def skglm_fit(tol):
+            def fit():
+                datafit = QuadraticGroup(grp_ptr, grp_indices)
+                pen = WeightedGroupL2(alpha / T, np.ones(p), grp_ptr, grp_indices)
+                solver = GroupBCD(tol=tol, max_iter=10_000, fit_intercept=False)
+                w = solver.solve(Xf, yc, datafit, pen)[0]
+                W = w.reshape(T, p)
+                b = np.array(
+                    [
+                        y[task == t].mean() - X[task == t].mean(0) @ W[t]
+                        for t in range(T)
+                    ]
+                )
+                return W, b
+
+            return fit
+
+        res = time_to_suboptimality(
+            skglm_fit,
+            lambda W, b: l21_objective(X, Y, W, b, alpha),
+            p_star,
+            TARGETS,
+            TOLS,
+            repeat=repeat,
+        )
+        out.append(
+            (
+                f"per-task T={T} n_t={n_t} p={p}",
+                f"amax/{ratio}",
+                "skglm GroupBCD (block design)",
+                res,
+            )
+        )
+        print(out[-1], flush=True)
+    return out
+
+
+def bench_iteration_cost(n, p, T):
+    """One FISTA iteration / one full BCD epoch against two BLAS products."""
+    from skmtl._solvers.design import DesignOperator
+    from skmtl._validation import make_task_data
+
+    X, Y = shared_problem(n, p, T)
+    Xc = np.ascontiguousarray(X)
+    data = make_task_data(Y)
+    W = np.random.default_rng(0).standard_normal((T, p))
+    R = np.asarray(Y)
+    t_floor, _ = median_time(lambda: (Xc @ W.T, R.T @ Xc), repeat=5)
+    op = DesignOperator(Xc, data.row_ptr, data.entry_row, data.entry_task, T)
+    d = np.ones(data.n_entries)
+    t_ops, _ = median_time(lambda: (op.matvec(W), op.rmatvec(d)), repeat=5)
+    return t_floor, t_ops
+
+
+def bench_memory(n=1_000_000, p=100, T=10):
+    from skmtl import MultiTaskLasso
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, p))
+    task = rng.integers(0, T, size=n)
+    w = rng.standard_normal(p)
+    Y = np.full((n, T), np.nan)
+    Y[np.arange(n), task] = X @ w + rng.standard_normal(n)
+    out = {}
+    for solver in ("bcd", "fista"):
+        tracemalloc.start()
+        MultiTaskLasso(alpha=0.01, solver=solver, max_iter=200).fit(X, Y)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        out[solver] = peak
+    return X.nbytes, Y.nbytes, out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    repeat = 1 if args.quick else 3
+    if args.quick:
+        problems = [(1000, 400, 10), (10000, 50, 5)]
+        per_task = (20, 100, 100)
+    else:
+        problems = [(5000, 2000, 20), (50000, 100, 10)]
+        per_task = (100, 200, 200)
+    rows = []
+    for n, p, T in problems:
+        rows += bench_shared(n, p, T, (10, 100), repeat)
+    rows += bench_per_task(*per_task, (10, 100), repeat)
+
+    print(
+        "\n| problem | alpha | solver | time to 1e-4 (s) | time to 1e-6 (s) "
+        "| ratio vs skmtl at 1e-6 |"
+    )
+    print("|---|---|---|---|---|---|")
+    ours = {(r[0], r[1]): r[3] for r in rows if r[2] == "skmtl"}
+    for prob, alpha, name, res in rows:
+        mine = ours[(prob, alpha)][1e-6]
+        ratio = res[1e-6] / mine if np.isfinite(mine) else np.nan
+        print(
+            f"| {prob} | {alpha} | {name} | {res[1e-4]:.3g} | {res[1e-6]:.3g} "
+            f"| {ratio:.2f} |"
+        )
+
+    print("\n| problem | two BLAS products (s) | skmtl matvec + rmatvec (s) | ratio |")
+    print("|---|---|---|---|")
+    for n, p, T in problems:
+        floor, ops = bench_iteration_cost(n, p, T)
+        print(f"| n={n} p={p} T={T} | {floor:.4f} | {ops:.4f} | {ops / floor:.2f} |")
+
+    if not args.skip_memory:
+        n = 100_000 if args.quick else 1_000_000
+        xb, yb, peaks = bench_memory(n=n)
+        print(f"\nmemory: X {xb / 1e6:.0f} MB, Y {yb / 1e6:.0f} MB")
+        for solver, peak in peaks.items():
+            print(
+                f"  {solver}: peak extra allocations during fit {peak / 1e6:.0f} MB "
+                f"= {peak / xb:.2f} x X (peak total {1 + peak / xb:.2f} x X)"
+            )
+
+
+if __name__ == "__main__":
+    main()
