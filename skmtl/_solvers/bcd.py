@@ -427,7 +427,6 @@ def solve_bcd(
             k_full = task_c / row_s.sum()
             # entries are row-major, so r is the C-ordered (n, T) residual
             R = np.asfortranarray(r.reshape(X.shape[0], T))
-            C = c.reshape(X.shape[0], T)
 
     def state():
         """(rr, ry, V) at the current W."""
