@@ -94,14 +94,19 @@ def load_npz_tasks(path):
     path = Path(os.fspath(path))
     if not path.is_file():
         raise FileNotFoundError(f"Data file not found: {path}")
+    bad_file = (OSError, ValueError, EOFError, zipfile.BadZipFile)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-    except AttributeError:  # np.load gave a plain array: an .npy file
+        archive = np.load(path, allow_pickle=False)
+    except bad_file as exc:
         raise ValueError(
-            f"{path} is a single .npy array, not an npz archive."
-        ) from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            f"{path} is not a readable npz archive ({type(exc).__name__}: {exc})."
+        ) from exc
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} is a single .npy array, not an npz archive.")
+    try:
+        with archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except bad_file as exc:
         raise ValueError(
             f"{path} is not a readable npz archive ({type(exc).__name__}: {exc})."
         ) from exc
