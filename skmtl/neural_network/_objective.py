@@ -1,0 +1,133 @@
+"""Mini-batch objective: masked per-task losses, weighting, L2 and gradient.
+
+For a batch ``B`` the data term is ``sum_t w_t L_t`` with
+
+    L_t = sum_{i in B labelled for t} s_i loss(y_it, f_t(x_i)) / sum_{same i} s_i
+
+(each task's weighted mean over its labelled rows in the batch; 0 if it has
+none), and the penalty is ``alpha / (2 |B|) * sum of squared weights`` (biases
+excluded), scikit-learn's MLP convention, so ``alpha`` means the same as there.
+"""
+
+import numpy as np
+
+from ._network import SharedTrunkNetwork  # noqa: F401  (documentation)
+
+
+def squared_loss(out, target, C, w):
+    """Half squared error; returns per-task mean losses and ``dLoss/dout``."""
+    D = out[:, :, 0] - target
+    task_losses = 0.5 * np.einsum("nt,nt,nt->t", C, D, D)
+    D *= C
+    D *= w
+    return task_losses.astype(np.float64), D[:, :, None]
+
+
+def softmax_cross_entropy(out, target, C, w):
+    """Softmax cross-entropy per task; ``target`` holds integer class codes."""
+    n, T, K = out.shape
+    Z = out - out.max(axis=2, keepdims=True)
+    P = np.exp(Z)
+    S = P.sum(axis=2, keepdims=True)
+    P /= S
+    rows = np.arange(n)[:, None]
+    tasks = np.arange(T)[None, :]
+    logp = Z[rows, tasks, target] - np.log(S[:, :, 0])
+    task_losses = -np.einsum("nt,nt->t", C, logp)
+    P[rows, tasks, target] -= 1.0
+    P *= (C * w)[:, :, None]
+    return task_losses.astype(np.float64), P
+
+
+LOSSES = {"squared": squared_loss, "softmax": softmax_cross_entropy}
+
+
+def batch_coefficients(Mw):
+    """Per-task mean coefficients ``C`` from masked sample weights ``Mw``."""
+    S = Mw.sum(axis=0)
+    present = S > 0
+    C = Mw / np.where(present, S, 1.0)
+    return C, present, S
+
+
+def loss_and_gradient(
+    net,
+    flat,
+    X,
+    target,
+    C,
+    present,
+    *,
+    loss,
+    alpha,
+    weighting,
+    grad=None,
+    dropout=0.0,
+    rng=None,
+    lr=None,
+):
+    """Objective value and gradient on one batch.
+
+    Parameters
+    ----------
+    net : SharedTrunkNetwork
+    flat : ndarray
+        Parameters (network then weighting extras).
+    X : {ndarray, sparse matrix} of shape (batch, n_features)
+    target : ndarray of shape (batch, n_tasks)
+        Targets (regression, 0 where missing) or class codes (int).
+    C : ndarray of shape (batch, n_tasks)
+        Per-task mean coefficients, 0 where a label is missing.
+    present : ndarray of bool, shape (n_tasks,)
+        Tasks with at least one label in the batch.
+    loss : {"squared", "softmax"}
+    alpha : float
+    weighting : a strategy from :mod:`._weighting`
+    grad : ndarray, optional
+        Output buffer.
+    dropout, rng : dropout rate and random state (training only).
+    lr : float, optional
+        When given, strategies that learn outside the gradient (GradNorm)
+        take their step with this learning rate.
+
+    Returns
+    -------
+    value : float
+    task_losses : ndarray of shape (n_tasks,)
+        Per-task mean losses ``L_t`` (unweighted).
+    grad : ndarray
+    """
+    if grad is None:
+        grad = np.empty_like(flat)
+    extra = flat[net.n_net_params :]
+    gextra = grad[net.n_net_params :]
+    w = weighting.loss_weights(extra)
+    out, cache = net.forward(flat, X, dropout=dropout, rng=rng)
+    if net.output_mask is not None:
+        out = out + net.output_mask
+    task_losses, dOut = LOSSES[loss](out, target, C, w.astype(flat.dtype))
+    value = float(w @ task_losses)
+    gcoefs, gints, _ = net.unpack(grad)
+    needs = weighting.needs
+    if needs is None:
+        dH = net.backward_heads(flat, grad, cache, dOut)
+        net.backward_trunk(flat, gcoefs, gints, cache, dH)
+    else:
+        dHt = net.backward_heads(flat, grad, cache, dOut, per_task_dH=True)
+        if needs == "task_trunk_grads":
+            G = np.zeros((net.n_tasks, net.n_trunk_params), dtype=flat.dtype)
+            gc, gi = net.trunk_grad_views(G)
+            net.backward_trunk(flat, gc, gi, cache, dHt)
+            grad[: net.n_trunk_params] = weighting.combine(G)
+        else:
+            norms = net.last_trunk_grad_norms(cache, dHt)
+            net.backward_trunk(flat, gcoefs, gints, cache, dHt.sum(axis=0))
+            if lr is not None:
+                weighting.after_step(task_losses, present, norms, lr)
+    gextra[...] = 0.0
+    value += weighting.extra_loss_grad(extra, task_losses, present, gextra)
+    if alpha:
+        n = X.shape[0]
+        value += 0.5 * alpha / n * net.l2_penalty(flat)
+        net.add_l2_grad(flat, grad, alpha / n)
+    return value, task_losses, grad
