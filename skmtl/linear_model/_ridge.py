@@ -119,7 +119,17 @@ def _task_gram(X, rows, c, xbar):
     return (Xt * c[:, None]).T @ Xt
 
 
-def _solve_eigen(X, data, task_weights, alpha, coupling, L, fit_intercept):
+def _laplacian_eigh(L, A):
+    """Eigendecomposition of ``L`` with its null space (one zero eigenvalue
+    per connected component of the graph) set exactly to zero, so that
+    ``coupling * mu`` stays zero there for any ``coupling``."""
+    mu, Q = np.linalg.eigh(L)
+    n_components, _ = connected_components(sp.csr_array(A > 0), directed=False)
+    mu[:n_components] = 0.0
+    return np.clip(mu, 0.0, None), Q
+
+
+def _solve_eigen(X, data, task_weights, alpha, coupling, A, L, fit_intercept):
     """Exact solution when every label is present (one shared Gram)."""
     n, p = X.shape
     w = task_weights
@@ -142,33 +152,29 @@ def _solve_eigen(X, data, task_weights, alpha, coupling, L, fit_intercept):
     lam = np.clip(lam, 0.0, None)
     Z = V.T @ R0.T * w  # (k, T): right-hand side in K's eigenbasis
 
+    mu, Q = _laplacian_eigh(L, A)
+    mu *= coupling
+    Zq = Z @ Q
     if np.all(w == w[0]):
-        mu, Q = np.linalg.eigh(coupling * L)
         denom = w[0] * lam[:, None] + alpha + mu[None, :]
-        Zq = Z @ Q
         U = np.divide(Zq, denom, out=np.zeros_like(Zq), where=denom > 0)
-        U = U @ Q.T
     else:
-        M = (
-            lam[:, None, None] * np.diag(w)[None]
-            + (alpha * np.eye(len(w)) + coupling * L)[None]
-        )
+        # One T x T system per eigenvalue of K, written in L's eigenbasis so
+        # that the large entries (coupling * mu) sit on the diagonal.
+        M = lam[:, None, None] * (Q.T * w) @ Q + np.diag(alpha + mu)[None]
         try:
-            U = np.linalg.solve(M, Z[..., None])[..., 0]
+            U = np.linalg.solve(M, Zq[..., None])[..., 0]
         except np.linalg.LinAlgError:
-            U = (np.linalg.pinv(M, hermitian=True) @ Z[..., None])[..., 0]
+            U = (np.linalg.pinv(M, hermitian=True) @ Zq[..., None])[..., 0]
+    U = U @ Q.T
     W = (V @ U).T
     b = ybar - np.einsum("tj,tj->t", xbar, W)
     return W, b
 
 
-def _pcg(apply_M, apply_P, R, tol, max_iter, verbose):
-    """Preconditioned conjugate gradient on ``(T, p)`` arrays from zero."""
-    W = np.zeros_like(R)
-    r = R.copy()
-    norm0 = np.linalg.norm(R)
-    if norm0 == 0:
-        return W, 0, True
+def _pcg_run(apply_M, apply_P, r, target, max_iter, verbose, norm0):
+    W = np.zeros_like(r)
+    r = r.copy()
     z = apply_P(r)
     d = z.copy()
     rz = np.vdot(r, z)
@@ -183,16 +189,46 @@ def _pcg(apply_M, apply_P, R, tol, max_iter, verbose):
         a = rz / dMd
         W += a * d
         r -= a * Md
-        rel = np.linalg.norm(r) / norm0
+        rnorm = np.linalg.norm(r)
         if verbose:
-            print(f"[MultiTaskRidge] CG iteration {k}: relative residual {rel:.3e}")
-        if rel <= tol:
+            print(
+                f"[MultiTaskRidge] CG iteration {k}: relative residual "
+                f"{rnorm / norm0:.3e}"
+            )
+        if rnorm <= target:
             return W, k, True
         z = apply_P(r)
         rz_new = np.vdot(r, z)
         d = z + (rz_new / rz) * d
         rz = rz_new
     return W, k, False
+
+
+def _pcg(apply_M, apply_P, R, tol, max_iter, verbose):
+    """Preconditioned CG on ``(T, p)`` arrays from zero, to ``tol * ||R||``."""
+    norm0 = np.linalg.norm(R)
+    if norm0 == 0:
+        return np.zeros_like(R), 0, True
+    return _pcg_run(apply_M, apply_P, R, tol * norm0, max_iter, verbose, norm0)
+
+
+def _coupling_operator(L, coupling, groups):
+    """``V -> coupling * L @ V`` with each group's sum forced to zero.
+
+    Mathematically ``1_g^T L = 0`` on every connected component ``g``.
+    In floating point ``coupling * L @ V`` has an error of order
+    ``coupling * eps * ||V||`` along ``1_g``, the direction that decides the
+    pooled model; removing it keeps large ``coupling`` accurate.
+    """
+    CL = coupling * L
+
+    def apply(V):
+        Y = CL @ V
+        for g in groups:
+            Y[g] -= Y[g].mean(axis=0)
+        return Y
+
+    return apply
 
 
 def _components(A, coupling):
@@ -224,14 +260,14 @@ def _solve_cg_gram(
     block_inv = [
         _psd_inverse(H[t] + (alpha + coupling * L[t, t]) * eye) for t in range(T)
     ]
+    groups = _components(A, coupling)
     coarse = [
-        (g, _psd_inverse(H[g].sum(axis=0) + alpha * len(g) * eye))
-        for g in _components(A, coupling)
+        (g, _psd_inverse(H[g].sum(axis=0) + alpha * len(g) * eye)) for g in groups
     ]
-    CL = coupling * L
+    couple = _coupling_operator(L, coupling, groups)
 
     def apply_M(V):
-        return np.einsum("tij,tj->ti", H, V) + alpha * V + CL @ V
+        return np.einsum("tij,tj->ti", H, V) + alpha * V + couple(V)
 
     def apply_P(Rv):
         Z = np.empty_like(Rv)
@@ -267,18 +303,19 @@ def _solve_cg_matrix_free(
     block = diagH + (alpha + coupling * np.diag(L))[:, None]
     block_inv = np.divide(1.0, block, out=np.zeros_like(block), where=block > 0)
     coarse = []
-    for g in _components(A, coupling):
+    groups = _components(A, coupling)
+    for g in groups:
         cg_diag = diagH[g].sum(axis=0) + alpha * len(g)
         inv = np.divide(1.0, cg_diag, out=np.zeros_like(cg_diag), where=cg_diag > 0)
         coarse.append((g, inv))
-    CL = coupling * L
+    couple = _coupling_operator(L, coupling, groups)
     et = data.entry_task
 
     def apply_M(V):
         F = op.matvec(V)
         if fit_intercept:
             F -= np.einsum("tj,tj->t", xbar, V)[et]
-        return op.rmatvec(c * F) + alpha * V + CL @ V
+        return op.rmatvec(c * F) + alpha * V + couple(V)
 
     def apply_P(Rv):
         Z = block_inv * Rv
@@ -482,7 +519,7 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
         solver = self._choose_solver(X, data)
         if solver == "eigen":
             W, b = _solve_eigen(
-                X, data, task_weights, alpha, coupling, L, self.fit_intercept
+                X, data, task_weights, alpha, coupling, A, L, self.fit_intercept
             )
             n_iter, converged = 1, True
         else:
