@@ -42,3 +42,9 @@ BUNCH_RETURNS_DOC = """\
             Name of each column of ``X``.
         DESCR : str
             Description of the dataset."""
+
+
+def with_bunch_returns(func):
+    """Decorator: put the Bunch description at ``{returns}`` in the docstring."""
+    func.__doc__ = func.__doc__.replace("{returns}", BUNCH_RETURNS_DOC.lstrip())
+    return func

@@ -277,46 +277,46 @@ def make_multitask_regression(
 ):
     """Generate a multi-task linear regression problem with a planted structure.
 
-        ``Y[i, t] = X[i] @ coef[t] + bias[t] + noise * e_it`` with ``e_it``
-        standard normal, for the labelled entries; NaN elsewhere.
+    ``Y[i, t] = X[i] @ coef[t] + bias[t] + noise * e_it`` with ``e_it``
+    standard normal, for the labelled entries; NaN elsewhere.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     {common}
-        noise : float, default=0.1
-            Standard deviation of the Gaussian noise added to the targets.
-        bias : float or array-like of shape (n_tasks,), default=0.0
-            Intercept of each task.
-        return_coef : bool, default=False
-            If True, also return the planted coefficients.
-        random_state : int, RandomState instance or None, default=None
-            Seed for reproducible output.
+    noise : float, default=0.1
+        Standard deviation of the Gaussian noise added to the targets.
+    bias : float or array-like of shape (n_tasks,), default=0.0
+        Intercept of each task.
+    return_coef : bool, default=False
+        If True, also return the planted coefficients.
+    random_state : int, RandomState instance or None, default=None
+        Seed for reproducible output.
 
-        Returns
-        -------
+    Returns
+    -------
     {returns}
-            Targets, float64, NaN where a row has no label for a task.
-        coef : ndarray of shape (n_tasks, n_features)
-            The planted coefficients. Only returned if ``return_coef=True``.
+        Targets, float64, NaN where a row has no label for a task.
+    coef : ndarray of shape (n_tasks, n_features)
+        The planted coefficients. Only returned if ``return_coef=True``.
 
-        See Also
-        --------
-        make_multitask_classification : The same problems with binary labels.
-        chain_graph : The task graph of ``structure="graph"``.
+    See Also
+    --------
+    make_multitask_classification : The same problems with binary labels.
+    chain_graph : The task graph of ``structure="graph"``.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skmtl.datasets import make_multitask_regression
-        >>> X, Y, coef = make_multitask_regression(
-        ...     n_tasks=3, n_samples=[20, 30, 10], n_features=8, n_informative=2,
-        ...     return_coef=True, random_state=0)
-        >>> X.shape, Y.shape, coef.shape
-        ((60, 8), (60, 3), (3, 8))
-        >>> (~np.isnan(Y)).sum(axis=0)
-        array([20, 30, 10])
-        >>> np.flatnonzero(np.abs(coef).sum(axis=0))  # shared support
-        array([2, 6])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y, coef = make_multitask_regression(
+    ...     n_tasks=3, n_samples=[20, 30, 10], n_features=8, n_informative=2,
+    ...     return_coef=True, random_state=0)
+    >>> X.shape, Y.shape, coef.shape
+    ((60, 8), (60, 3), (3, 8))
+    >>> (~np.isnan(Y)).sum(axis=0)
+    array([20, 30, 10])
+    >>> np.flatnonzero(np.abs(coef).sum(axis=0))  # shared support
+    array([2, 6])
     """
     T, counts, p, structure, relatedness, shared_X, missing_fraction, bias = (
         _check_common(
@@ -370,55 +370,55 @@ def make_multitask_classification(
 ):
     """Generate a multi-task binary classification problem (logistic model).
 
-        ``P(Y[i, t] = 1) = sigmoid(X[i] @ coef[t] + bias[t])``; labels are drawn
-        from this model, then each is flipped with probability ``flip_y``.
-        Labels are 0.0 / 1.0 (float, since unlabelled entries are NaN). Every
-        task is guaranteed both classes among its labels: if a task's labels all
-        came out equal, one of them, chosen at random, is flipped.
+    ``P(Y[i, t] = 1) = sigmoid(X[i] @ coef[t] + bias[t])``; labels are drawn
+    from this model, then each is flipped with probability ``flip_y``.
+    Labels are 0.0 / 1.0 (float, since unlabelled entries are NaN). Every
+    task is guaranteed both classes among its labels: if a task's labels all
+    came out equal, one of them, chosen at random, is flipped.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     {common}
-        class_sep : float, default=2.0
-            Scale of the planted coefficients: ``coef`` is rescaled so that the
-            root mean square over tasks of ``||coef[t]||_2`` is ``class_sep``.
-            As the features are standard normal, this is the typical standard
-            deviation of the logit; larger means easier tasks.
-        flip_y : float in [0, 1], default=0.0
-            Probability that a label is flipped after it is drawn (label noise on
-            top of the logistic model's own randomness).
-        bias : float or array-like of shape (n_tasks,), default=0.0
-            Intercept of each task's logit.
-        return_coef : bool, default=False
-            If True, also return the planted (rescaled) coefficients.
-        random_state : int, RandomState instance or None, default=None
-            Seed for reproducible output.
+    class_sep : float, default=2.0
+        Scale of the planted coefficients: ``coef`` is rescaled so that the
+        root mean square over tasks of ``||coef[t]||_2`` is ``class_sep``.
+        As the features are standard normal, this is the typical standard
+        deviation of the logit; larger means easier tasks.
+    flip_y : float in [0, 1], default=0.0
+        Probability that a label is flipped after it is drawn (label noise on
+        top of the logistic model's own randomness).
+    bias : float or array-like of shape (n_tasks,), default=0.0
+        Intercept of each task's logit.
+    return_coef : bool, default=False
+        If True, also return the planted (rescaled) coefficients.
+    random_state : int, RandomState instance or None, default=None
+        Seed for reproducible output.
 
-        Returns
-        -------
+    Returns
+    -------
     {returns}
-            Labels 0.0 / 1.0, NaN where a row has no label for a task.
-        coef : ndarray of shape (n_tasks, n_features)
-            The planted logistic coefficients. Only returned if
-            ``return_coef=True``.
+        Labels 0.0 / 1.0, NaN where a row has no label for a task.
+    coef : ndarray of shape (n_tasks, n_features)
+        The planted logistic coefficients. Only returned if
+        ``return_coef=True``.
 
-        See Also
-        --------
-        make_multitask_regression : The same problems with continuous targets.
+    See Also
+    --------
+    make_multitask_regression : The same problems with continuous targets.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skmtl.datasets import make_multitask_classification
-        >>> X, Y = make_multitask_classification(
-        ...     n_tasks=4, n_samples=50, n_features=6, structure="low_rank",
-        ...     shared_X=True, missing_fraction=0.2, random_state=0)
-        >>> X.shape, Y.shape
-        ((50, 6), (50, 4))
-        >>> int(np.isnan(Y).sum())
-        40
-        >>> np.unique(Y[~np.isnan(Y)])
-        array([0., 1.])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.datasets import make_multitask_classification
+    >>> X, Y = make_multitask_classification(
+    ...     n_tasks=4, n_samples=50, n_features=6, structure="low_rank",
+    ...     shared_X=True, missing_fraction=0.2, random_state=0)
+    >>> X.shape, Y.shape
+    ((50, 6), (50, 4))
+    >>> int(np.isnan(Y).sum())
+    40
+    >>> np.unique(Y[~np.isnan(Y)])
+    array([0., 1.])
     """
     T, counts, p, structure, relatedness, shared_X, missing_fraction, bias = (
         _check_common(
@@ -466,7 +466,7 @@ def make_multitask_classification(
 
 
 for _func in (make_multitask_regression, make_multitask_classification):
-    _func.__doc__ = _func.__doc__.replace("{common}", _COMMON_PARAMS_DOC).replace(
-        "{returns}", _RETURNS_DOC
-    )
+    _func.__doc__ = _func.__doc__.replace(
+        "{common}", _COMMON_PARAMS_DOC.lstrip()
+    ).replace("{returns}", _RETURNS_DOC.lstrip())
 del _func

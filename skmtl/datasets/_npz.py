@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._bunch import BUNCH_RETURNS_DOC, tasks_bunch
+from ._bunch import tasks_bunch, with_bunch_returns
 from ._checks import check_option
 
 __all__ = ["load_npz_tasks", "load_parkinsons"]
@@ -40,56 +40,57 @@ def _generic_descr(path, n_samples, n_tasks, n_features):
     )
 
 
+@with_bunch_returns
 def load_npz_tasks(path):
     """Load a multi-task dataset stored in the uniform ``.npz`` format.
 
-        The archive holds ``X`` (n_samples, n_features), ``y`` (n_samples,),
-        ``task`` (n_samples,) integer task index of each row, and optionally
-        ``feature_names`` (n_features,) and ``task_names`` (n_tasks,) string
-        arrays. It is read with ``allow_pickle=False``.
+    The archive holds ``X`` (n_samples, n_features), ``y`` (n_samples,),
+    ``task`` (n_samples,) integer task index of each row, and optionally
+    ``feature_names`` (n_features,) and ``task_names`` (n_tasks,) string
+    arrays. It is read with ``allow_pickle=False``.
 
-        Parameters
-        ----------
-        path : str or path-like
-            Path of the ``.npz`` file.
+    Parameters
+    ----------
+    path : str or path-like
+        Path of the ``.npz`` file.
 
-        Returns
-        -------
+    Returns
+    -------
     {returns}
 
-            Without ``feature_names`` in the file, features are named ``"x0"``,
-            ``"x1"``, ...; without ``task_names``, tasks are named ``"task_0"``,
-            ``"task_1"``, ...
+        Without ``feature_names`` in the file, features are named ``"x0"``,
+        ``"x1"``, ...; without ``task_names``, tasks are named ``"task_0"``,
+        ``"task_1"``, ...
 
-        Raises
-        ------
-        FileNotFoundError
-            If ``path`` does not exist.
-        ValueError
-            If the file is not an npz archive, lacks ``X``, ``y`` or ``task``,
-            the arrays have inconsistent shapes, ``y`` has NaN, task indices are
-            out of range, or a task has no row.
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not an npz archive, lacks ``X``, ``y`` or ``task``,
+        the arrays have inconsistent shapes, ``y`` has NaN, task indices are
+        out of range, or a task has no row.
 
-        See Also
-        --------
-        load_parkinsons : Loader for the Parkinson's files in this format.
+    See Also
+    --------
+    load_parkinsons : Loader for the Parkinson's files in this format.
 
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> import numpy as np
-        >>> from skmtl.datasets import load_npz_tasks
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     path = os.path.join(tmp, "toy.npz")
-        ...     np.savez(path, X=np.arange(6.0).reshape(3, 2), y=[1.0, 2.0, 3.0],
-        ...              task=[0, 0, 1], task_names=["a", "b"])
-        ...     data = load_npz_tasks(path)
-        >>> data.Y
-        array([[ 1., nan],
-               [ 2., nan],
-               [nan,  3.]])
-        >>> data.task_names, data.feature_names
-        (['a', 'b'], ['x0', 'x1'])
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from skmtl.datasets import load_npz_tasks
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "toy.npz")
+    ...     np.savez(path, X=np.arange(6.0).reshape(3, 2), y=[1.0, 2.0, 3.0],
+    ...              task=[0, 0, 1], task_names=["a", "b"])
+    ...     data = load_npz_tasks(path)
+    >>> data.Y
+    array([[ 1., nan],
+           [ 2., nan],
+           [nan,  3.]])
+    >>> data.task_names, data.feature_names
+    (['a', 'b'], ['x0', 'x1'])
     """
     path = Path(os.fspath(path))
     if not path.is_file():
@@ -173,55 +174,56 @@ def load_npz_tasks(path):
     )
 
 
+@with_bunch_returns
 def load_parkinsons(path, target="motor"):
     """Load the Parkinson's Telemonitoring data (42 subjects as tasks).
 
-        Parameters
-        ----------
-        path : str or path-like
-            Either a directory holding ``parkinsons_motor.npz`` and
-            ``parkinsons_total.npz`` (uniform npz format), or the path of one of
-            these files, in which case ``target`` is not used.
-        target : {"motor", "total"}, default="motor"
-            Which UPDRS score is the target (``motor_UPDRS`` or
-            ``total_UPDRS``), when ``path`` is a directory.
+    Parameters
+    ----------
+    path : str or path-like
+        Either a directory holding ``parkinsons_motor.npz`` and
+        ``parkinsons_total.npz`` (uniform npz format), or the path of one of
+        these files, in which case ``target`` is not used.
+    target : {"motor", "total"}, default="motor"
+        Which UPDRS score is the target (``motor_UPDRS`` or
+        ``total_UPDRS``), when ``path`` is a directory.
 
-        Returns
-        -------
+    Returns
+    -------
     {returns}
 
-            For the original files: 5875 rows, 42 tasks, 19 features.
+        For the original files: 5875 rows, 42 tasks, 19 features.
 
-        Raises
-        ------
-        FileNotFoundError
-            If the file does not exist.
-        ValueError
-            For a bad ``target`` or a malformed file (see
-            :func:`load_npz_tasks`).
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        For a bad ``target`` or a malformed file (see
+        :func:`load_npz_tasks`).
 
-        See Also
-        --------
-        load_npz_tasks : The generic loader for the uniform format.
+    See Also
+    --------
+    load_npz_tasks : The generic loader for the uniform format.
 
-        Examples
-        --------
-        With the shared data folder, ``load_parkinsons(folder, target="total")``
-        gives ``X`` of shape (5875, 19) and ``Y`` of shape (5875, 42). A tiny
-        stand-in file in the same format:
+    Examples
+    --------
+    With the shared data folder, ``load_parkinsons(folder, target="total")``
+    gives ``X`` of shape (5875, 19) and ``Y`` of shape (5875, 42). A tiny
+    stand-in file in the same format:
 
-        >>> import os, tempfile
-        >>> import numpy as np
-        >>> from skmtl.datasets import load_parkinsons
-        >>> with tempfile.TemporaryDirectory() as folder:
-        ...     np.savez_compressed(
-        ...         os.path.join(folder, "parkinsons_total.npz"),
-        ...         X=np.ones((3, 2)), y=np.array([7.0, 8.0, 9.0]),
-        ...         task=np.array([0, 1, 1]), feature_names=["age", "test_time"],
-        ...         task_names=["subject_01", "subject_02"])
-        ...     data = load_parkinsons(folder, target="total")
-        >>> data.X.shape, data.Y.shape, data.feature_names
-        ((3, 2), (3, 2), ['age', 'test_time'])
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from skmtl.datasets import load_parkinsons
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     np.savez_compressed(
+    ...         os.path.join(folder, "parkinsons_total.npz"),
+    ...         X=np.ones((3, 2)), y=np.array([7.0, 8.0, 9.0]),
+    ...         task=np.array([0, 1, 1]), feature_names=["age", "test_time"],
+    ...         task_names=["subject_01", "subject_02"])
+    ...     data = load_parkinsons(folder, target="total")
+    >>> data.X.shape, data.Y.shape, data.feature_names
+    ((3, 2), (3, 2), ['age', 'test_time'])
     """
     target = check_option("target", target, ("motor", "total"))
     path = Path(os.fspath(path))
@@ -230,9 +232,3 @@ def load_parkinsons(path, target="motor"):
     data = load_npz_tasks(path)
     data.DESCR = PARKINSONS_DESCR + f"\nLoaded from: {path}\n"
     return data
-
-
-load_npz_tasks.__doc__ = load_npz_tasks.__doc__.replace("{returns}", BUNCH_RETURNS_DOC)
-load_parkinsons.__doc__ = load_parkinsons.__doc__.replace(
-    "{returns}", BUNCH_RETURNS_DOC
-)

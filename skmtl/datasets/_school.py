@@ -10,7 +10,7 @@ import numpy as np
 import scipy.io
 from sklearn.datasets import get_data_home
 
-from ._bunch import BUNCH_RETURNS_DOC, tasks_bunch
+from ._bunch import tasks_bunch, with_bunch_returns
 
 __all__ = ["fetch_school", "load_school"]
 
@@ -80,68 +80,69 @@ def _read_cells(mat, key, path):
     return [np.asarray(c) for c in cells.ravel()]
 
 
+@with_bunch_returns
 def load_school(path, *, keep_bias=False):
     """Load the School data from MALSAR's ``school.mat``.
 
-        Parameters
-        ----------
-        path : str or path-like
-            Path of ``school.mat`` (MATLAB v5 file with cell arrays ``X`` and
-            ``Y``, one cell per task). Use :func:`fetch_school` to download it.
-        keep_bias : bool, default=False
-            If False (default), drop the last column of ``X``, the constant bias
-            column of ones: skmtl estimators fit their own intercept. If True,
-            keep all 28 columns.
+    Parameters
+    ----------
+    path : str or path-like
+        Path of ``school.mat`` (MATLAB v5 file with cell arrays ``X`` and
+        ``Y``, one cell per task). Use :func:`fetch_school` to download it.
+    keep_bias : bool, default=False
+        If False (default), drop the last column of ``X``, the constant bias
+        column of ones: skmtl estimators fit their own intercept. If True,
+        keep all 28 columns.
 
-        Returns
-        -------
+    Returns
+    -------
     {returns}
 
-            For the original file: 15362 rows, 139 tasks ``school_000`` ...
-            ``school_138`` in the file's cell order, 27 features (28 with
-            ``keep_bias=True``).
+        For the original file: 15362 rows, 139 tasks ``school_000`` ...
+        ``school_138`` in the file's cell order, 27 features (28 with
+        ``keep_bias=True``).
 
-        Raises
-        ------
-        FileNotFoundError
-            If ``path`` does not exist.
-        ValueError
-            If the file is not a readable MATLAB file, lacks ``X`` or ``Y``, or
-            its cells do not match (different numbers of cells, rows or columns,
-            non-numeric or non-finite values, a last column that is not all ones
-            when ``keep_bias=False``).
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a readable MATLAB file, lacks ``X`` or ``Y``, or
+        its cells do not match (different numbers of cells, rows or columns,
+        non-numeric or non-finite values, a last column that is not all ones
+        when ``keep_bias=False``).
 
-        See Also
-        --------
-        fetch_school : Download the file once and load it.
+    See Also
+    --------
+    fetch_school : Download the file once and load it.
 
-        Examples
-        --------
-        A tiny file in the same layout (two schools, two features + bias):
+    Examples
+    --------
+    A tiny file in the same layout (two schools, two features + bias):
 
-        >>> import os, tempfile
-        >>> import numpy as np, scipy.io
-        >>> from skmtl.datasets import load_school
-        >>> X = np.empty((1, 2), dtype=object)
-        >>> Y = np.empty((1, 2), dtype=object)
-        >>> X[0, 0] = np.array([[1, 2, 1], [3, 4, 1]], dtype=np.uint8)
-        >>> X[0, 1] = np.array([[5, 6, 1]], dtype=np.uint8)
-        >>> Y[0, 0] = np.array([[10], [20]], dtype=np.uint8)
-        >>> Y[0, 1] = np.array([[30]], dtype=np.uint8)
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     path = os.path.join(tmp, "school.mat")
-        ...     scipy.io.savemat(path, {"X": X, "Y": Y})
-        ...     data = load_school(path)
-        >>> data.X
-        array([[1., 2.],
-               [3., 4.],
-               [5., 6.]])
-        >>> data.Y
-        array([[10., nan],
-               [20., nan],
-               [nan, 30.]])
-        >>> data.task, data.task_names
-        (array([0, 0, 1]), ['school_000', 'school_001'])
+    >>> import os, tempfile
+    >>> import numpy as np, scipy.io
+    >>> from skmtl.datasets import load_school
+    >>> X = np.empty((1, 2), dtype=object)
+    >>> Y = np.empty((1, 2), dtype=object)
+    >>> X[0, 0] = np.array([[1, 2, 1], [3, 4, 1]], dtype=np.uint8)
+    >>> X[0, 1] = np.array([[5, 6, 1]], dtype=np.uint8)
+    >>> Y[0, 0] = np.array([[10], [20]], dtype=np.uint8)
+    >>> Y[0, 1] = np.array([[30]], dtype=np.uint8)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "school.mat")
+    ...     scipy.io.savemat(path, {"X": X, "Y": Y})
+    ...     data = load_school(path)
+    >>> data.X
+    array([[1., 2.],
+           [3., 4.],
+           [5., 6.]])
+    >>> data.Y
+    array([[10., nan],
+           [20., nan],
+           [nan, 30.]])
+    >>> data.task, data.task_names
+    (array([0, 0, 1]), ['school_000', 'school_001'])
     """
     path = Path(os.fspath(path))
     if not path.is_file():
@@ -255,55 +256,56 @@ def _download(url, path, sha256):
         raise
 
 
+@with_bunch_returns
 def fetch_school(data_home=None, download_if_missing=True, *, keep_bias=False):
     """Load the School data, downloading ``school.mat`` once if needed.
 
-        The file is downloaded from MALSAR's GitHub repository
-        (``SCHOOL_URL``) into ``get_data_home(data_home)/skmtl/school.mat``,
-        checked against its known SHA-256, and then read with
-        :func:`load_school`. Later calls use the cached file.
+    The file is downloaded from MALSAR's GitHub repository
+    (``SCHOOL_URL``) into ``get_data_home(data_home)/skmtl/school.mat``,
+    checked against its known SHA-256, and then read with
+    :func:`load_school`. Later calls use the cached file.
 
-        Parameters
-        ----------
-        data_home : str or path-like, default=None
-            Where to cache data; see :func:`sklearn.datasets.get_data_home`
-            (default ``~/scikit_learn_data``).
-        download_if_missing : bool, default=True
-            If False, raise an ``OSError`` instead of downloading when the file
-            is not cached.
-        keep_bias : bool, default=False
-            Passed to :func:`load_school`.
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Where to cache data; see :func:`sklearn.datasets.get_data_home`
+        (default ``~/scikit_learn_data``).
+    download_if_missing : bool, default=True
+        If False, raise an ``OSError`` instead of downloading when the file
+        is not cached.
+    keep_bias : bool, default=False
+        Passed to :func:`load_school`.
 
-        Returns
-        -------
+    Returns
+    -------
     {returns}
 
-        Raises
-        ------
-        OSError
-            If the file is not cached and ``download_if_missing=False``, the
-            download fails, or the downloaded (or cached) file has the wrong
-            checksum. A bad download leaves no file behind; a cached file with
-            the wrong checksum is replaced by a fresh download.
+    Raises
+    ------
+    OSError
+        If the file is not cached and ``download_if_missing=False``, the
+        download fails, or the downloaded (or cached) file has the wrong
+        checksum. A bad download leaves no file behind; a cached file with
+        the wrong checksum is replaced by a fresh download.
 
-        See Also
-        --------
-        load_school : Load the file from a given path.
+    See Also
+    --------
+    load_school : Load the file from a given path.
 
-        Examples
-        --------
-        ``fetch_school()`` downloads the file on first use, then gives ``X`` of
-        shape (15362, 27) and ``Y`` of shape (15362, 139). Without a cached file
-        and with downloads disabled it raises:
+    Examples
+    --------
+    ``fetch_school()`` downloads the file on first use, then gives ``X`` of
+    shape (15362, 27) and ``Y`` of shape (15362, 139). Without a cached file
+    and with downloads disabled it raises:
 
-        >>> import tempfile
-        >>> from skmtl.datasets import fetch_school
-        >>> with tempfile.TemporaryDirectory() as home:
-        ...     try:
-        ...         fetch_school(data_home=home, download_if_missing=False)
-        ...     except OSError as exc:
-        ...         print("OSError:", str(exc).split(" at ")[0])
-        OSError: School data not found
+    >>> import tempfile
+    >>> from skmtl.datasets import fetch_school
+    >>> with tempfile.TemporaryDirectory() as home:
+    ...     try:
+    ...         fetch_school(data_home=home, download_if_missing=False)
+    ...     except OSError as exc:
+    ...         print("OSError:", str(exc).split(" at ")[0])
+    OSError: School data not found
     """
     home = Path(get_data_home(data_home)) / "skmtl"
     path = home / "school.mat"
@@ -320,7 +322,3 @@ def fetch_school(data_home=None, download_if_missing=True, *, keep_bias=False):
     home.mkdir(parents=True, exist_ok=True)
     _download(SCHOOL_URL, path, SCHOOL_SHA256)
     return load_school(path, keep_bias=keep_bias)
-
-
-load_school.__doc__ = load_school.__doc__.replace("{returns}", BUNCH_RETURNS_DOC)
-fetch_school.__doc__ = fetch_school.__doc__.replace("{returns}", BUNCH_RETURNS_DOC)
