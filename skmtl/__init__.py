@@ -8,8 +8,8 @@ from .linear_model import (
     MultiTaskElasticNet,
     MultiTaskLasso,
     MultiTaskLinearRegression,
+    MultiTaskRidge,
 )
-
 from .tasks import stack_tasks, unstack_tasks
 
 __version__ = "0.1.0.dev0"
@@ -18,6 +18,7 @@ __all__ = [
     "MultiTaskElasticNet",
     "MultiTaskLasso",
     "MultiTaskLinearRegression",
+    "MultiTaskRidge",
     "stack_tasks",
     "unstack_tasks",
     "__version__",

@@ -5,9 +5,11 @@ from ._regression import (
     MultiTaskLasso,
     MultiTaskLinearRegression,
 )
+from ._ridge import MultiTaskRidge
 
 __all__ = [
     "MultiTaskElasticNet",
     "MultiTaskLasso",
     "MultiTaskLinearRegression",
+    "MultiTaskRidge",
 ]
