@@ -307,6 +307,18 @@ def test_zero_task_weight_and_alpha_zero():
         np.testing.assert_allclose(model.coef_, W, rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_alpha_zero_underdetermined_is_min_norm_least_squares(sparse):
+    from sklearn.linear_model import LinearRegression
+
+    X, Y = make_data(n=10, p=20, missing=0, seed=5)
+    Xin = sp.csr_matrix(X) if sparse else X
+    model = MultiTaskRidge(alpha=0.0, coupling=0.0).fit(Xin, Y)
+    ref = LinearRegression().fit(X, Y)
+    np.testing.assert_allclose(model.coef_, ref.coef_, atol=1e-10)
+    np.testing.assert_allclose(model.intercept_, ref.intercept_, atol=1e-10)
+
+
 def test_one_dimensional_y_and_pandas():
     X, Y = make_data(missing=0.3, seed=13)
     model = MultiTaskRidge(alpha=0.1).fit(X, Y[:, 0])

@@ -149,7 +149,9 @@ def _solve_eigen(X, data, task_weights, alpha, coupling, A, L, fit_intercept):
         else:
             _, sigma, Vt = np.linalg.svd(B, full_matrices=False)
             lam, V = sigma**2, Vt.T
-    lam = np.clip(lam, 0.0, None)
+    # Eigenvalues at rounding level are exact zeros (as lstsq's rcond); this
+    # matters only when alpha = 0, where they would otherwise blow up.
+    lam[lam <= max(n, p) * np.finfo(float).eps * max(lam.max(initial=0.0), 0.0)] = 0
     Z = V.T @ R0.T * w  # (k, T): right-hand side in K's eigenbasis
 
     mu, Q = _laplacian_eigh(L, A)
