@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
@@ -150,6 +150,7 @@ class BaseMultiTaskMLP(BaseEstimator):
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float64", "float32"])
         return tags
 
     # ----------------------------------------------------------- subclass API
@@ -323,10 +324,10 @@ class BaseMultiTaskMLP(BaseEstimator):
                 task_loss = np.divide(
                     task_sum, task_den, out=np.full(T, np.nan), where=task_den > 0
                 )
+                weight_curves.append(weighting.current(self._flat[net.n_net_params :]))
                 weighting.end_epoch(np.nan_to_num(task_loss, nan=0.0))
                 losses.append(epoch_loss)
                 task_curves.append(task_loss)
-                weight_curves.append(weighting.current(self._flat[net.n_net_params :]))
                 if not np.all(np.isfinite(self._flat)):
                     self._raise_non_finite()
                 if self.verbose:
@@ -454,6 +455,22 @@ class BaseMultiTaskMLP(BaseEstimator):
         X = self._validate_predict_X(X)
         H, _ = self._net.forward(self._flat, X, trunk_only=True)
         return np.ascontiguousarray(H)
+
+    def fit_transform(self, X, y, sample_weight=None):
+        """Fit, then return the shared representation of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets (NaN = missing label).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+        """
+        return self.fit(X, y, sample_weight=sample_weight).transform(X)
 
     def _loss_and_gradient(self, X, Y, sample_weight=None, params=None):
         """Full-batch objective and gradient at ``params`` (tests/diagnostics).

@@ -16,7 +16,7 @@ __all__ = ["decode_task_labels", "encode_task_labels", "missing_label_mask"]
 def _as_2d_labels(Y):
     if Y is None:
         raise ValueError(
-            "This estimator requires Y to be passed, but the target Y is None."
+            "This estimator requires y to be passed, but the target y is None."
         )
     if sp.issparse(Y):
         raise TypeError(
@@ -63,8 +63,15 @@ def missing_label_mask(column):
 
 
 def _check_label_kinds(values, t):
-    if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
-        raise ValueError(f"task {t} has an infinite label; labels must be finite.")
+    if values.dtype.kind == "f":
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"task {t} has an infinite label; labels must be finite.")
+        if np.any(values != np.round(values)):
+            raise ValueError(
+                f"Unknown label type: continuous (task {t} has non-integer float "
+                "labels). A classifier needs discrete labels; use a regressor for "
+                "continuous targets."
+            )
     if values.dtype == object:
         kinds = {type(v) for v in values}
         has_str = any(issubclass(k, str) for k in kinds)

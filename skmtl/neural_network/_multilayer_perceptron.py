@@ -208,14 +208,14 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
     def _task_scores(self, out, targets):
         return per_task_scores(targets, out[:, :, 0], "r2")
 
-    def fit(self, X, Y, sample_weight=None):
-        """Fit the network to ``X`` and ``Y`` (NaN = missing label).
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``X`` and ``y`` (NaN = missing label).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training samples (scipy.sparse CSR/CSC accepted).
-        Y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Targets, NaN where a task has no label.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights.
@@ -224,24 +224,24 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
         -------
         self : MultiTaskMLPRegressor
         """
-        return self._fit(X, Y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False)
 
-    def partial_fit(self, X, Y, sample_weight=None):
-        """One epoch over ``(X, Y)``: streaming, or continuing training.
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over ``(X, y)``: streaming, or continuing training.
 
         A task may have no label in a given call.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
         self : MultiTaskMLPRegressor
         """
-        return self._fit(X, Y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """Predict every task for every row.
@@ -368,14 +368,14 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
     def _task_scores(self, out, targets):
         return per_task_scores(targets, out.argmax(axis=2).astype(float), "accuracy")
 
-    def fit(self, X, Y, sample_weight=None):
-        """Fit the network to ``X`` and labels ``Y`` (missing = NaN/None).
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``X`` and labels ``y`` (missing = NaN/None).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training samples (scipy.sparse CSR/CSC accepted).
-        Y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Labels; each task needs at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights.
@@ -385,7 +385,7 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
         self : MultiTaskMLPClassifier
         """
         if self.warm_start and hasattr(self, "_classes"):
-            Yarr, _ = _as_2d_labels(Y)
+            Yarr, _ = _as_2d_labels(y)
             _, cls = encode_task_labels(Yarr)
             if len(cls) != len(self._classes) or any(
                 len(a) != len(b) or np.any(a != b)
@@ -395,15 +395,15 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
                     "warm_start can only be used where Y has the same classes as "
                     "in the previous call to fit."
                 )
-        return self._fit(X, Y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False)
 
-    def partial_fit(self, X, Y, classes=None, sample_weight=None):
-        """One epoch over ``(X, Y)``: streaming, or continuing training.
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``(X, y)``: streaming, or continuing training.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Labels (a task may have none in a given call).
         classes : array-like or list of array-like, default=None
             Classes of each task (one array for a 1-D ``y``). Required on
@@ -420,7 +420,7 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
                     "classes must be passed on the first call to partial_fit "
                     "(one array of labels per task)."
                 )
-        return self._fit(X, Y, sample_weight, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _proba(self, X):
         X = self._validate_predict_X(X)

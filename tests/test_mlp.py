@@ -1,0 +1,623 @@
+"""Tests of the multi-task MLP (skmtl.neural_network)."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmtl.metrics import r2_score
+from skmtl.neural_network import (
+    MultiTaskMLPClassifier,
+    MultiTaskMLPRegressor,
+    decode_task_labels,
+    encode_task_labels,
+)
+from skmtl.neural_network._base import NonFiniteLossError
+from skmtl.neural_network._weighting import gradnorm_objective, pcgrad_combine
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+# --------------------------------------------------------------------- helpers
+def shared_problem(
+    n_tasks=10, n_per_task=30, n_test=300, p=8, k=2, seed=0, shared=True
+):
+    """Tasks y_t = B_t . h(x) with h(x) = (x A)^2 - 1 shared (or per task).
+
+    Each training row is labelled for one task only (NaN elsewhere). Also
+    returns a held-out task (column ``n_tasks`` of the generator) that was not
+    in training, for the ``transform`` test.
+    """
+    rng = np.random.default_rng(seed)
+    n = n_tasks * n_per_task
+    X = rng.normal(size=(n, p))
+    Xt = rng.normal(size=(n_test, p))
+    B = rng.normal(size=(k, n_tasks + 1))
+    if shared:
+        A = np.linalg.qr(rng.normal(size=(p, k)))[0]
+        F, Ft = ((X @ A) ** 2 - 1) @ B, ((Xt @ A) ** 2 - 1) @ B
+    else:
+        As = [np.linalg.qr(rng.normal(size=(p, k)))[0] for _ in range(n_tasks + 1)]
+        F = np.stack([((X @ a) ** 2 - 1) @ B[:, t] for t, a in enumerate(As)], 1)
+        Ft = np.stack([((Xt @ a) ** 2 - 1) @ B[:, t] for t, a in enumerate(As)], 1)
+    Yfull = F + 0.1 * rng.normal(size=F.shape)
+    Y = np.full((n, n_tasks), np.nan)
+    task = np.repeat(np.arange(n_tasks), n_per_task)
+    Y[np.arange(n), task] = Yfull[np.arange(n), task]
+    return X, Y, Xt, Ft[:, :n_tasks], Yfull[:, n_tasks], Ft[:, n_tasks]
+
+
+def small_data(n=60, p=4, T=3, seed=0, missing=True):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    Y = X[:, :T] + 0.5 * np.sin(X[:, 1:2]) + 0.1 * rng.normal(size=(n, T))
+    if missing:
+        Y[::3, 1] = np.nan
+        Y[1::4, 2] = np.nan
+    return X, Y
+
+
+def small_labels(n=60, p=4, seed=0):
+    X, Y = small_data(n, p, 3, seed)
+    L = np.full(Y.shape, np.nan)
+    L[:, 0] = (Y[:, 0] > 0).astype(float)
+    L[:, 1] = np.where(np.isnan(Y[:, 1]), np.nan, np.digitize(Y[:, 1], [-0.5, 0.5]))
+    L[:, 2] = np.where(np.isnan(Y[:, 2]), np.nan, (Y[:, 2] > 0) * 3 + 2)
+    return X, L
+
+
+# ------------------------------------------------------------ estimator checks
+@parametrize_with_checks(
+    [
+        MultiTaskMLPRegressor((16,), max_iter=200, random_state=0),
+        MultiTaskMLPClassifier((16,), max_iter=200, random_state=0),
+    ],
+    expected_failed_checks=lambda est: {
+        # Mini-batch SGD/Adam: a row of weight 2 is not the same as two copies
+        # of the row (batches and shuffling differ), as for sklearn's MLP.
+        "check_sample_weight_equivalence_on_dense_data": (
+            "stochastic mini-batch training: sample_weight=2 is not equivalent "
+            "to repeating a row"
+        ),
+        "check_sample_weight_equivalence_on_sparse_data": (
+            "stochastic mini-batch training: sample_weight=2 is not equivalent "
+            "to repeating a row"
+        ),
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+# -------------------------------------------------------------- gradients
+ACTS = ["relu", "tanh", "logistic", "identity"]
+
+
+def _fd_check(model, X, Y, params, h=1e-6):
+    value, grad = model._loss_and_gradient(X, Y, params=params)
+    grad = grad.copy()
+    num = np.empty_like(params)
+    for i in range(params.size):
+        e = params.copy()
+        e[i] += h
+        vp, _ = model._loss_and_gradient(X, Y, params=e)
+        e[i] -= 2 * h
+        vm, _ = model._loss_and_gradient(X, Y, params=e)
+        num[i] = (vp - vm) / (2 * h)
+    np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-6 * max(1, abs(value)))
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+@pytest.mark.parametrize("weighting", ["equal", "uncertainty", "dwa", "gradnorm"])
+@pytest.mark.parametrize("activation", ACTS)
+@pytest.mark.parametrize("task_layers", [(), (5, 4)])
+def test_gradient_matches_finite_differences(kind, weighting, activation, task_layers):
+    X, Y = small_data(n=25) if kind == "regressor" else small_labels(n=25)
+    cls = MultiTaskMLPRegressor if kind == "regressor" else MultiTaskMLPClassifier
+    model = cls(
+        (6, 5),
+        activation,
+        task_layer_sizes=task_layers,
+        alpha=0.3,
+        max_iter=3,
+        task_weighting=weighting,
+        task_weights=[1.0, 2.0, 0.5],
+        random_state=0,
+    ).fit(X, Y)
+    params = model._flat.copy()
+    if weighting == "uncertainty":  # log-variances away from 0
+        params[model._net.n_net_params :] = [0.3, -0.7, 1.1]
+    _fd_check(model, X, Y, params)
+
+
+def test_gradient_sparse_X_and_sample_weight():
+    X, Y = small_data(n=25)
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    sw = np.linspace(0.5, 2, 25)
+    model = MultiTaskMLPRegressor((5,), max_iter=2, random_state=0).fit(Xs, Y, sw)
+    value, grad = model._loss_and_gradient(Xs, Y, sw)
+    p = model._flat
+    num = np.empty_like(p)
+    for i in range(p.size):
+        e = p.copy()
+        e[i] += 1e-6
+        vp, _ = model._loss_and_gradient(Xs, Y, sw, params=e)
+        e[i] -= 2e-6
+        vm, _ = model._loss_and_gradient(Xs, Y, sw, params=e)
+        num[i] = (vp - vm) / 2e-6
+    np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-7)
+    # dense and sparse X give the same objective
+    vd, gd = model._loss_and_gradient(Xs.toarray(), Y, sw)
+    assert np.isclose(vd, value)
+    np.testing.assert_allclose(gd, grad, atol=1e-12)
+
+
+def test_gradnorm_objective_gradient():
+    rng = np.random.default_rng(0)
+    w, n, tgt = rng.uniform(0.5, 2, 4), rng.uniform(0.1, 3, 4), rng.uniform(0, 2, 4)
+    _, g = gradnorm_objective(w, n, tgt)
+    num = [
+        (
+            gradnorm_objective(w + 1e-7 * e, n, tgt)[0]
+            - gradnorm_objective(w - 1e-7 * e, n, tgt)[0]
+        )
+        / 2e-7
+        for e in np.eye(4)
+    ]
+    np.testing.assert_allclose(g, num, rtol=1e-5)
+
+
+def test_pcgrad_projection():
+    rng = np.random.RandomState(0)
+    # no conflict: plain sum
+    G = np.array([[1.0, 0.0, 1.0], [0.5, 1.0, 0.0]])
+    np.testing.assert_allclose(pcgrad_combine(G, rng), G.sum(0))
+    # conflict: each projected gradient is orthogonal to the other task's
+    G = np.array([[1.0, 0.0], [-1.0, 1.0]])
+    g0 = G[0] - (G[0] @ G[1]) / (G[1] @ G[1]) * G[1]
+    g1 = G[1] - (G[1] @ G[0]) / (G[0] @ G[0]) * G[0]
+    np.testing.assert_allclose(pcgrad_combine(G, rng), g0 + g1)
+
+
+def test_pcgrad_single_task_is_plain_gradient():
+    X, Y = small_data(n=25, T=1, missing=False)
+    a = MultiTaskMLPRegressor((5,), max_iter=2, random_state=0).fit(X, Y)
+    b = clone(a).set_params(task_weighting="pcgrad").fit(X, Y)
+    np.testing.assert_allclose(
+        a._loss_and_gradient(X, Y)[1], b._loss_and_gradient(X, Y)[1]
+    )
+
+
+# ------------------------------------------------------------ masked losses
+def test_missing_labels_do_not_contribute():
+    X, Y = small_data()
+    m = MultiTaskMLPRegressor((8,), max_iter=3, random_state=0).fit(X, Y)
+    Y2 = Y.copy()
+    Y2[np.isnan(Y)] = 1e6  # would dominate if used
+    Y3 = Y.copy()
+    v1, g1 = m._loss_and_gradient(X, Y)
+    Y3[np.isnan(Y)] = np.nan
+    v3, g3 = m._loss_and_gradient(X, Y3)
+    assert np.isclose(v1, v3)
+    # each task's loss is its own mean: duplicating one task's rows 5 times
+    # (with the other tasks missing on the copies) does not change the loss
+    mask_rows = ~np.isnan(Y[:, 0])
+    Xd = np.vstack([X] + [X[mask_rows]] * 4)
+    Yd = np.vstack(
+        [Y] + [np.c_[Y[mask_rows, :1], np.full((mask_rows.sum(), 2), np.nan)]] * 4
+    )
+    Yd[: len(Y), 0] = Y[:, 0]
+    vd, _ = m.set_params(alpha=0.0)._loss_and_gradient(Xd, Yd)
+    v0, _ = m._loss_and_gradient(X, Y)
+    assert np.isclose(vd, v0)
+
+
+def test_inputs_not_modified_and_reproducible():
+    X, Y = small_data()
+    X0, Y0 = X.copy(), Y.copy()
+    a = MultiTaskMLPRegressor((8,), max_iter=20, random_state=3, dropout=0.2).fit(X, Y)
+    b = MultiTaskMLPRegressor((8,), max_iter=20, random_state=3, dropout=0.2).fit(X, Y)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(Y, Y0)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert a.loss_curve_ == b.loss_curve_
+
+
+# -------------------------------------------------------- weighting + curves
+@pytest.mark.parametrize(
+    "weighting", ["equal", "uncertainty", "dwa", "gradnorm", "pcgrad"]
+)
+def test_weighting_strategies_train(weighting):
+    X, Y = small_data(n=120)
+    m = MultiTaskMLPRegressor(
+        (16,),
+        max_iter=60,
+        task_weighting=weighting,
+        random_state=0,
+        learning_rate_init=0.01,
+    ).fit(X, Y)
+    E = m.n_iter_
+    assert m.task_weights_.shape == (E, 3)
+    assert m.task_loss_curves_.shape == (E, 3)
+    assert len(m.loss_curve_) == E
+    assert np.all(np.isfinite(m.task_weights_)) and np.all(m.task_weights_ > 0)
+    assert m.task_loss_curves_[-1].mean() < m.task_loss_curves_[0].mean()
+    assert m.score(X, Y) > 0.7
+    if weighting in ("equal", "pcgrad"):
+        np.testing.assert_allclose(m.task_weights_, 1.0)
+    if weighting in ("dwa", "gradnorm"):
+        np.testing.assert_allclose(m.task_weights_.sum(1), 3.0)
+    if weighting == "dwa":
+        np.testing.assert_allclose(m.task_weights_[:2], 1.0)
+
+
+def test_uncertainty_weights_track_noise():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    Y = (
+        np.c_[X[:, 0], X[:, 0]]
+        + np.c_[0.05 * rng.normal(size=400), 1.0 * rng.normal(size=400)]
+    )
+    m = MultiTaskMLPRegressor(
+        (8,),
+        max_iter=80,
+        task_weighting="uncertainty",
+        random_state=0,
+        learning_rate_init=0.01,
+        n_iter_no_change=100,
+    ).fit(X, Y)
+    w = m.task_weights_[-1]
+    assert w[0] > 3 * w[1]  # the noisy task gets the smaller weight
+
+
+def test_fixed_task_weights_scale_loss():
+    X, Y = small_data()
+    m = MultiTaskMLPRegressor((8,), max_iter=2, random_state=0, alpha=0).fit(X, Y)
+    v1, _ = m._loss_and_gradient(X, Y)
+    m2 = clone(m).set_params(task_weights=[2.0, 2.0, 2.0]).fit(X, Y)
+    m2._flat[...] = m._flat
+    v2, _ = m2._loss_and_gradient(X, Y)
+    assert np.isclose(v2, 2 * v1)
+
+
+# ------------------------------------------------------------- classifier
+def test_classifier_labels_and_outputs():
+    X, L = small_labels(n=150)
+    Yobj = L.astype(object)
+    Yobj[:, 0] = np.where(L[:, 0] == 1, "pos", "neg")
+    Yobj[np.isnan(L)] = None
+    clf = MultiTaskMLPClassifier(
+        (16,), max_iter=200, random_state=0, learning_rate_init=0.01
+    )
+    clf.fit(X, Yobj)
+    assert [list(c) for c in clf.classes_] == [
+        ["neg", "pos"],
+        [0.0, 1.0, 2.0],
+        [2.0, 5.0],
+    ]
+    P = clf.predict(X)
+    assert P.shape == (150, 3) and P.dtype == object
+    proba = clf.predict_proba(X)
+    assert [p.shape for p in proba] == [(150, 2), (150, 3), (150, 2)]
+    for p in proba:
+        np.testing.assert_allclose(p.sum(1), 1.0)
+    assert clf.score(X, Yobj) > 0.85
+    # 1-D y: sklearn conventions
+    clf1 = MultiTaskMLPClassifier((8,), max_iter=50, random_state=0).fit(X, Yobj[:, 0])
+    assert clf1.predict(X).shape == (150,)
+    assert clf1.predict_proba(X).shape == (150, 2)
+    assert list(clf1.classes_) == ["neg", "pos"]
+
+
+def test_classifier_single_class_task_raises():
+    X, L = small_labels()
+    L[:, 1] = np.where(np.isnan(L[:, 1]), np.nan, 1.0)
+    with pytest.raises(ValueError, match="task 1 has only one class"):
+        MultiTaskMLPClassifier((4,)).fit(X, L)
+
+
+def test_encode_decode_roundtrip():
+    Y = np.array([["b", 3.0], ["a", np.nan], [None, 1.0], ["b", 1.0]], dtype=object)
+    codes, classes = encode_task_labels(Y)
+    np.testing.assert_array_equal(codes, [[1, 1], [0, np.nan], [np.nan, 0], [1, 0]])
+    out = decode_task_labels(np.nan_to_num(codes).astype(int), classes)
+    assert out[0, 0] == "b" and out[0, 1] == 3.0
+    with pytest.raises(ValueError, match="not in its classes"):
+        encode_task_labels(np.array([[1], [7]]), classes=[[1, 2]])
+
+
+def test_classifier_partial_fit():
+    X, L = small_labels(n=200)
+    classes = [np.array([0.0, 1.0]), np.array([0.0, 1.0, 2.0]), np.array([2.0, 5.0])]
+    clf = MultiTaskMLPClassifier((16,), random_state=0, learning_rate_init=0.01)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, L)
+    for _ in range(30):
+        for s in range(0, 200, 50):
+            Lb = L[s : s + 50].copy()
+            Lb[:, 2] = np.nan if s == 0 else Lb[:, 2]  # a task may be absent
+            clf.partial_fit(X[s : s + 50], Lb, classes=classes)
+    assert clf.n_iter_ == 120
+    assert clf.score(X, L) > 0.8
+
+
+# ----------------------------------------------- partial_fit / early stopping
+def test_partial_fit_continues_training():
+    X, Y = small_data(n=200)
+    m = MultiTaskMLPRegressor((16,), random_state=0, learning_rate_init=0.01)
+    for _ in range(40):
+        m.partial_fit(X, Y)
+    assert m.n_iter_ == 40 and len(m.loss_curve_) == 40
+    assert m.loss_curve_[-1] < m.loss_curve_[0]
+    assert m.score(X, Y) > 0.8
+    w = MultiTaskMLPRegressor((16,), max_iter=5, warm_start=True, random_state=0).fit(
+        X, Y
+    )
+    w.fit(X, Y)
+    assert w.n_iter_ == 10
+
+
+def test_early_stopping_curves():
+    X, Y = small_data(n=300)
+    m = MultiTaskMLPRegressor(
+        (16,),
+        early_stopping=True,
+        max_iter=300,
+        random_state=0,
+        learning_rate_init=0.01,
+        n_iter_no_change=5,
+    ).fit(X, Y)
+    assert m.validation_scores_.shape == (m.n_iter_, 3)
+    assert m.n_iter_ < 300
+    best = np.nanmean(m.validation_scores_, axis=1).max()
+    assert np.isclose(m.best_validation_score_, best)
+    c = MultiTaskMLPClassifier((8,), early_stopping=True, random_state=0).fit(
+        *small_labels(n=200)
+    )
+    assert c.validation_scores_.shape[1] == 3
+    assert MultiTaskMLPRegressor((4,), max_iter=3).fit(X, Y).validation_scores_ is None
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive", "cosine"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_solvers_and_schedules(solver, schedule):
+    X, Y = small_data(n=150)
+    m = MultiTaskMLPRegressor(
+        (16,),
+        solver=solver,
+        learning_rate=schedule,
+        learning_rate_init=0.01,
+        max_iter=150,
+        random_state=0,
+        task_layer_sizes=(4,),
+    ).fit(X, Y)
+    assert m.score(X, Y) > 0.6
+
+
+# ------------------------------------------------------ sparse / pandas
+def test_sparse_matches_dense():
+    X, Y = small_data(n=80)
+    X[np.abs(X) < 0.5] = 0
+    a = MultiTaskMLPRegressor((8,), max_iter=20, random_state=0).fit(X, Y)
+    b = MultiTaskMLPRegressor((8,), max_iter=20, random_state=0).fit(
+        sp.csr_matrix(X), Y
+    )
+    np.testing.assert_allclose(
+        a.predict(X), b.predict(sp.csr_matrix(X)), rtol=1e-8, atol=1e-10
+    )
+
+
+def test_dataframe_names_and_float32():
+    pd = pytest.importorskip("pandas")
+    X, Y = small_data()
+    Xdf = pd.DataFrame(X, columns=list("abcd"))
+    Ydf = pd.DataFrame(Y, columns=["u", "v", "w"])
+    m = MultiTaskMLPRegressor((8,), max_iter=5, random_state=0).fit(Xdf, Ydf)
+    assert list(m.task_names_) == ["u", "v", "w"]
+    assert list(m.feature_names_in_) == list("abcd")
+    assert m.n_tasks_ == 3
+    m32 = MultiTaskMLPRegressor((8,), max_iter=5, random_state=0).fit(
+        X.astype(np.float32), Y
+    )
+    assert m32.transform(X).dtype == np.float32
+    m.fit(X, Y)  # refit without names drops task_names_
+    assert not hasattr(m, "task_names_")
+
+
+def test_pickle_roundtrip():
+    X, Y = small_data()
+    m = MultiTaskMLPRegressor((8,), max_iter=5, random_state=0).fit(X, Y)
+    m2 = pickle.loads(pickle.dumps(m))
+    np.testing.assert_array_equal(m.predict(X), m2.predict(X))
+    m2.partial_fit(X, Y)  # still trainable
+
+
+# ------------------------------------------------------------ bad inputs
+@pytest.mark.parametrize(
+    "make_bad, match",
+    [
+        (
+            lambda X, Y: (
+                np.where(np.arange(X.size).reshape(X.shape) == 3, np.nan, X),
+                Y,
+                None,
+            ),
+            "NaN",
+        ),
+        (
+            lambda X, Y: (
+                np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X),
+                Y,
+                None,
+            ),
+            "infinity",
+        ),
+        (
+            lambda X, Y: (X, np.c_[Y[:, :2], np.full(len(Y), np.nan)], None),
+            "no labelled sample",
+        ),
+        (lambda X, Y: (X, Y, -np.ones(len(Y))), "Negative"),
+        (lambda X, Y: (X[:-1], Y, None), "inconsistent numbers of samples"),
+        (lambda X, Y: (X, Y, np.ones(3)), "sample_weight"),
+        (lambda X, Y: (X, np.where(np.isnan(Y), np.inf, Y), None), "infinity"),
+    ],
+)
+def test_bad_fit_inputs(make_bad, match):
+    X, Y = small_data()
+    Xb, Yb, sw = make_bad(X, Y)
+    with pytest.raises(ValueError, match=match):
+        MultiTaskMLPRegressor((4,), max_iter=2).fit(Xb, Yb, sample_weight=sw)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"hidden_layer_sizes": ()}, "at least one layer"),
+        ({"hidden_layer_sizes": (4, 0)}, "positive"),
+        ({"task_layer_sizes": (-1,)}, "positive"),
+        ({"activation": "gelu"}, "activation"),
+        ({"task_weighting": "magic"}, "task_weighting"),
+        ({"task_weights": [1.0, -1.0, 1.0]}, "non-negative"),
+        ({"task_weights": [1.0, 1.0]}, "one weight per task"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"learning_rate": "fast"}, "learning_rate"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"solver": "lbfgs"}, "solver"),
+    ],
+)
+def test_bad_params(params, match):
+    X, Y = small_data()
+    with pytest.raises(ValueError, match=match):
+        MultiTaskMLPRegressor(
+            **{"hidden_layer_sizes": (4,), "max_iter": 2, **params}
+        ).fit(X, Y)
+
+
+def test_bad_predict_inputs():
+    X, Y = small_data()
+    m = MultiTaskMLPRegressor((4,), max_iter=2).fit(X, Y)
+    with pytest.raises(ValueError, match="features"):
+        m.predict(X[:, :3])
+    with pytest.raises(ValueError, match="NaN"):
+        m.transform(np.full((2, 4), np.nan))
+    with pytest.raises(ValueError, match="task"):
+        m.partial_fit(X, Y[:, :2])
+
+
+def test_non_finite_loss_raises():
+    X, Y = small_data()
+    m = MultiTaskMLPRegressor(
+        (16,), solver="sgd", learning_rate_init=1e3, max_iter=50, random_state=0
+    )
+    with pytest.raises(NonFiniteLossError, match="diverged"):
+        m.fit(X * 1e3, Y * 1e6)
+    assert issubclass(NonFiniteLossError, ValueError)
+
+
+# ------------------------------------------------------------ model selection
+def test_pipeline_gridsearch_with_nan():
+    X, Y = small_data(n=120)
+    pipe = make_pipeline(
+        StandardScaler(),
+        MultiTaskMLPRegressor(max_iter=40, random_state=0, learning_rate_init=0.01),
+    )
+    grid = GridSearchCV(
+        pipe,
+        {
+            "multitaskmlpregressor__hidden_layer_sizes": [(8,), (16,)],
+            "multitaskmlpregressor__alpha": [1e-4, 1e-2],
+            "multitaskmlpregressor__task_weighting": ["equal", "uncertainty"],
+        },
+        cv=3,
+    )
+    grid.fit(X, Y)
+    assert np.isfinite(grid.best_score_) and grid.best_score_ > 0.5
+    assert grid.predict(X).shape == Y.shape
+
+
+# --------------------------------------------------------- statistical tests
+def test_mtl_beats_independent_mlps_on_shared_representation():
+    X, Y, Xt, Yt, _, _ = shared_problem()
+    kw = dict(
+        hidden_layer_sizes=(64,),
+        max_iter=500,
+        random_state=0,
+        learning_rate_init=0.01,
+        alpha=1e-3,
+        batch_size=32,
+    )
+    mtl = MultiTaskMLPRegressor(**kw).fit(X, Y)
+    r_mtl = r2_score(Yt, mtl.predict(Xt))
+    preds = []
+    for t in range(Y.shape[1]):
+        rows = ~np.isnan(Y[:, t])
+        preds.append(MLPRegressor(**kw).fit(X[rows], Y[rows, t]).predict(Xt))
+    r_ind = r2_score(Yt, np.array(preds).T)
+    assert r_mtl > r_ind + 0.1, (r_mtl, r_ind)
+
+
+def test_unrelated_tasks_do_not_collapse():
+    X, Y, Xt, Yt, _, _ = shared_problem(shared=False)
+    mtl = MultiTaskMLPRegressor(
+        (64,),
+        max_iter=500,
+        random_state=0,
+        learning_rate_init=0.01,
+        alpha=1e-3,
+        batch_size=32,
+    ).fit(X, Y)
+    P = mtl.predict(Xt)
+    # every head still fits its own task (no collapse to a constant/shared output)
+    assert np.all(P.std(axis=0) > 0.1 * Yt.std(axis=0))
+    assert r2_score(Y, mtl.predict(X), aggregate="min") > 0.3
+    assert np.all(np.isfinite(P))
+
+
+def test_single_task_in_line_with_sklearn():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(600, 6))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.normal(size=600)
+    kw = dict(
+        hidden_layer_sizes=(32, 16),
+        max_iter=300,
+        random_state=0,
+        learning_rate_init=0.003,
+    )
+    ours = MultiTaskMLPRegressor(**kw).fit(X[:400], y[:400])
+    ref = MLPRegressor(**kw).fit(X[:400], y[:400])
+    r_ours = ours.score(X[400:], y[400:])
+    r_ref = ref.score(X[400:], y[400:])
+    assert ours.predict(X[400:]).shape == (200,)
+    assert r_ours > r_ref - 0.05, (r_ours, r_ref)
+
+
+def test_transform_features_help_new_task():
+    X, Y, Xt, _, y_new, yt_new = shared_problem()
+    mtl = MultiTaskMLPRegressor(
+        (64,),
+        max_iter=500,
+        random_state=0,
+        learning_rate_init=0.01,
+        alpha=1e-3,
+        batch_size=32,
+    ).fit(X, Y)
+    n_new = 60  # few labelled rows for the new task
+    pipe = make_pipeline(FrozenEstimator(mtl), Ridge(alpha=1.0)).fit(
+        X[:n_new], y_new[:n_new]
+    )
+    raw = Ridge(alpha=1.0).fit(X[:n_new], y_new[:n_new])
+    assert pipe.score(Xt, yt_new) > raw.score(Xt, yt_new) + 0.3
+    assert mtl.transform(Xt).shape == (len(Xt), 64)
