@@ -8,6 +8,7 @@ from .linear_model import (
     MultiTaskElasticNet,
     MultiTaskLasso,
     MultiTaskLinearRegression,
+    MultiTaskLogisticRegression,
     MultiTaskRidge,
 )
 from .tasks import stack_tasks, unstack_tasks
@@ -18,6 +19,7 @@ __all__ = [
     "MultiTaskElasticNet",
     "MultiTaskLasso",
     "MultiTaskLinearRegression",
+    "MultiTaskLogisticRegression",
     "MultiTaskRidge",
     "stack_tasks",
     "unstack_tasks",

@@ -112,15 +112,37 @@ class Logistic:
     def derivative(self, f):
         return -self.c * self.y * _expit(-self.y * f)
 
-    def intercept_step(self, f_no_b, b, n_newton=3):
-        """A few Newton steps on each task's intercept, with ``W`` fixed."""
-        b = b.copy()
+    def _task_losses(self, f):
+        return _task_sums(
+            self.c * _log1pexp(-self.y * f), self.entry_task, self.n_tasks
+        )
+
+    def intercept_step(self, f_no_b, b, n_newton=5):
+        """Damped Newton steps on each task's intercept, with ``W`` fixed.
+
+        Each task's step is halved until its loss does not increase, so the
+        result is never worse than ``b`` (the loss is flat far from a
+        separable task's data, where a plain Newton step can overshoot).
+        """
+        b = np.array(b, dtype=np.float64, copy=True)
+        task = self.entry_task
+        loss = self._task_losses(f_no_b + b[task])
         for _ in range(n_newton):
-            f = f_no_b + b[self.entry_task]
-            p = _expit(-self.y * f)
-            g = _task_sums(-self.c * self.y * p, self.entry_task, self.n_tasks)
-            h = _task_sums(self.c * p * (1 - p), self.entry_task, self.n_tasks)
-            b -= g / np.maximum(h, 1e-12 * self.task_c)
+            p = _expit(-self.y * (f_no_b + b[task]))
+            g = _task_sums(-self.c * self.y * p, task, self.n_tasks)
+            h = _task_sums(self.c * p * (1 - p), task, self.n_tasks)
+            step = -g / np.maximum(h, 1e-12 * self.task_c)
+            pending = np.ones(self.n_tasks, dtype=bool)
+            for _ in range(30):
+                trial = b + np.where(pending, step, 0.0)
+                new_loss = self._task_losses(f_no_b + trial[task])
+                ok = pending & (new_loss <= loss)
+                b[ok] = trial[ok]
+                loss[ok] = new_loss[ok]
+                pending &= ~ok
+                if not pending.any():
+                    break
+                step *= 0.5
         return b
 
     def dual_value(self, theta):

@@ -175,9 +175,10 @@ def solve_fista(
         x, fx, bx, t = x_new, f_new, b_new, t_new
 
         if use_gap and (it % gap_freq == 0 or it == max_iter):
-            if free_b:
-                bx = datafit.intercept_step(fx, bx)
-            gap, objective = objective_gap(datafit, penalty, op, x, fx + bx[task])
+            # the dual point needs an optimal intercept: polish a copy, and keep
+            # the polished one only if it is better (never touch the momentum)
+            b_gap = datafit.intercept_step(fx, bx) if free_b else bx
+            gap, objective = objective_gap(datafit, penalty, op, x, fx + b_gap[task])
             if verbose:
                 print(f"[fista] iter {it}: objective {objective:.6e}, gap {gap:.3e}")
             if gap <= tol * gap_scale:
@@ -188,6 +189,8 @@ def solve_fista(
             break
     if fit_intercept and exact_b:
         bx = datafit.optimal_intercept(fx)
+    elif free_b:
+        bx = datafit.intercept_step(fx, bx)
     if not np.isfinite(objective):
         objective = datafit.value(fx + bx[task]) + penalty.value(x)
     return FISTAResult(x, bx, it, gap, residual, converged, objective)

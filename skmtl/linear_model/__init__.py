@@ -1,5 +1,6 @@
 """Multi-task linear models."""
 
+from ._logistic import MultiTaskLogisticRegression
 from ._regression import (
     MultiTaskElasticNet,
     MultiTaskLasso,
@@ -11,5 +12,6 @@ __all__ = [
     "MultiTaskElasticNet",
     "MultiTaskLasso",
     "MultiTaskLinearRegression",
+    "MultiTaskLogisticRegression",
     "MultiTaskRidge",
 ]
