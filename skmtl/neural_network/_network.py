@@ -122,7 +122,26 @@ class SharedTrunkNetwork:
 
     # ------------------------------------------------------------------ layout
     def unpack(self, flat):
-        """Views ``(coefs, intercepts, extra)`` into a flat vector."""
+        """Views ``(coefs, intercepts, extra)`` into a flat vector.
+
+        The views of the last two vectors unpacked (the parameters and the
+        gradient buffer of a training loop) are cached.
+        """
+        cache = self.__dict__.setdefault("_unpack_cache", [])
+        for ref, views in cache:
+            if ref is flat:
+                return views
+        views = self._unpack(flat)
+        cache.insert(0, (flat, views))
+        del cache[2:]
+        return views
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_unpack_cache", None)
+        return state
+
+    def _unpack(self, flat):
         coefs, intercepts = [], []
         o = self._offsets
         for i, (_, ws, bs, _, _) in enumerate(self.shapes):
