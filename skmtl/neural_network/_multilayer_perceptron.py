@@ -103,7 +103,8 @@ _ATTRS_DOC = """
         Per-task mean training loss per epoch (unweighted; each task's
         mean over its labelled rows seen in the epoch).
     task_weights_ : ndarray of shape (n_epochs, n_tasks)
-        Multiplier of each task's mean loss at the end of each epoch:
+        Multiplier of each task's mean loss in effect at the end of each
+        epoch (for "dwa", the weights used throughout that epoch):
         ``task_weights`` for "equal" and "pcgrad", ``task_weights *
         exp(-s_t)`` for "uncertainty", ``task_weights * w_t`` for "dwa" and
         "gradnorm" (the ``w_t`` sum to ``n_tasks``).
@@ -229,7 +230,9 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)``: streaming, or continuing training.
 
-        A task may have no label in a given call.
+        A task may have no label in a given call. ``early_stopping`` and
+        ``max_iter`` are ignored; the learning rate follows the schedule by
+        epoch count (``n_iter_``).
 
         Parameters
         ----------
@@ -407,7 +410,8 @@ class MultiTaskMLPClassifier(ClassifierMixin, BaseMultiTaskMLP):
             Labels (a task may have none in a given call).
         classes : array-like or list of array-like, default=None
             Classes of each task (one array for a 1-D ``y``). Required on
-            the first call, optional afterwards.
+            the first call, optional afterwards. ``early_stopping`` is
+            ignored by ``partial_fit``.
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
