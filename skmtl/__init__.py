@@ -11,6 +11,7 @@ from .linear_model import (
     MultiTaskLogisticRegression,
     MultiTaskRidge,
 )
+from .neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 from .tasks import stack_tasks, unstack_tasks
 
 __version__ = "0.1.0.dev0"
@@ -20,6 +21,8 @@ __all__ = [
     "MultiTaskLasso",
     "MultiTaskLinearRegression",
     "MultiTaskLogisticRegression",
+    "MultiTaskMLPClassifier",
+    "MultiTaskMLPRegressor",
     "MultiTaskRidge",
     "stack_tasks",
     "unstack_tasks",
