@@ -252,7 +252,9 @@ def accuracy_score(Y_true, Y_pred, *, sample_weight=None, aggregate="mean"):
     for t in range(Yt.shape[1]):
         m = np.array([_is_label(v) for v in Yt[:, t]], dtype=bool)
         if m.any():
-            hits = np.array([a == b for a, b in zip(Yt[m, t], Yp[m, t], strict=True)], float)
+            hits = np.array(
+                [a == b for a, b in zip(Yt[m, t], Yp[m, t], strict=True)], float
+            )
             scores[t] = _wmean(hits, sw[m])
     return _aggregate(scores, aggregate)
 
