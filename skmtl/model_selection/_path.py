@@ -1,0 +1,347 @@
+"""Regularization paths: warm-started fits over a decreasing grid of ``alpha``.
+
+The grid starts at ``alpha_max``, the smallest ``alpha`` for which ``W = 0``
+is optimal. It is exact: the datafit gradient ``G0`` at ``W = 0`` with the
+optimal intercepts (weighted label means for the squared loss, log-odds for
+the logistic loss) goes through the penalty's ``alpha_max(G0, l1_ratio)``
+(the dual norm of ``G0``). Each ``alpha`` starts from the previous solution.
+For the squared loss with a feature-separable penalty the per-problem state
+of block coordinate descent (Gram matrix or residual, curvatures) is built
+once for the whole path (:class:`~skmtl.model_selection._path_bcd.BCDPath`);
+other problems call FISTA with the previous ``(W, b)`` as start.
+"""
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Bunch
+
+from .._solvers.fista import solve_fista
+from .._solvers.penalties import PENALTIES
+from .._validation import (
+    check_array_X,
+    check_targets,
+    check_task_weights,
+    make_task_data,
+)
+from ..linear_model._regression import _DEFAULT_L1_RATIO, make_penalty
+from ..linear_model._setup import gradient_at_zero, make_problem
+from ._path_bcd import BCDPath
+
+__all__ = ["regularization_path"]
+
+_LOSSES = ("squared", "logistic")
+
+
+def resolve_l1_ratio(penalty, l1_ratio):
+    """The ``l1_ratio`` that :func:`make_penalty` uses for ``penalty``."""
+    if l1_ratio is None:
+        return _DEFAULT_L1_RATIO.get(penalty, 1.0)
+    return float(l1_ratio)
+
+
+def compute_alpha_max(op, datafit, penalty, l1_ratio=None, fit_intercept=True):
+    """Smallest ``alpha`` with ``W = 0`` optimal (``inf`` if there is none)."""
+    if penalty not in PENALTIES:
+        raise ValueError(
+            f"Unknown penalty {penalty!r}; expected one of {sorted(PENALTIES)}."
+        )
+    G0, _ = gradient_at_zero(op, datafit, fit_intercept)
+    return PENALTIES[penalty].alpha_max(G0, resolve_l1_ratio(penalty, l1_ratio))
+
+
+def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
+    """``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``,
+    evenly spaced on a log scale."""
+    if not np.isfinite(alpha_max):
+        raise ValueError(
+            "Automatic alpha grid generation is not supported for a penalty "
+            "without a finite alpha_max (l1_ratio=0, or 'graph' without an l1 "
+            "part): W = 0 is never optimal. Pass the alphas explicitly."
+        )
+    if alpha_max <= np.finfo(float).resolution:
+        # all-constant targets: scikit-learn's convention
+        return np.full(n_alphas, np.finfo(float).resolution)
+    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def _choose_solver(solver, loss, penalty_obj, name):
+    if solver == "auto":
+        return "bcd" if (loss == "squared" and penalty_obj.separable) else "fista"
+    if solver == "bcd" and (loss != "squared" or not penalty_obj.separable):
+        raise ValueError(
+            f"solver='bcd' needs the squared loss and a feature-separable "
+            f"penalty; got loss={loss!r}, penalty={name!r}. Use 'auto' or 'fista'."
+        )
+    return solver
+
+
+def solve_path(
+    X,
+    op,
+    datafit,
+    penalty,
+    alphas,
+    *,
+    l1_ratio=None,
+    task_graph=None,
+    fit_intercept=True,
+    tol=1e-4,
+    max_iter=1000,
+    solver="auto",
+    loss="squared",
+    verbose=0,
+):
+    """Warm-started path over ``alphas`` (in the given order) on one problem.
+
+    Returns a dict of arrays ``coefs`` (n_alphas, T, p), ``intercepts``
+    (n_alphas, T), ``dual_gaps``, ``n_iters``, ``converged``.
+    """
+    T, p = op.n_tasks, op.n_features
+    alphas = np.asarray(alphas, dtype=np.float64)
+    n_alphas = alphas.shape[0]
+    coefs = np.zeros((n_alphas, T, p))
+    intercepts = np.zeros((n_alphas, T))
+    gaps = np.full(n_alphas, np.nan)
+    n_iters = np.zeros(n_alphas, dtype=np.int64)
+    converged = np.zeros(n_alphas, dtype=bool)
+    bcd = None
+    W, b = np.zeros((T, p)), None
+    for k, alpha in enumerate(alphas):
+        pen = make_penalty(penalty, alpha, l1_ratio, task_graph, T)
+        method = _choose_solver(solver, loss, pen, penalty)
+        if method == "bcd":
+            if bcd is None:
+                bcd = BCDPath(X, op, datafit, fit_intercept)
+            W, b, it, gap, ok = bcd.solve(
+                pen, max_iter=max_iter, tol=tol, verbose=verbose
+            )
+        else:
+            res = solve_fista(
+                op,
+                datafit,
+                pen,
+                W,
+                b,
+                fit_intercept=fit_intercept,
+                max_iter=max_iter,
+                tol=tol,
+                verbose=max(0, verbose - 1),
+            )
+            W, b = res.coef, res.intercept
+            it, gap, ok = res.n_iter, res.gap, res.converged
+        coefs[k] = W
+        intercepts[k] = b if fit_intercept else 0.0
+        gaps[k] = gap if pen.has_gap else np.nan
+        n_iters[k] = it
+        converged[k] = ok
+        if verbose:
+            print(
+                f"[regularization_path] alpha {k + 1}/{n_alphas} = {alpha:.4g}: "
+                f"{it} iterations, gap {gaps[k]:.3e}, "
+                f"{int(np.count_nonzero(np.any(W != 0, axis=0)))} active features"
+            )
+    return {
+        "coefs": coefs,
+        "intercepts": intercepts,
+        "dual_gaps": gaps,
+        "n_iters": n_iters,
+        "converged": converged,
+    }
+
+
+def warn_not_converged(converged, alphas, max_iter, tol):
+    if not np.all(converged):
+        bad = np.asarray(alphas)[~np.asarray(converged)]
+        warnings.warn(
+            f"The solver did not converge within max_iter={max_iter} at "
+            f"{bad.size} alpha(s) of the path (smallest {bad.min():.3g}, "
+            f"tol={tol}). Increase max_iter or tol, or scale the features.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def check_alphas(alphas, n_alphas):
+    """``(explicit_alphas or None, n_alphas)`` from the ``alphas`` parameter.
+
+    ``alphas`` may be None (use ``n_alphas``), an int (the number of alphas,
+    scikit-learn >= 1.7's convention) or an array of positive values (sorted
+    decreasing).
+    """
+    if alphas is None:
+        return None, int(n_alphas)
+    if isinstance(alphas, Integral) and not isinstance(alphas, bool):
+        if alphas < 1:
+            raise ValueError(f"alphas as a count must be >= 1, got {alphas}.")
+        return None, int(alphas)
+    a = np.asarray(alphas, dtype=np.float64).reshape(-1)
+    if a.size == 0:
+        raise ValueError("alphas is empty.")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError("alphas must be finite and non-negative.")
+    return np.sort(a)[::-1].copy(), a.size
+
+
+def encode_targets(Y, loss, n_samples):
+    """Targets as a float ``(n, T)`` array in the datafit's encoding.
+
+    Returns ``(Y2, task_names, classes)``; ``classes`` is None for the
+    squared loss, the list of each task's two labels for the logistic loss
+    (the second is +1).
+    """
+    if loss == "squared":
+        Y2, _, names = check_targets(Y, n_samples)
+        return Y2, names, None
+    from ..neural_network._labels import encode_task_labels
+
+    names = getattr(Y, "columns", None)
+    if names is not None:
+        names = np.asarray([str(c) for c in names], dtype=object)
+    codes, classes = encode_task_labels(Y)
+    if codes.shape[0] != n_samples:
+        raise ValueError(
+            f"X and Y have inconsistent numbers of samples: X has {n_samples} "
+            f"rows, Y has {codes.shape[0]}."
+        )
+    for t, cls in enumerate(classes):
+        if cls.size != 2:
+            raise ValueError(
+                f"The logistic loss is binary per task, but task {t} has "
+                f"{cls.size} classes {list(cls)[:5]}."
+            )
+    return 2.0 * codes - 1.0, names, classes
+
+
+def regularization_path(
+    X,
+    Y,
+    penalty="l21",
+    *,
+    alphas=None,
+    n_alphas=100,
+    eps=1e-3,
+    l1_ratio=None,
+    task_graph=None,
+    fit_intercept=True,
+    sample_weight=None,
+    task_weights=None,
+    tol=1e-4,
+    max_iter=1000,
+    solver="auto",
+    loss="squared",
+    verbose=0,
+):
+    """Compute a multi-task model over a grid of ``alpha``, warm-started.
+
+    Solves the problem of :class:`skmtl.MultiTaskLinearRegression` (squared
+    loss) or :class:`skmtl.MultiTaskLogisticRegression` (logistic loss) for
+    each ``alpha``, from the largest down, each fit starting from the
+    previous solution.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    Y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets, NaN for a missing label (two classes per task for
+        ``loss="logistic"``).
+    penalty : {"l21", "l1", "elasticnet", "sparse_group", "trace", "graph"}, \
+            default="l21"
+        As in :class:`skmtl.MultiTaskLinearRegression`.
+    alphas : array-like or int, default=None
+        The ``alpha`` values (sorted decreasing), or their number. ``None``:
+        ``n_alphas`` values from ``alpha_max`` to ``eps * alpha_max``.
+    n_alphas : int, default=100
+        Number of ``alpha`` values when ``alphas`` is None.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    l1_ratio : float, default=None
+        Mixing parameter of "elasticnet", "sparse_group", "graph".
+    task_graph : array-like, sparse matrix or list of edges, default=None
+        Task adjacency for ``penalty="graph"``.
+    fit_intercept : bool, default=True
+        One unpenalised intercept per task.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+    task_weights : array-like of shape (n_tasks,), default=None
+        Weight of each task's loss.
+    tol : float, default=1e-4
+        Tolerance of each fit (see :class:`skmtl.MultiTaskLinearRegression`).
+    max_iter : int, default=1000
+        Maximum epochs (bcd) or iterations (fista) per ``alpha``.
+    solver : {"auto", "bcd", "fista"}, default="auto"
+        "auto": block coordinate descent for the squared loss with a
+        feature-separable penalty, FISTA otherwise.
+    loss : {"squared", "logistic"}, default="squared"
+    verbose : int, default=0
+        1 prints one line per ``alpha``; 2 also prints solver progress.
+
+    Returns
+    -------
+    path : Bunch
+        - ``alphas``: ndarray of shape (n_alphas,), decreasing.
+        - ``coefs``: ndarray of shape (n_alphas, n_tasks, n_features).
+        - ``intercepts``: ndarray of shape (n_alphas, n_tasks).
+        - ``dual_gaps``: ndarray of shape (n_alphas,); NaN where the penalty
+          has no duality gap ("graph").
+        - ``n_iters``: ndarray of shape (n_alphas,), epochs or iterations.
+        - ``converged``: ndarray of bool of shape (n_alphas,).
+        - ``alpha_max``: float, the exact ``alpha_max`` of the data (NaN if
+          ``alphas`` were given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.model_selection import regularization_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 8))
+    >>> Y = X[:, :2] @ rng.normal(size=(2, 3)) + 0.1 * rng.normal(size=(50, 3))
+    >>> Y[:10, 0] = np.nan
+    >>> path = regularization_path(X, Y, "l21", n_alphas=5)
+    >>> path.coefs.shape
+    (5, 3, 8)
+    >>> [int(np.any(W != 0, axis=0).sum()) for W in path.coefs]
+    [0, 2, 2, 2, 8]
+    """
+    if loss not in _LOSSES:
+        raise ValueError(f"Unknown loss {loss!r}; expected one of {_LOSSES}.")
+    if penalty not in PENALTIES:
+        raise ValueError(
+            f"Unknown penalty {penalty!r}; expected one of {sorted(PENALTIES)}."
+        )
+    if solver not in ("auto", "bcd", "fista"):
+        raise ValueError(f"Unknown solver {solver!r}; expected auto, bcd or fista.")
+    if not (isinstance(n_alphas, Integral) and n_alphas >= 1):
+        raise ValueError(f"n_alphas must be a positive integer, got {n_alphas!r}.")
+    if not 0 < eps <= 1:
+        raise ValueError(f"eps must be in (0, 1], got {eps}.")
+    X = check_array_X(X)
+    Y2, names, _ = encode_targets(Y, loss, X.shape[0])
+    data = make_task_data(Y2, sample_weight, names)
+    w = check_task_weights(task_weights, data.n_tasks)
+    X, op, datafit = make_problem(X, data, w, loss)
+    explicit, n = check_alphas(alphas, n_alphas)
+    a_max = np.nan
+    if explicit is None:
+        a_max = compute_alpha_max(op, datafit, penalty, l1_ratio, fit_intercept)
+        explicit = alpha_grid(a_max, n, eps)
+    out = solve_path(
+        X,
+        op,
+        datafit,
+        penalty,
+        explicit,
+        l1_ratio=l1_ratio,
+        task_graph=task_graph,
+        fit_intercept=fit_intercept,
+        tol=tol,
+        max_iter=max_iter,
+        solver=solver,
+        loss=loss,
+        verbose=verbose,
+    )
+    warn_not_converged(out["converged"], explicit, max_iter, tol)
+    return Bunch(alphas=explicit, alpha_max=float(a_max), **out)

@@ -1,0 +1,356 @@
+"""Row splitters that keep every task represented in every fold.
+
+A multi-task ``Y`` of shape ``(n_samples, n_tasks)`` with NaN for missing
+labels is split by rows. Plain ``KFold`` can leave a task with few labels
+without any training label in some fold (all its rows in one test fold),
+which makes the fold's fit fail. The splitters here stratify by task: each
+row belongs to the stratum of its *rarest* labelled task (the task with
+fewest labelled rows, so the scarcest labels are spread first), rows without
+any label form one more stratum, and rows are dealt to folds so that every
+task keeps its share of labelled rows in every fold.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.model_selection import BaseCrossValidator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _num_samples
+
+__all__ = ["TaskShuffleSplit", "TaskStratifiedKFold"]
+
+
+def _label_mask(y):
+    if y is None:
+        raise ValueError(
+            "Task-stratified splitters need y: pass the (n_samples, n_tasks) "
+            "target array, with NaN for missing labels, to split()."
+        )
+    from ..neural_network._labels import missing_label_mask
+
+    Y = np.asarray(y)
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.ndim != 2:
+        raise ValueError(f"y must be 1-D or 2-D, got shape {Y.shape}.")
+    return np.column_stack([~missing_label_mask(Y[:, t]) for t in range(Y.shape[1])])
+
+
+def _task_name(y, t):
+    cols = getattr(y, "columns", None)
+    if cols is not None and not isinstance(y, np.ndarray):
+        return f"task {t} ({cols[t]!r})"
+    return f"task {t}"
+
+
+def _strata(M):
+    """Stratum of each row (its rarest labelled task; ``T`` for no label) and
+    the order in which strata are dealt (rarest task first)."""
+    n, T = M.shape
+    counts = M.sum(axis=0)
+    order = np.argsort(counts, kind="stable")  # rarest first
+    rank = np.empty(T, dtype=np.int64)
+    rank[order] = np.arange(T)
+    # rank of each labelled cell; the rarest task of a row has the lowest rank
+    ranks = np.where(M, rank[None, :], T)
+    best = ranks.min(axis=1)
+    stratum = np.where(best < T, order[np.minimum(best, T - 1)], T)
+    return stratum, [*order.tolist(), T], counts
+
+
+class TaskStratifiedKFold(BaseCrossValidator):
+    """K-fold over rows, stratified so that every task is in every fold.
+
+    Each row is assigned to the stratum of its rarest labelled task (rows
+    without labels form their own stratum). Strata are dealt to the folds
+    rarest task first; each row goes to the fold that has the fewest rows
+    labelled for that task so far (ties: the smaller fold, then the lower
+    index). So every task with at least ``n_splits`` labelled rows has
+    labels in every test fold, its labels are split about evenly, and no
+    training set misses a task. Fold sizes differ by at most a few rows.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, at least 2.
+    shuffle : bool, default=False
+        Shuffle the rows of each stratum before dealing them.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffle (only used when ``shuffle=True``).
+
+    Raises
+    ------
+    ValueError
+        From ``split`` when a task has fewer than ``n_splits`` labelled rows
+        (stratification is impossible): the message names the task.
+
+    See Also
+    --------
+    TaskShuffleSplit : Random task-stratified train/test splits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.model_selection import TaskStratifiedKFold
+    >>> Y = np.full((12, 2), np.nan)
+    >>> Y[:, 0] = 1.0                 # task 0: every row
+    >>> Y[[0, 1, 2], 1] = 1.0         # task 1: three rows only
+    >>> cv = TaskStratifiedKFold(n_splits=3)
+    >>> [sorted(set(test) & {0, 1, 2}) for _, test in cv.split(np.zeros((12, 1)), Y)]
+    [[0], [1], [2]]
+    """
+
+    def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
+        if not isinstance(n_splits, Integral) or isinstance(n_splits, bool):
+            raise ValueError(f"n_splits must be an integer, got {n_splits!r}.")
+        if n_splits < 2:
+            raise ValueError(f"n_splits must be at least 2, got {n_splits}.")
+        if not isinstance(shuffle, bool | np.bool_):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r}.")
+        if not shuffle and random_state is not None:
+            raise ValueError(
+                "Setting a random_state has no effect since shuffle is False. "
+                "Leave random_state at None, or set shuffle=True."
+            )
+        self.n_splits = n_splits
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of splits (``n_splits``)."""
+        return self.n_splits
+
+    def _fold_of_rows(self, X, y):
+        M = _label_mask(y)
+        n = M.shape[0]
+        if X is not None and _num_samples(X) != n:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {_num_samples(X)} "
+                f"and {n}."
+            )
+        K = self.n_splits
+        if n < K:
+            raise ValueError(
+                f"Cannot have n_splits={K} greater than the number of samples {n}."
+            )
+        stratum, order, counts = _strata(M)
+        for t in np.flatnonzero(counts < K):
+            raise ValueError(
+                f"Cannot stratify by task: {_task_name(y, t)} has {counts[t]} "
+                f"labelled rows, fewer than n_splits={K}, so some fold would "
+                "have no test label for it (and with < 2 labels, no training "
+                "label). Use fewer splits, or drop or merge the task."
+            )
+        rng = check_random_state(self.random_state) if self.shuffle else None
+        fold = np.empty(n, dtype=np.int64)
+        sizes = np.zeros(K, dtype=np.int64)
+        T = M.shape[1]
+        task_counts = np.zeros((T + 1, K), dtype=np.int64)
+        for s in order:
+            rows = np.flatnonzero(stratum == s)
+            if rows.size == 0:
+                continue
+            if rng is not None:
+                rows = rng.permutation(rows)
+            cnt = task_counts[s]
+            for i in rows:
+                # fewest rows of this task, then smallest fold, then lowest index
+                k = int(np.lexsort((np.arange(K), sizes, cnt))[0])
+                fold[i] = k
+                sizes[k] += 1
+                task_counts[:T, k] += M[i]
+                if s == T:
+                    cnt[k] += 1
+        return fold, M
+
+    def _iter_test_masks(self, X=None, y=None, groups=None):
+        fold, _ = self._fold_of_rows(X, y)
+        for k in range(self.n_splits):
+            yield fold == k
+
+    def split(self, X, y, groups=None):
+        """Generate train/test row indices.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Only its length is used.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets; NaN (or None) marks a missing label.
+        groups : None
+            Ignored, for API compatibility.
+
+        Yields
+        ------
+        train, test : ndarray of int
+        """
+        fold, M = self._fold_of_rows(X, y)
+        idx = np.arange(fold.shape[0])
+        for k in range(self.n_splits):
+            test = fold == k
+            yield idx[~test], idx[test]
+
+
+def _largest_remainder(sizes, total):
+    """Integers ``a_s <= sizes_s`` summing to ``total``, ``a_s ~ total * p_s``."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    n = sizes.sum()
+    exact = total * sizes / n
+    out = np.floor(exact).astype(np.int64)
+    rest = int(total - out.sum())
+    if rest > 0:
+        frac = exact - out
+        order = np.argsort(-frac, kind="stable")
+        out[order[:rest]] += 1
+    return np.minimum(out, sizes)
+
+
+def _split_sizes(n, test_size, train_size):
+    def count(v, name):
+        if v is None:
+            return None
+        if isinstance(v, Integral) and not isinstance(v, bool):
+            if not 0 < v < n:
+                raise ValueError(f"{name}={v} should be in (0, n_samples={n}).")
+            return int(v)
+        if isinstance(v, Real) and 0 < v < 1:
+            return v
+        raise ValueError(f"{name} must be an int or a float in (0, 1); got {v!r}.")
+
+    te, tr = count(test_size, "test_size"), count(train_size, "train_size")
+    if te is None and tr is None:
+        te = 0.1
+    n_test = (
+        None if te is None else (int(np.ceil(te * n)) if isinstance(te, float) else te)
+    )
+    n_train = (
+        None if tr is None else (int(np.floor(tr * n)) if isinstance(tr, float) else tr)
+    )
+    if n_test is None:
+        n_test = n - n_train
+    if n_train is None:
+        n_train = n - n_test
+    if n_train + n_test > n:
+        raise ValueError(
+            f"train_size + test_size = {n_train + n_test} rows exceeds n_samples={n}."
+        )
+    if n_train < 1 or n_test < 1:
+        raise ValueError(
+            f"With n_samples={n}, test_size={test_size} and train_size={train_size} "
+            "one of the sets is empty."
+        )
+    return n_train, n_test
+
+
+class TaskShuffleSplit(BaseCrossValidator):
+    """Random train/test row splits, stratified by task.
+
+    Rows are grouped by their rarest labelled task (rows without labels form
+    one more group); each split draws the test and training rows of each
+    group in proportion to its size, so every task keeps its share of
+    labelled rows in both sets, and every task with at least two labelled
+    rows keeps at least one training label.
+
+    Parameters
+    ----------
+    n_splits : int, default=10
+        Number of re-shuffling and splitting iterations.
+    test_size : float or int, default=0.1
+        Fraction (in (0, 1)) or number of test rows.
+    train_size : float or int, default=None
+        Fraction or number of training rows; default: the complement of the
+        test set.
+    random_state : int, RandomState instance or None, default=None
+
+    Raises
+    ------
+    ValueError
+        From ``split`` when a task has fewer than two labelled rows (it
+        cannot be in both sets), naming the task.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.model_selection import TaskShuffleSplit
+    >>> Y = np.full((20, 2), np.nan)
+    >>> Y[:, 0] = 0.0
+    >>> Y[:4, 1] = 1.0                # task 1 has four labels
+    >>> cv = TaskShuffleSplit(n_splits=3, test_size=0.25, random_state=0)
+    >>> [int((~np.isnan(Y[train, 1])).sum()) for train, _ in cv.split(Y, Y)]
+    [3, 3, 3]
+    """
+
+    def __init__(
+        self, n_splits=10, *, test_size=None, train_size=None, random_state=None
+    ):
+        if not isinstance(n_splits, Integral) or n_splits < 1:
+            raise ValueError(f"n_splits must be a positive integer, got {n_splits!r}.")
+        self.n_splits = n_splits
+        self.test_size = test_size
+        self.train_size = train_size
+        self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of splits (``n_splits``)."""
+        return self.n_splits
+
+    def _iter_test_masks(self, X=None, y=None, groups=None):  # pragma: no cover
+        for _, test in self.split(X, y, groups):
+            mask = np.zeros(_label_mask(y).shape[0], dtype=bool)
+            mask[test] = True
+            yield mask
+
+    def split(self, X, y, groups=None):
+        """Generate train/test row indices.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Only its length is used.
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Targets; NaN (or None) marks a missing label.
+        groups : None
+            Ignored.
+
+        Yields
+        ------
+        train, test : ndarray of int
+        """
+        M = _label_mask(y)
+        n = M.shape[0]
+        if X is not None and _num_samples(X) != n:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {_num_samples(X)} "
+                f"and {n}."
+            )
+        n_train, n_test = _split_sizes(n, self.test_size, self.train_size)
+        stratum, order, counts = _strata(M)
+        for t in np.flatnonzero(counts < 2):
+            raise ValueError(
+                f"Cannot stratify by task: {_task_name(y, t)} has {counts[t]} "
+                "labelled row(s); it needs at least 2 to be in both the training "
+                "and the test set."
+            )
+        groups_rows = [np.flatnonzero(stratum == s) for s in order]
+        groups_rows = [g for g in groups_rows if g.size]
+        sizes = np.array([g.size for g in groups_rows])
+        a_test = _largest_remainder(sizes, n_test)
+        # keep at least one training row per group when the group allows it
+        a_test = np.where((a_test >= sizes) & (sizes > 1), sizes - 1, a_test)
+        a_train = np.minimum(_largest_remainder(sizes, n_train), sizes - a_test)
+        rng = check_random_state(self.random_state)
+        for _ in range(self.n_splits):
+            train, test = [], []
+            for g, nte, ntr in zip(groups_rows, a_test, a_train, strict=True):
+                perm = rng.permutation(g)
+                test.append(perm[:nte])
+                train.append(perm[nte : nte + ntr])
+            train = np.sort(np.concatenate(train))
+            test = np.sort(np.concatenate(test))
+            missing = np.flatnonzero(~M[train].any(axis=0))
+            for t in missing:  # pragma: no cover - guarded by the allocation
+                raise ValueError(
+                    f"{_task_name(y, t)} has no training label in this split; "
+                    "increase train_size."
+                )
+            yield train, test
