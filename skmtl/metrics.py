@@ -215,9 +215,11 @@ def explained_variance_score(Y_true, Y_pred, *, sample_weight=None, aggregate="m
 
     Examples
     --------
+    A constant offset is not penalised (R² would be 0 here):
+
     >>> from skmtl.metrics import explained_variance_score
     >>> explained_variance_score([[1.0], [3.0]], [[2.0], [4.0]])
-    0.5
+    1.0
     """
     return _aggregate(
         per_task_scores(
