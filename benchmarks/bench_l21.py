@@ -278,8 +278,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="timed runs per setting (median; default 3, 1 with --quick)",
+    )
     args = parser.parse_args()
-    repeat = 1 if args.quick else 3
+    repeat = args.repeat or (1 if args.quick else 3)
     if args.quick:
         problems = [(1000, 400, 10), (10000, 50, 5)]
         per_task = (20, 100, 100)
