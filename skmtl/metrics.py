@@ -15,6 +15,7 @@ __all__ = [
     "make_multitask_scorer",
     "mean_squared_error",
     "nmse_score",
+    "per_task_scorers",
     "per_task_scores",
     "r2_score",
     "accuracy_score",
@@ -328,3 +329,90 @@ def make_multitask_scorer(metric="r2", aggregate="mean"):
     return make_scorer(
         _SCORE_FUNCS[metric], greater_is_better=greater, aggregate=aggregate
     )
+
+
+def _single_task_score(Y_true, Y_pred, *, metric, task, n_tasks, sample_weight=None):
+    Yt = np.asarray(Y_true, dtype=object if metric == "accuracy" else np.float64)
+    Yp = np.asarray(Y_pred, dtype=object if metric == "accuracy" else np.float64)
+    if Yt.ndim == 1:
+        Yt, Yp = Yt.reshape(-1, 1), Yp.reshape(-1, 1)
+    if Yt.shape[1] != n_tasks or Yp.shape != Yt.shape:
+        raise ValueError(
+            f"Per-task scorer built for {n_tasks} tasks got Y_true of shape "
+            f"{Yt.shape} and Y_pred of shape {Yp.shape}."
+        )
+    return _SCORE_FUNCS[metric](
+        Yt[:, [task]], Yp[:, [task]], sample_weight=sample_weight, aggregate="mean"
+    )
+
+
+def per_task_scorers(metric, n_tasks, *, task_names=None):
+    """One scorer per task, for ``cross_validate(scoring=...)``.
+
+    ``make_multitask_scorer(metric, aggregate="raw_values")`` cannot be a
+    scorer (scorers return one number); this returns a dict of scorers
+    instead, one per task, each scoring that task on its labelled entries.
+    A task with no label in a test fold scores NaN there.
+
+    Parameters
+    ----------
+    metric : {"r2", "mse", "neg_mse", "nmse", "explained_variance", "accuracy"}
+        Per-task metric. Error metrics are negated (greater is better) and
+        their keys start with ``"neg_"``.
+    n_tasks : int
+        Number of tasks (columns of ``Y``).
+    task_names : sequence of str, default=None
+        Used in the keys instead of ``task0``, ``task1``, ...
+
+    Returns
+    -------
+    scorers : dict
+        ``{"<metric>_<task>": scorer}``, in task order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import cross_validate
+    >>> from skmtl import MultiTaskLasso
+    >>> from skmtl.metrics import per_task_scorers
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 4))
+    >>> Y = X[:, :2] + 0.1 * rng.normal(size=(60, 2))
+    >>> Y[::3, 1] = np.nan
+    >>> scoring = per_task_scorers("r2", 2)
+    >>> sorted(scoring)
+    ['r2_task0', 'r2_task1']
+    >>> res = cross_validate(MultiTaskLasso(alpha=0.01), X, Y, cv=3,
+    ...                      scoring=scoring)
+    >>> bool(res["test_r2_task1"].min() > 0.9)
+    True
+    """
+    if metric not in _SCORE_FUNCS:
+        raise ValueError(
+            f"Unknown metric {metric!r}; expected one of {sorted(_SCORE_FUNCS)}."
+        )
+    if isinstance(n_tasks, bool) or not isinstance(n_tasks, int | np.integer):
+        raise ValueError(f"n_tasks must be a positive integer, got {n_tasks!r}.")
+    if n_tasks < 1:
+        raise ValueError(f"n_tasks must be a positive integer, got {n_tasks!r}.")
+    if task_names is None:
+        task_names = [f"task{t}" for t in range(n_tasks)]
+    task_names = [str(name) for name in task_names]
+    if len(task_names) != n_tasks:
+        raise ValueError(
+            f"task_names has {len(task_names)} names for n_tasks={n_tasks}."
+        )
+    if len(set(task_names)) != n_tasks:
+        raise ValueError("task_names must be unique.")
+    greater = _METRICS[metric][1]
+    prefix = metric if greater or metric.startswith("neg_") else f"neg_{metric}"
+    return {
+        f"{prefix}_{name}": make_scorer(
+            _single_task_score,
+            greater_is_better=greater,
+            metric=metric,
+            task=t,
+            n_tasks=n_tasks,
+        )
+        for t, name in enumerate(task_names)
+    }

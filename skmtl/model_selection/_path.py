@@ -304,7 +304,7 @@ def regularization_path(
     >>> path.coefs.shape
     (5, 3, 8)
     >>> [int(np.any(W != 0, axis=0).sum()) for W in path.coefs]
-    [0, 2, 2, 2, 8]
+    [0, 2, 2, 8, 8]
     """
     if loss not in _LOSSES:
         raise ValueError(f"Unknown loss {loss!r}; expected one of {_LOSSES}.")
