@@ -209,8 +209,9 @@ def encode_targets(Y, loss, n_samples):
     for t, cls in enumerate(classes):
         if cls.size != 2:
             raise ValueError(
-                f"The logistic loss is binary per task, but task {t} has "
-                f"{cls.size} classes {list(cls)[:5]}."
+                "Only binary classification is supported: the logistic loss "
+                f"is binary per task, but task {t} has {cls.size} classes "
+                f"{list(cls)[:5]}."
             )
     return 2.0 * codes - 1.0, names, classes
 

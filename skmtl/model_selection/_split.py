@@ -337,7 +337,10 @@ class TaskShuffleSplit(BaseCrossValidator):
         a_test = _largest_remainder(sizes, n_test)
         # keep at least one training row per group when the group allows it
         a_test = np.where((a_test >= sizes) & (sizes > 1), sizes - 1, a_test)
-        a_train = np.minimum(_largest_remainder(sizes, n_train), sizes - a_test)
+        if self.train_size is None:
+            a_train = sizes - a_test
+        else:
+            a_train = np.minimum(_largest_remainder(sizes, n_train), sizes - a_test)
         rng = check_random_state(self.random_state)
         for _ in range(self.n_splits):
             train, test = [], []
