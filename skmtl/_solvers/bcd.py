@@ -512,6 +512,7 @@ def solve_bcd(
 
     ws_size = 10
     n_iter = 0
+    n_outer = 0
     gap = np.inf
     converged = False
     all_features = np.arange(p, dtype=np.int64)
@@ -519,16 +520,27 @@ def solve_bcd(
         rr, ry, V = state()
         gap, primal = quadratic_gap(rr, ry, W, V, penalty)
         if verbose:
-            print(f"[bcd] epoch {n_iter}: objective {primal:.6e}, gap {gap:.3e}")
+            print(
+                f"[bcd] epoch {n_iter} (outer {n_outer}): objective {primal:.6e}, "
+                f"gap {gap:.3e}"
+            )
         if gap <= tol_scaled:
             converged = True
             break
         if n_iter >= max_iter:
             break
         viol = penalty.kkt_violation(W, -V)
+        support = np.flatnonzero(np.any(W != 0, axis=0))
+        n_viol = int(np.sum(viol > 0))
+        if n_iter == 0:
+            # first working set: the violators, but no larger than a set whose
+            # Gram costs about two full gradients (n k^2 <= 2 n p T); doubling
+            # up from 10 would spend one full gradient per doubling
+            ws_size = max(10, min(n_viol, int(np.sqrt(2 * p * T))))
+        else:
+            # twice the support, growing only while violators are left outside
+            ws_size = max(10, 2 * support.size, min(ws_size, support.size + n_viol))
         if use_working_set and p > ws_size:
-            support = np.flatnonzero(np.any(W != 0, axis=0))
-            ws_size = max(ws_size, 2 * support.size)
             if ws_size >= p:
                 ws = all_features
             else:
@@ -540,7 +552,10 @@ def solve_bcd(
             ws = all_features
         target = 0.3 * float(viol.max())
         if mode != "gram" and ws.size < p and ws_gram_fits(ws.size):
-            n_iter += solve_ws_in_gram_space(ws, V, target, max_iter - n_iter)
+            # Gram epochs are cheap next to the outer full gradient: solve the
+            # working set more tightly to save outer iterations
+            n_iter += solve_ws_in_gram_space(ws, V, 0.03 * target, max_iter - n_iter)
+            n_outer += 1
             ws_size *= 2
             continue
         # Back to the outer loop (gap check, new working set) when the working

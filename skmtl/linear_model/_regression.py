@@ -227,7 +227,8 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
     n_iter_ : int
-        Epochs (bcd) or iterations (fista) run.
+        Epochs (bcd: passes over the working set, in its Gram space when the
+        working set is solved there) or iterations (fista).
     dual_gap_ : float
         Duality gap at the solution (NaN for "graph").
     solver_ : str
