@@ -54,7 +54,7 @@ def test_scorer_errors():
         per_task_scorers("r2", 0)
     with pytest.raises(ValueError, match="task_names has 1 names"):
         per_task_scorers("r2", 2, task_names=["a"])
-    X, Y = make_problem(n=30, p=3, T=2, seed=2)
+    X, Y = make_problem(n=30, p=5, T=2, seed=2)
     model = MultiTaskLasso(alpha=0.01).fit(X, Y)
     with pytest.raises(ValueError, match="built for 3 tasks"):
         per_task_scorers("r2", 3)["r2_task0"](model, X, Y)
