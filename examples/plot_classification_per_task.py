@@ -22,10 +22,11 @@ tuned per task by cross-validation).
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV
 
 from skmtl import MultiTaskLogisticRegression, stack_tasks, unstack_tasks
 from skmtl.datasets import make_multitask_classification
+from skmtl.model_selection import TaskStratifiedKFold
 
 n_tasks, n_train = 12, 40
 X_all, Y_all = make_multitask_classification(
@@ -51,9 +52,9 @@ print(Y[[0, 1, n_train, n_train + 1]])
 # -----------------------------------------------------------
 # ``score`` is the mean over tasks of the accuracy on labelled entries, so
 # ``GridSearchCV`` works with NaN in ``Y``. The folds are stratified by task
-# so that every task keeps labels in every training fold.
-task_of_row = np.argmax(~np.isnan(Y), axis=1)
-folds = list(StratifiedKFold(4, shuffle=True, random_state=0).split(X, task_of_row))
+# (:class:`~skmtl.model_selection.TaskStratifiedKFold`) so that every task
+# keeps labels in every training fold.
+folds = TaskStratifiedKFold(4, shuffle=True, random_state=0)
 search = GridSearchCV(
     MultiTaskLogisticRegression(penalty="l21"),
     {"alpha": np.logspace(-2.5, -0.5, 7)},

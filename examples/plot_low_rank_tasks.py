@@ -23,12 +23,13 @@ penalty and for independent ridge regressions.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import RidgeCV
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV
 
 from skmtl import MultiTaskLinearRegression
 from skmtl.baselines import IndependentTasksRegressor
 from skmtl.datasets import make_multitask_regression
 from skmtl.metrics import r2_score
+from skmtl.model_selection import TaskStratifiedKFold
 
 true_rank = 3
 X, Y, coef = make_multitask_regression(
@@ -52,10 +53,10 @@ Y_test = X_test @ coef.T + rng.standard_normal((2000, coef.shape[0]))
 # Fit the trace penalty and the independent baseline
 # --------------------------------------------------
 # The rows are stacked task by task, so unshuffled ``KFold`` (what ``cv=3``
-# means for a regressor) would hold out whole tasks. Folds stratified by the
-# task of each row keep every task in every training fold.
-task_of_row = np.argmax(~np.isnan(Y), axis=1)
-folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, task_of_row))
+# means for a regressor) would hold out whole tasks.
+# :class:`~skmtl.model_selection.TaskStratifiedKFold` keeps every task in
+# every training fold.
+folds = TaskStratifiedKFold(3, shuffle=True, random_state=0)
 trace = GridSearchCV(
     MultiTaskLinearRegression(penalty="trace", max_iter=3000),
     {"alpha": np.logspace(-1.5, 0.5, 7)},

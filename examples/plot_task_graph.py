@@ -28,12 +28,13 @@ regressions, for a growing number of rows per task.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import RidgeCV
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV
 
 from skmtl import MultiTaskLinearRegression
 from skmtl.baselines import IndependentTasksRegressor
 from skmtl.datasets import chain_graph, make_multitask_regression
 from skmtl.metrics import r2_score
+from skmtl.model_selection import TaskStratifiedKFold
 
 n_tasks, n_features = 12, 20
 A = chain_graph(n_tasks)
@@ -72,8 +73,7 @@ for n in sizes:
     scores["independent ridge"].append(
         r2_score(Y_test, indep.fit(X, Y).predict(X_test))
     )
-    task_of_row = np.argmax(~np.isnan(Y), axis=1)
-    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, task_of_row))
+    folds = TaskStratifiedKFold(3, shuffle=True, random_state=0)
     for name, model in models.items():
         search = GridSearchCV(model, {"alpha": np.logspace(-3, 1, 9)}, cv=folds)
         search.fit(X, Y)
