@@ -92,29 +92,3 @@ html_sidebars = {
     "**": ["about.html", "navigation.html", "relations.html", "searchbox.html"]
 }
 html_show_sourcelink = False
-
-
-# --- docstring fixes applied at build time only ------------------------------
-# Small reST problems in the package's docstrings that would otherwise be
-# build warnings. The docstrings themselves are owned by the package; each
-# entry here should be removed once the source is fixed.
-_DOCSTRING_FIXES = [
-    # "(n_features_in_,)" reads as a hyperlink reference to "n_features_in"
-    ("(n_features_in_,)", "(`n_features_in_`,)"),
-    # "|B|" in an indented (block-quote) formula reads as a substitution
-    ("alpha / (2 |B|)", r"alpha / (2 \|B\|)"),
-    # autosummary cuts the summary sentence at the "... " inside the literal
-    ("``0 - 1 - ... - (n_tasks - 1)``", "``0 - 1 - … - (n_tasks - 1)``"),
-]
-
-
-def _fix_docstring(app, what, name, obj, options, lines):
-    for i, line in enumerate(lines):
-        for old, new in _DOCSTRING_FIXES:
-            if old in line:
-                line = line.replace(old, new)
-        lines[i] = line
-
-
-def setup(app):
-    app.connect("autodoc-process-docstring", _fix_docstring, priority=100)

@@ -13,7 +13,7 @@ STRUCTURES = ("joint_sparse", "low_rank", "clustered", "graph", "unrelated")
 
 
 def chain_graph(n_tasks):
-    """Adjacency matrix of a chain of tasks ``0 - 1 - ... - (n_tasks - 1)``.
+    """Adjacency matrix of a chain of tasks: task ``t`` is linked to ``t + 1``.
 
     This is the task graph planted by ``structure="graph"`` in
     :func:`make_multitask_regression` and

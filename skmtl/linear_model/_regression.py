@@ -235,7 +235,7 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         The solver used.
     n_tasks_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` has string column names.
     task_names_ : ndarray of shape (n_tasks,)
         Only when ``Y`` is a DataFrame.

@@ -412,7 +412,7 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
         Number of tasks (columns of ``Y``).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` has string column names.
     task_names_ : ndarray of shape (n_tasks,)
         Only when ``Y`` is a DataFrame.

@@ -121,7 +121,7 @@ _NOTES_DOC = """
     Notes
     -----
     Hard parameter sharing: a trunk of dense layers shared by all tasks and
-    one head per task. The objective on a mini-batch ``B`` is
+    one head per task. The objective on a mini-batch ``B`` is::
 
         sum_t w_t * L_t + alpha / (2 |B|) * sum ||W||^2,
         L_t = sum_{i in B labelled for t} s_i loss_it / sum_{same i} s_i
