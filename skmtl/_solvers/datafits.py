@@ -23,7 +23,18 @@ def _task_sums(values, entry_task, n_tasks):
     return np.bincount(entry_task, weights=values, minlength=n_tasks)
 
 
-class Quadratic:
+class _EntryDatafit:
+    """Targets ``y`` and weights ``c`` of the labelled entries, per task."""
+
+    def __init__(self, y, c, entry_task, n_tasks):
+        self.y = y
+        self.c = c
+        self.entry_task = entry_task
+        self.n_tasks = n_tasks
+        self.task_c = _task_sums(c, entry_task, n_tasks)
+
+
+class Quadratic(_EntryDatafit):
     """Squared loss ``1/2 (y - f)^2``.
 
     With an intercept, the intercept is optimised exactly for any ``W``
@@ -32,13 +43,6 @@ class Quadratic:
 
     curvature = 1.0
     exact_intercept = True
-
-    def __init__(self, y, c, entry_task, n_tasks):
-        self.y = y
-        self.c = c
-        self.entry_task = entry_task
-        self.n_tasks = n_tasks
-        self.task_c = _task_sums(c, entry_task, n_tasks)
 
     def value(self, f):
         r = self.y - f
@@ -88,7 +92,7 @@ def _expit(z):
     return out
 
 
-class Logistic:
+class Logistic(_EntryDatafit):
     """Logistic loss ``log(1 + exp(-y f))`` with ``y`` in {-1, +1}.
 
     Stable for large margins (no overflow, no NaN). The intercept is a free
@@ -98,13 +102,6 @@ class Logistic:
 
     curvature = 0.25
     exact_intercept = False
-
-    def __init__(self, y, c, entry_task, n_tasks):
-        self.y = y
-        self.c = c
-        self.entry_task = entry_task
-        self.n_tasks = n_tasks
-        self.task_c = _task_sums(c, entry_task, n_tasks)
 
     def value(self, f):
         return float(np.dot(self.c, _log1pexp(-self.y * f)))

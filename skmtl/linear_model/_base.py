@@ -4,13 +4,51 @@ Estimators stay thin: ``fit`` validates, builds the datafit and penalty
 objects, calls a solver from :mod:`skmtl._solvers`, and stores the result.
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_targets, make_task_data, validate_X
 from ..metrics import r2_score
+
+
+def warm_start_point(estimator, n_tasks, n_features):
+    """``(W0, b0)``: the previous solution with ``warm_start``, else zeros."""
+    coef = getattr(estimator, "coef_", None)
+    if (
+        estimator.warm_start
+        and coef is not None
+        and coef.shape == (n_tasks, n_features)
+    ):
+        return np.array(coef, dtype=np.float64), np.array(estimator.intercept_, float)
+    return np.zeros((n_tasks, n_features)), None
+
+
+def store_solver_result(estimator, result, fit_intercept):
+    """Set ``coef_``, ``intercept_``, ``n_iter_``, ``dual_gap_``; warn if the
+    solver stopped on ``max_iter`` before its certificate was small enough."""
+    if not result.converged:
+        measure = (
+            f"duality gap {result.gap:.3e}"
+            if np.isfinite(result.gap)
+            else f"proximal-gradient residual {result.residual:.3e}"
+        )
+        warnings.warn(
+            f"Objective did not converge within max_iter={estimator.max_iter} "
+            f"iterations ({measure}, tol={estimator.tol}). You might want to "
+            "increase max_iter or tol, or scale the features.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    n_tasks = result.coef.shape[0]
+    estimator.coef_ = result.coef
+    estimator.intercept_ = result.intercept if fit_intercept else np.zeros(n_tasks)
+    estimator.n_iter_ = int(result.n_iter)
+    estimator.dual_gap_ = float(result.gap)
 
 
 class MultiTaskLinearMixin:

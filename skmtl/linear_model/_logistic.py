@@ -1,13 +1,11 @@
 """Multi-task logistic regression: one binary problem per task, shared penalty."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -18,6 +16,7 @@ from .._solvers.penalties import PENALTIES
 from .._validation import as_float64_X, check_task_weights, make_task_data, validate_X
 from ..metrics import accuracy_score
 from ..neural_network._labels import encode_task_labels
+from ._base import store_solver_result, warm_start_point
 from ._regression import make_penalty
 
 
@@ -193,10 +192,7 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         )
         op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, T)
         datafit = Logistic(data.y, c, data.entry_task, T)
-        W0, b0 = np.zeros((T, X.shape[1])), None
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if self.coef_.shape == W0.shape:
-                W0, b0 = self.coef_.copy(), self.intercept_.copy()
+        W0, b0 = warm_start_point(self, T, X.shape[1])
         res = solve_fista(
             op,
             datafit,
@@ -208,23 +204,7 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
             tol=self.tol,
             verbose=self.verbose,
         )
-        if not res.converged:
-            measure = (
-                f"duality gap {res.gap:.3e}"
-                if np.isfinite(res.gap)
-                else f"proximal-gradient residual {res.residual:.3e}"
-            )
-            warnings.warn(
-                f"Objective did not converge within max_iter={self.max_iter} "
-                f"iterations ({measure}, tol={self.tol}). You might want to "
-                "increase max_iter or tol, or scale the features.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        self.coef_ = res.coef
-        self.intercept_ = res.intercept if self.fit_intercept else np.zeros(T)
-        self.n_iter_ = int(res.n_iter)
-        self.dual_gap_ = float(res.gap)
+        store_solver_result(self, res, self.fit_intercept)
         return self
 
     def _decision(self, X):

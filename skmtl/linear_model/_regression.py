@@ -5,12 +5,9 @@
 also accept missing labels (NaN in ``Y``), ``sample_weight`` and sparse ``X``.
 """
 
-import warnings
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._solvers.bcd import solve_bcd
@@ -19,7 +16,7 @@ from .._solvers.design import DesignOperator
 from .._solvers.fista import solve_fista
 from .._solvers.penalties import PENALTIES
 from .._validation import as_float64_X, check_task_weights
-from ._base import BaseMultiTaskRegressor
+from ._base import BaseMultiTaskRegressor, store_solver_result, warm_start_point
 
 _DEFAULT_L1_RATIO = {"elasticnet": 0.5, "sparse_group": 0.5, "graph": 0.0}
 
@@ -102,12 +99,7 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
         op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, T)
         datafit = Quadratic(data.y, c, data.entry_task, T)
 
-        W0 = np.zeros((T, p))
-        b0 = None
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if self.coef_.shape == (T, p):
-                W0 = np.array(self.coef_, dtype=np.float64)
-                b0 = np.array(self.intercept_, dtype=np.float64)
+        W0, b0 = warm_start_point(self, T, p)
 
         solver = self.solver
         if solver == "auto":
@@ -141,23 +133,7 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
                 tol=self.tol,
                 verbose=self.verbose,
             )
-        if not res.converged:
-            measure = (
-                f"duality gap {res.gap:.3e}"
-                if np.isfinite(res.gap)
-                else f"proximal-gradient residual {res.residual:.3e}"
-            )
-            warnings.warn(
-                f"Objective did not converge within max_iter={self.max_iter} "
-                f"iterations ({measure}, tol={self.tol}). You might want to "
-                "increase max_iter or tol, or scale the features.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        self.coef_ = res.coef
-        self.intercept_ = res.intercept if self.fit_intercept else np.zeros(T)
-        self.n_iter_ = int(res.n_iter)
-        self.dual_gap_ = float(res.gap)
+        store_solver_result(self, res, self.fit_intercept)
         self.solver_ = solver
         return self
 
