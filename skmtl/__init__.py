@@ -11,6 +11,16 @@ from .linear_model import (
     MultiTaskLogisticRegression,
     MultiTaskRidge,
 )
+from .model_selection import (
+    MultiTaskElasticNetCV,
+    MultiTaskLassoCV,
+    MultiTaskLinearRegressionCV,
+    MultiTaskLogisticRegressionCV,
+    MultiTaskRidgeCV,
+    TaskShuffleSplit,
+    TaskStratifiedKFold,
+    regularization_path,
+)
 from .neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 from .tasks import stack_tasks, unstack_tasks
 
@@ -18,12 +28,20 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "MultiTaskElasticNet",
+    "MultiTaskElasticNetCV",
     "MultiTaskLasso",
+    "MultiTaskLassoCV",
     "MultiTaskLinearRegression",
+    "MultiTaskLinearRegressionCV",
     "MultiTaskLogisticRegression",
+    "MultiTaskLogisticRegressionCV",
     "MultiTaskMLPClassifier",
     "MultiTaskMLPRegressor",
     "MultiTaskRidge",
+    "MultiTaskRidgeCV",
+    "TaskShuffleSplit",
+    "TaskStratifiedKFold",
+    "regularization_path",
     "stack_tasks",
     "unstack_tasks",
     "__version__",
