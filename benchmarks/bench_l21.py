@@ -6,6 +6,12 @@ one solver iteration against the two matrix products it needs, and peak
 memory of a fit on a 1,000,000 x 100 per-task problem.
 
 Run:  python benchmarks/bench_l21.py [--quick] [--skip-memory]
+
+Every library runs with ONE BLAS thread (threadpoolctl): on the shared 2-core
+machine, OpenBLAS with 2 threads made products 10-100x slower whenever
+another process was busy (scikit-learn's MultiTaskLasso once took 105 s
+instead of 0.4 s), which made two-thread timings meaningless. numba code is
+single-threaded anyway.
 """
 
 import argparse
@@ -275,6 +281,13 @@ def bench_memory(n=1_000_000, p=100, T=10):
 
 
 def main():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        _main()
+
+
+def _main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")

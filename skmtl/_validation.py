@@ -243,7 +243,9 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
         )
     row_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(mask.sum(axis=1), out=row_ptr[1:])
-    task_entries = np.argsort(entry_task, kind="stable").astype(np.int64)
+    # small integer keys make numpy's stable sort a linear-time radix sort
+    keys = entry_task.astype(np.int16) if T < 2**15 else entry_task
+    task_entries = np.argsort(keys, kind="stable").astype(np.int64)
     task_ptr = np.zeros(T + 1, dtype=np.int64)
     np.cumsum(counts, out=task_ptr[1:])
     return TaskData(

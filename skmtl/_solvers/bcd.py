@@ -387,7 +387,10 @@ def solve_bcd(
         if op.full:
             # every task uses all rows: one Gram matrix, scaled per task
             row_s = _full_row_weights(op, datafit)
-            Q0 = X.T @ (X * row_s[:, None])
+            if np.all(row_s == row_s[0]):
+                Q0 = row_s[0] * (X.T @ X)  # symmetric rank-k update, no copy of X
+            else:
+                Q0 = X.T @ (X * row_s[:, None])
             msum = row_s.sum()
             m = (X.T @ row_s) / msum if fit_intercept else np.zeros(p)
             Q0 -= msum * np.outer(m, m)
