@@ -13,7 +13,8 @@ class LearningCurvesDisplay:
     Parameters
     ----------
     task_loss_curves : array-like of shape (n_epochs, n_tasks)
-        E.g. ``MultiTaskMLPRegressor.task_loss_curves_``.
+        E.g. ``MultiTaskMLPRegressor.task_loss_curves_``. A 1-D array is one
+        task's curve.
     validation_scores : array-like of shape (n_epochs, n_tasks), default=None
         E.g. ``validation_scores_`` (fitted with ``early_stopping=True``).
     task_names : sequence of str, default=None
@@ -43,15 +44,27 @@ class LearningCurvesDisplay:
     """
 
     def __init__(self, task_loss_curves, validation_scores=None, task_names=None):
-        self.task_loss_curves = np.atleast_2d(
-            np.asarray(task_loss_curves, dtype=np.float64)
-        )
-        T = self.task_loss_curves.shape[1]
+        L = np.asarray(task_loss_curves, dtype=np.float64)
+        if L.ndim == 1:  # one task
+            L = L[:, None]
+        if L.ndim != 2:
+            raise ValueError(
+                f"task_loss_curves must have shape (n_epochs, n_tasks), got {L.shape}."
+            )
+        self.task_loss_curves = L
+        T = L.shape[1]
         self.validation_scores = None
         if validation_scores is not None:
             V = np.asarray(validation_scores, dtype=np.float64)
+            if V.ndim == 1 and T == 1:
+                V = V[:, None]
             if V.size:
-                self.validation_scores = V.reshape(-1, T)
+                if V.ndim != 2 or V.shape[1] != T:
+                    raise ValueError(
+                        f"validation_scores must have shape (n_epochs, {T}) like "
+                        f"task_loss_curves, got {V.shape}."
+                    )
+                self.validation_scores = V
         self.task_names = task_labels(task_names, T)
 
     def plot(self, ax=None, *, validation=None, log_loss_axis=True):
@@ -150,11 +163,12 @@ class LearningCurvesDisplay:
                 f"{type(estimator).__name__} has no `task_loss_curves_`: pass a "
                 "fitted skmtl MLP (MultiTaskMLPRegressor/Classifier)."
             )
-        curves = np.atleast_2d(np.asarray(curves, dtype=np.float64))
+        curves = np.asarray(curves, dtype=np.float64)
+        n_tasks = curves.shape[1] if curves.ndim == 2 else 1
         disp = cls(
             curves,
             getattr(estimator, "validation_scores_", None),
-            estimator_task_names(estimator, curves.shape[1]),
+            estimator_task_names(estimator, n_tasks),
         )
         return disp.plot(ax=ax, **kwargs)
 

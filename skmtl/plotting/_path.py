@@ -64,6 +64,10 @@ class RegularizationPathDisplay:
         if feature_names is None:
             feature_names = [f"x{j}" for j in range(p)]
         self.feature_names = [str(f) for f in feature_names]
+        if len(self.feature_names) != p:
+            raise ValueError(
+                f"feature_names has {len(self.feature_names)} names for {p} features."
+            )
 
     def plot(self, ax=None, *, kind="features", task=None, legend=None, title=None):
         """Draw the path.

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..inspection._common import LOWER_IS_BETTER
 from ._base import get_ax, task_labels
 
 __all__ = ["TransferGainDisplay", "plot_transfer_gain"]
@@ -17,7 +18,8 @@ class TransferGainDisplay:
         Error bars (one standard deviation over CV folds).
     task_names : sequence of str, default=None
     scoring : str, default="r2"
-        Used in the axis label.
+        Used in the axis label. For errors (``"mse"``, ``"nmse"``) the gain
+        is ``baseline - multi-task``, as in ``TransferGainResult``.
 
     Attributes
     ----------
@@ -83,7 +85,13 @@ class TransferGainDisplay:
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.set_xticks(x, labels=self.task_names, rotation=90)
         ax.set_xlabel("task")
-        ax.set_ylabel(f"gain in {self.scoring} (multi-task - baseline)")
+        # TransferGainResult flips the sign for errors: gain > 0 = MTL better
+        diff = (
+            "baseline - multi-task"
+            if self.scoring in LOWER_IS_BETTER
+            else "multi-task - baseline"
+        )
+        ax.set_ylabel(f"gain in {self.scoring} ({diff})")
         if title:
             ax.set_title(title)
         self.negative_ = neg
