@@ -78,6 +78,30 @@ def test_path_matches_cold_fits(penalty, l1_ratio):
     assert path.n_iters.sum() < cold_iters
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n, p", [(12, 40), (40, 12)])
+def test_single_task_path_matches_scikit_learn_lasso_path(n, p, fit_intercept):
+    # one task, every label present (the residual kernel's (n, 1) residual
+    # must not alias the centred targets); wide and tall
+    from sklearn.linear_model import lasso_path
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, p))
+    y = X[:, :4] @ rng.normal(size=4) + 0.3 * rng.normal(size=n)
+    y_before = y.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        path = regularization_path(
+            X, y, n_alphas=10, eps=1e-2, tol=1e-10, max_iter=10000,
+            fit_intercept=fit_intercept,
+        )  # fmt: skip
+    assert path.converged.all()
+    np.testing.assert_array_equal(y, y_before)
+    Xc, yc = (X - X.mean(0), y - y.mean()) if fit_intercept else (X, y)
+    _, sk_coefs, _ = lasso_path(Xc, yc, alphas=path.alphas, tol=1e-12, max_iter=100000)
+    np.testing.assert_allclose(path.coefs[:, 0, :], sk_coefs.T, atol=1e-6)
+
+
 def test_path_explicit_alphas_sorted_and_logistic():
     X, Y = make_problem(n=60, p=6, T=2, missing=0.2, seed=2)
     B = np.where(np.isnan(Y), np.nan, (Y > np.nanmedian(Y, axis=0)).astype(float))

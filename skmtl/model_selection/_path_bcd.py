@@ -107,7 +107,9 @@ class BCDPath:
         if self.full:
             self.row_s = _full_row_weights(op, datafit)
             self.k_full = task_c / self.row_s.sum()
-            self.R = np.asfortranarray(yc.reshape(X.shape[0], T))
+            # a copy: with one task, asfortranarray would return a view of
+            # yc, and the epochs would overwrite the centred targets
+            self.R = np.array(yc.reshape(X.shape[0], T), order="F", copy=True)
         elif not self.sparse:
             self.r = yc.copy()
 
