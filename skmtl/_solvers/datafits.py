@@ -128,8 +128,19 @@ class Logistic(_EntryDatafit):
             p = _expit(-self.y * (f_no_b + b[task]))
             g = _task_sums(-self.c * self.y * p, task, self.n_tasks)
             h = _task_sums(self.c * p * (1 - p), task, self.n_tasks)
-            step = -g / np.maximum(h, 1e-12 * self.task_c)
-            pending = np.ones(self.n_tasks, dtype=bool)
+            h = np.maximum(h, 1e-12 * self.task_c)
+            step = -g / h
+            # Where the predicted decrease g^2 / 2h is below the rounding error
+            # of the task's loss, a trial cannot show a decrease (the halving
+            # loop would run to its end): b is then in Newton's quadratic
+            # region, and the full step is taken without a test.
+            tiny = 0.5 * g * g / h <= 1e-13 * np.abs(loss)
+            b[tiny] += step[tiny]
+            if np.all(np.abs(step) <= 1e-15 * (1.0 + np.abs(b))):
+                break
+            pending = ~tiny
+            if tiny.any():
+                loss = self._task_losses(f_no_b + b[task])
             for _ in range(30):
                 trial = b + np.where(pending, step, 0.0)
                 new_loss = self._task_losses(f_no_b + trial[task])
