@@ -6,10 +6,10 @@ Protocol (see ../shared/data/README.md):
   (at least 2 per school), test on the rest; ratios 10%, 20%, 30% and the
   older literature's 75%; ``--repeats`` seeded repeats (seed = repeat index).
 * Hyperparameters by 3-fold cross-validation on the training part only,
-  small log grids, selected on pooled validation MSE. Folds are stratified by
-  school (``StratifiedKFold`` on the task index, shuffled) so that no school
-  leaves a training fold empty. School has one task per row, so this is the
-  same thing as a task-stratified K-fold.
+  small log grids, selected on pooled validation MSE. Folds are
+  ``skmtl.model_selection.TaskStratifiedKFold`` (shuffled): every school keeps
+  its share of rows in every fold and no training fold leaves a school
+  without labels.
 * ``StandardScaler`` is fitted on the training part only (inside a Pipeline,
   so inside each CV fold too).
 
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -45,6 +45,7 @@ from skmtl import MultiTaskLinearRegression, MultiTaskRidge
 from skmtl.baselines import IndependentTasksRegressor, PooledTasksRegressor
 from skmtl.datasets import load_school
 from skmtl.metrics import explained_variance_score
+from skmtl.model_selection import TaskStratifiedKFold
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RATIOS = (0.1, 0.2, 0.3, 0.75)
@@ -74,11 +75,11 @@ def models(quick):
         ),
         "MultiTaskRidge (mean-reg.)": (
             MultiTaskRidge(),
-            {"alpha": log_grid(-5, -2, 4), "coupling": log_grid(0, 3, 4)},
+            {"alpha": log_grid(-5, -2, 4), "coupling": log_grid(-1, 3, 5)},
         ),
         "l21": (
             MultiTaskLinearRegression(penalty="l21", max_iter=MAX_ITER),
-            {"alpha": [0.3, 1.0, 3.0, 10.0]},
+            {"alpha": [1.0, 3.0, 10.0, 30.0, 100.0]},
         ),
         "trace": (
             MultiTaskLinearRegression(penalty="trace", max_iter=MAX_ITER),
@@ -134,8 +135,8 @@ def run(X, Y, task, ratios, repeats, quick, log=print):
             rng = np.random.default_rng(rep)
             tr = per_task_split(task, ratio, rng)
             cv = list(
-                StratifiedKFold(N_FOLDS, shuffle=True, random_state=rep).split(
-                    X[tr], task[tr]
+                TaskStratifiedKFold(N_FOLDS, shuffle=True, random_state=rep).split(
+                    X[tr], Y[tr]
                 )
             )
             for name, (est, grid) in models(quick).items():
