@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from scipy.optimize import approx_fprime
 from sklearn.linear_model import LogisticRegression
@@ -107,6 +108,28 @@ def test_logistic_gradient_matches_finite_differences():
         [op.rmatvec(d).ravel(), np.bincount(data.entry_task, weights=d, minlength=3)]
     )
     assert_allclose(grad, approx_fprime(w, value, 1e-7), atol=1e-6)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_task_means_shortcut_matches_general_formula(sparse):
+    # every label present: one product X^T s serves every task when the
+    # entry weights factor (sample and task weights); otherwise the general
+    # per-task formula
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    Xop = sp.csr_array(X) if sparse else X
+    data = make_task_data(rng.normal(size=(30, 3)), rng.uniform(0.5, 2, size=30))
+    op = DesignOperator(Xop, data.row_ptr, data.entry_row, data.entry_task, 3)
+    assert op.full
+    for c in (data.entry_weights(), data.entry_weights(np.array([1.0, 3.0, 0.5]))):
+        task_c = np.bincount(data.entry_task, weights=c, minlength=3)
+        expected = op.rmatvec(c) / task_c[:, None]
+        assert_allclose(op.task_means(c, task_c), expected, rtol=1e-12)
+    c = rng.uniform(0.5, 2, size=90)  # weights that do not factor
+    task_c = np.bincount(data.entry_task, weights=c, minlength=3)
+    means = op.task_means(c, task_c)
+    assert not np.allclose(means[0], means[1])
+    assert_allclose(means, op.rmatvec(c) / task_c[:, None], rtol=1e-12)
 
 
 def test_logistic_stable_for_large_margins():

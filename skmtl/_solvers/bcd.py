@@ -369,7 +369,7 @@ def solve_bcd(
     c, y, task = datafit.c, datafit.y, datafit.entry_task
     task_c = datafit.task_c
     if fit_intercept:
-        xmean = op.rmatvec(c) / task_c[:, None]
+        xmean = op.task_means(c, task_c)
         ymean = np.bincount(task, weights=c * y, minlength=T) / task_c
     else:
         xmean = np.zeros((T, p))
@@ -413,8 +413,10 @@ def solve_bcd(
         yy = float(np.dot(c, yc * yc))
     else:
         H = None  # per-task column curvatures, built when residual epochs run
-        f0 = op.matvec(W) - np.sum(xmean * W, axis=1)[task]
-        r = yc - f0
+        if np.any(W):
+            r = yc - (op.matvec(W) - np.sum(xmean * W, axis=1)[task])
+        else:
+            r = yc.copy()
         if sp.issparse(X):
             Xc = sp.csc_array(X)
             Xc.sort_indices()
@@ -430,6 +432,7 @@ def solve_bcd(
         if full:
             row_s = _full_row_weights(op, datafit)
             k_full = task_c / row_s.sum()
+            uniform_rows = bool(np.all(row_s == row_s[0]))
             # entries are row-major, so r is the C-ordered (n, T) residual
             R = np.asfortranarray(r.reshape(X.shape[0], T))
 
@@ -476,7 +479,11 @@ def solve_bcd(
         Xw = Xw.toarray() if sp.issparse(Xw) else np.asarray(Xw)
         if full:
             m = xmean[0, ws]
-            Q = (Xw.T @ (Xw * row_s[:, None]) - row_s.sum() * np.outer(m, m))[None]
+            if uniform_rows:
+                Q = row_s[0] * (Xw.T @ Xw)  # symmetric rank-k update, no scaled copy
+            else:
+                Q = Xw.T @ (Xw * row_s[:, None])
+            Q = (Q - row_s.sum() * np.outer(m, m))[None]
             slot_, k_ = np.zeros(T, dtype=np.int64), k_full
         else:
             Q = np.empty((T, k, k))
@@ -500,7 +507,7 @@ def solve_bcd(
         dW = Wk - W0k
         W[:, ws] = Wk
         if full:
-            R[...] -= (Xw - xmean[0, ws]) @ dW.T
+            R[...] -= Xw @ dW.T - xmean[0, ws] @ dW.T
         else:
             op_ws = DesignOperator(
                 np.ascontiguousarray(Xw), op.row_ptr, op.entry_row, task, T

@@ -169,5 +169,19 @@ class DesignOperator:
         return G
 
     def task_means(self, c, task_sums):
-        """Weighted feature means per task, ``m_t = sum_e c_e x_i / sum_e c_e``."""
+        """Weighted feature means per task, ``m_t = sum_e c_e x_i / sum_e c_e``.
+
+        When every row is labelled for every task and the weights factor as
+        ``c_(i,t) = s_i k_t`` (always, unless sample weights differ between
+        tasks), every task has the same mean ``X^T s / sum(s)``: one
+        matrix-vector product instead of ``T``.
+        """
+        if self.full and self.n_tasks > 1:
+            C = c.reshape(self.n_samples, self.n_tasks)
+            t_star = int(np.argmax(task_sums))
+            s = C[:, t_star]
+            k = task_sums / task_sums[t_star]
+            if np.allclose(C, np.outer(s, k), rtol=1e-12, atol=0.0):
+                m = np.asarray(self.X.T @ s).ravel() / task_sums[t_star]
+                return np.tile(m, (self.n_tasks, 1))
         return self.rmatvec(c) / task_sums[:, None]

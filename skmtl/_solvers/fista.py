@@ -138,7 +138,7 @@ def solve_fista(
 
     xmean = None
     if free_b:
-        xmean = op.rmatvec(datafit.c) / datafit.task_c[:, None]
+        xmean = op.task_means(datafit.c, datafit.task_c)
         op = _CentredDesign(op, xmean, task)
         if b0 is not None:
             b0 = np.asarray(b0, dtype=np.float64) + np.sum(xmean * W0, axis=1)

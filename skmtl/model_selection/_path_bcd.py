@@ -47,7 +47,7 @@ class BCDPath:
         self.c, self.task = c, task
         task_c = datafit.task_c
         if fit_intercept:
-            xmean = op.rmatvec(c) / task_c[:, None]
+            xmean = op.task_means(c, task_c)
             ymean = np.bincount(task, weights=c * y, minlength=T) / task_c
         else:
             xmean = np.zeros((T, p))
