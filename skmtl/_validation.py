@@ -230,10 +230,16 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
             "all NaN). Every task needs at least one label; drop the column or "
             "add labels."
         )
-    entry_row, entry_task = np.nonzero(mask)
-    entry_row = entry_row.astype(np.int64)
-    entry_task = entry_task.astype(np.int64)
-    y = Y2[entry_row, entry_task]
+    full = bool(counts.sum() == n * T)
+    if full:  # every label present: the entries are all (i, t), row-major
+        entry_row = np.repeat(np.arange(n, dtype=np.int64), T)
+        entry_task = np.tile(np.arange(T, dtype=np.int64), n)
+        y = np.array(Y2, dtype=np.float64, order="C", copy=True).ravel()
+    else:
+        entry_row, entry_task = np.nonzero(mask)
+        entry_row = entry_row.astype(np.int64)
+        entry_task = entry_task.astype(np.int64)
+        y = Y2[entry_row, entry_task]
     ew = sw[entry_row]
     sums = np.bincount(entry_task, weights=ew, minlength=T)
     for t in np.flatnonzero(sums <= 0):
@@ -241,11 +247,15 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
             f"{_task_label(t, task_names)} has zero total sample weight over its "
             "labelled rows."
         )
-    row_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(mask.sum(axis=1), out=row_ptr[1:])
-    # small integer keys make numpy's stable sort a linear-time radix sort
-    keys = entry_task.astype(np.int16) if T < 2**15 else entry_task
-    task_entries = np.argsort(keys, kind="stable").astype(np.int64)
+    if full:
+        row_ptr = np.arange(0, n * T + 1, T, dtype=np.int64)
+        task_entries = np.ravel(np.arange(n * T, dtype=np.int64).reshape(n, T).T)
+    else:
+        row_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(mask.sum(axis=1), out=row_ptr[1:])
+        # small integer keys make numpy's stable sort a linear-time radix sort
+        keys = entry_task.astype(np.int16) if T < 2**15 else entry_task
+        task_entries = np.argsort(keys, kind="stable").astype(np.int64)
     task_ptr = np.zeros(T + 1, dtype=np.int64)
     np.cumsum(counts, out=task_ptr[1:])
     return TaskData(

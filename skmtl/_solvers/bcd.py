@@ -392,7 +392,7 @@ def solve_bcd(
             else:
                 Q0 = X.T @ (X * row_s[:, None])
             msum = row_s.sum()
-            m = (X.T @ row_s) / msum if fit_intercept else np.zeros(p)
+            m = xmean[0]  # every task's mean is X^T s / sum(s) (zero without)
             Q0 -= msum * np.outer(m, m)
             Q = Q0[None]
             slot = np.zeros(T, dtype=np.int64)
