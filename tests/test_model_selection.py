@@ -249,10 +249,14 @@ def test_cv_fold_without_task_labels_names_the_task():
     Y[4:, 1] = np.nan  # task 1: rows 0..3 only -> KFold's first fold takes them all
     with pytest.raises(ValueError, match=r"CV fold 0: task 1 has no labelled"):
         MultiTaskLassoCV(n_alphas=3, cv=KFold(5)).fit(X, Y)
-    # the default splitter stratifies by task, but 4 labels < 5 folds
-    with pytest.raises(ValueError, match="task 1 has 4 labelled rows"):
+    # the default splitter stratifies by task: 4 labels < 5 folds still keeps
+    # task 1 in every training fold (with a warning); 1 label cannot
+    with pytest.warns(UserWarning, match="task 1, has 4"):
         MultiTaskLassoCV(n_alphas=3).fit(X, Y)
     MultiTaskLassoCV(n_alphas=3, cv=4).fit(X, Y)
+    Y[1:, 1] = np.nan
+    with pytest.raises(ValueError, match="task 1 has 1 labelled row"):
+        MultiTaskLassoCV(n_alphas=3).fit(X, Y)
 
 
 def test_cv_works_under_joblib_backend_context():
@@ -352,16 +356,28 @@ def test_stratified_kfold_shuffle_is_reproducible():
     assert not all(np.array_equal(u, v) for u, v in zip(a, c, strict=True))
 
 
+def test_stratified_kfold_task_with_fewer_rows_than_folds_warns():
+    # like scikit-learn's StratifiedKFold for a small class: every training
+    # fold keeps the task, the test folds that cannot have it are named
+    X, Y = _small_task_problem()  # task 2: 6 labelled rows
+    with pytest.warns(UserWarning, match="task 2, has 6"):
+        folds = list(TaskStratifiedKFold(8).split(X, Y))
+    M = ~np.isnan(Y)
+    assert all(M[train].any(axis=0).all() for train, _ in folds)
+    tests_with_task_2 = sum(M[test, 2].any() for _, test in folds)
+    assert tests_with_task_2 == 6  # one row per fold, two folds without
+
+
 def test_stratified_kfold_errors():
     X, Y = _small_task_problem()
-    with pytest.raises(
-        ValueError, match="task 2 has 6 labelled rows, fewer than n_splits=7"
-    ):
-        list(TaskStratifiedKFold(7).split(X, Y))
+    Y1 = Y.copy()
+    Y1[1:, 2] = np.nan  # task 2 has one label: no split keeps it in training
+    with pytest.raises(ValueError, match="task 2 has 1 labelled row"):
+        list(TaskStratifiedKFold(3).split(X, Y1))
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame(Y, columns=["a", "b", "small"])
+    df = pd.DataFrame(Y1, columns=["a", "b", "small"])
     with pytest.raises(ValueError, match="task 2 \\('small'\\)"):
-        list(TaskStratifiedKFold(7).split(X, df))
+        list(TaskStratifiedKFold(3).split(X, df))
     with pytest.raises(ValueError, match="need y"):
         list(TaskStratifiedKFold(3).split(X, None))
     with pytest.raises(ValueError, match="at least 2"):

@@ -10,6 +10,7 @@ any label form one more stratum, and rows are dealt to folds so that every
 task keeps its share of labelled rows in every fold.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -67,7 +68,10 @@ class TaskStratifiedKFold(BaseCrossValidator):
     labelled for that task so far (ties: the smaller fold, then the lower
     index). So every task with at least ``n_splits`` labelled rows has
     labels in every test fold, its labels are split about evenly, and no
-    training set misses a task. Fold sizes differ by at most a few rows.
+    training set misses a task with at least 2 labelled rows (a task with
+    fewer rows than folds gets a warning, as a class does in scikit-learn's
+    ``StratifiedKFold``: some test folds have no label for it). Fold sizes
+    differ by at most a few rows.
 
     Parameters
     ----------
@@ -81,8 +85,9 @@ class TaskStratifiedKFold(BaseCrossValidator):
     Raises
     ------
     ValueError
-        From ``split`` when a task has fewer than ``n_splits`` labelled rows
-        (stratification is impossible): the message names the task.
+        From ``split`` when a task has fewer than 2 labelled rows (some
+        training fold would have no label for it): the message names the
+        task.
 
     See Also
     --------
@@ -134,12 +139,24 @@ class TaskStratifiedKFold(BaseCrossValidator):
                 f"Cannot have n_splits={K} greater than the number of samples {n}."
             )
         stratum, order, counts = _strata(M)
-        for t in np.flatnonzero(counts < K):
+        for t in np.flatnonzero(counts < 2):
             raise ValueError(
                 f"Cannot stratify by task: {_task_name(y, t)} has {counts[t]} "
-                f"labelled rows, fewer than n_splits={K}, so some fold would "
-                "have no test label for it (and with < 2 labels, no training "
-                "label). Use fewer splits, or drop or merge the task."
+                "labelled row(s); with fewer than 2, the training set of the "
+                "fold that tests it has no label for it. Drop or merge the task."
+            )
+        few = np.flatnonzero(counts < K)
+        if few.size:
+            # as StratifiedKFold does for a class with fewer members than folds:
+            # every training set still has the task, some test folds do not
+            t = few[np.argmin(counts[few])]
+            warnings.warn(
+                f"{few.size} task(s) have fewer labelled rows than n_splits={K}; "
+                f"the smallest, {_task_name(y, t)}, has {counts[t]}. Every "
+                "training fold keeps labels for them, but some test folds have "
+                "none.",
+                UserWarning,
+                stacklevel=3,
             )
         rng = check_random_state(self.random_state) if self.shuffle else None
         fold = np.empty(n, dtype=np.int64)
