@@ -43,7 +43,7 @@ warnings.filterwarnings("ignore")
 
 TARGETS = (1e-4, 1e-6)
 TOLS = [10.0**-k for k in range(2, 10)]
-TIGHT_TOL = 1e-9  # see the note on tol < 1e-10 in README_structured.md
+TIGHT_TOL = 1e-9  # below ~1e-10 the gap is at rounding level (benchmarks/README.md)
 MAX_ITER = 20_000
 CVXPY_TIMEOUT = 120.0
 CVXPY_MAX_ENTRIES = 300_000  # X.size above this: cvxpy takes > 2 min, skipped

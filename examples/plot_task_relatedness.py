@@ -1,7 +1,7 @@
 """
-=====================================================
+========================================================
 Which tasks help each other? Detecting negative transfer
-=====================================================
+========================================================
 
 A multi-task model assumes the tasks are related. When one task is not, the
 coupling pulls it towards the others and it gets *worse* than a model fitted
@@ -62,7 +62,7 @@ print(f"X: {X.shape}, labelled rows per task: {(~np.isnan(Y)).sum(axis=0)}")
 
 # %%
 # Before any multi-task fit: how related do the tasks look?
-# --------------------------------------------------------
+# ---------------------------------------------------------
 # :func:`~skmtl.inspection.task_relatedness` fits one model per task and
 # reports the correlation of their coefficients (and a transfer matrix: a
 # model trained on task ``s`` scored on task ``t``). The per-task model is a
