@@ -368,6 +368,25 @@ def test_stratified_kfold_task_with_fewer_rows_than_folds_warns():
     assert tests_with_task_2 == 6  # one row per fold, two folds without
 
 
+def test_stratified_kfold_multi_label_rows_keep_every_task_in_training():
+    # rows labelled for several tasks: task 2 lives only on rows dealt by
+    # tasks 0 and 1 (the rule dealing by the rarest task alone put all of its
+    # rows in one fold)
+    M = np.array(
+        [[1, 0, 1], [0, 1, 1], [0, 1, 0], [1, 0, 0], [1, 0, 1], [1, 1, 0], [0, 1, 1]],
+        dtype=bool,
+    )
+    Y = np.where(M, 1.0, np.nan)
+    folds = list(TaskStratifiedKFold(2).split(np.zeros((7, 1)), Y))
+    assert all(M[train].any(axis=0).all() for train, _ in folds)
+    # an odd cycle (0-1, 1-2, 2-0 share tasks): no 2-fold split keeps every
+    # task in both training sets, so split raises and names the task
+    Y = np.full((3, 3), np.nan)
+    Y[[0, 1], 0] = Y[[1, 2], 1] = Y[[0, 2], 2] = 1.0
+    with pytest.raises(ValueError, match="falls in test fold"):
+        list(TaskStratifiedKFold(2).split(np.zeros((3, 1)), Y))
+
+
 def test_stratified_kfold_errors():
     X, Y = _small_task_problem()
     Y1 = Y.copy()

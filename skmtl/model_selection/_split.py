@@ -66,12 +66,16 @@ class TaskStratifiedKFold(BaseCrossValidator):
     without labels form their own stratum). Strata are dealt to the folds
     rarest task first; each row goes to the fold that has the fewest rows
     labelled for that task so far (ties: the smaller fold, then the lower
-    index). So every task with at least ``n_splits`` labelled rows has
-    labels in every test fold, its labels are split about evenly, and no
-    training set misses a task with at least 2 labelled rows (a task with
-    fewer rows than folds gets a warning, as a class does in scikit-learn's
-    ``StratifiedKFold``: some test folds have no label for it). Fold sizes
-    differ by at most a few rows.
+    index; rows labelled for several tasks break ties towards the folds where
+    their other tasks are scarce). When each row is labelled for one task,
+    every task with at least ``n_splits`` labelled rows has labels in every
+    test fold, its labels are split about evenly, and no training set misses
+    a task with at least 2 labelled rows (a task with fewer rows than folds
+    gets a warning, as a class does in scikit-learn's ``StratifiedKFold``:
+    some test folds have no label for it). With rows labelled for several
+    tasks this holds in most cases but cannot always hold; ``split`` then
+    raises instead of returning a fold whose training set misses a task.
+    Fold sizes differ by at most a few rows.
 
     Parameters
     ----------
@@ -85,9 +89,10 @@ class TaskStratifiedKFold(BaseCrossValidator):
     Raises
     ------
     ValueError
-        From ``split`` when a task has fewer than 2 labelled rows (some
-        training fold would have no label for it): the message names the
-        task.
+        From ``split`` when a task has fewer than 2 labelled rows, or when
+        the dealing leaves all of a task's rows in one test fold (possible
+        only with rows labelled for several tasks): some training set would
+        have no label for it. The message names the task.
 
     See Also
     --------
@@ -171,13 +176,29 @@ class TaskStratifiedKFold(BaseCrossValidator):
                 rows = rng.permutation(rows)
             cnt = task_counts[s]
             for i in rows:
-                # fewest rows of this task, then smallest fold, then lowest index
-                k = int(np.lexsort((np.arange(K), sizes, cnt))[0])
+                # fewest rows of this task; then the fold where the row's other
+                # tasks are least represented (relative to their size); then
+                # the smallest fold; then the lowest index
+                fill = (M[i] / np.maximum(counts, 1)) @ task_counts[:T]
+                k = int(np.lexsort((np.arange(K), sizes, fill, cnt))[0])
                 fold[i] = k
                 sizes[k] += 1
                 task_counts[:T, k] += M[i]
                 if s == T:
                     cnt[k] += 1
+        # rows labelled for several tasks are dealt by their rarest task, so
+        # check the promise for every task: labels in every training set
+        test_counts = np.zeros((K, T), dtype=np.int64)
+        np.add.at(test_counts, fold, M)
+        empty = np.argwhere(test_counts == counts[None, :])
+        if empty.size:
+            k, t = empty[0]
+            raise ValueError(
+                f"Cannot stratify by task: every labelled row of "
+                f"{_task_name(y, t)} ({counts[t]} rows) falls in test fold {k}, "
+                "leaving its training set without labels for it. Use fewer "
+                "splits, or drop or merge the task."
+            )
         return fold, M
 
     def _iter_test_masks(self, X=None, y=None, groups=None):
