@@ -286,3 +286,34 @@ def test_transfer_gain_errors():
         transfer_gain(MultiTaskRidge(), X, Y, cv=1)
     with pytest.raises(ValueError, match="sample_weight"):
         transfer_gain(MultiTaskRidge(), X, Y, sample_weight=np.ones(3))
+
+
+def test_transfer_gain_scores_classifiers_by_accuracy():
+    from skmtl import MultiTaskLogisticRegression
+    from skmtl.datasets import make_multitask_classification
+
+    X, Y = make_multitask_classification(
+        n_tasks=3, n_samples=40, n_features=6, random_state=0
+    )[:2]
+    res = transfer_gain(MultiTaskLogisticRegression(alpha=0.01), X, Y, cv=3)
+    assert res.scoring == "accuracy"
+    assert np.all((res.model_scores >= 0) & (res.model_scores <= 1))
+    assert transfer_gain(MultiTaskRidge(), X, Y, cv=3).scoring == "r2"
+
+
+def test_task_relatedness_repr_is_a_table():
+    res = TaskRelatedness(
+        coef_similarity=np.array([[1.0, 0.25], [0.25, 1.0]]),
+        transfer_matrix=np.array([[0.9, 0.8], [0.7, 0.95]]),
+        coef=None,
+        task_names=np.array(["house", "apartment"], dtype=object),
+    )
+    lines = repr(res).splitlines()
+    assert lines[0] == "TaskRelatedness(metric='r2', n_tasks=2)"
+    assert lines[1].startswith("transfer_matrix")
+    assert lines[3].split() == ["house", "0.900", "0.800"]
+    assert lines[4].split() == ["apartment", "0.700", "0.950"]
+    assert lines[5].startswith("coef_similarity")
+    assert lines[8].split() == ["apartment", "0.250", "1.000"]
+    many = TaskRelatedness(None, np.zeros((20, 20)), None, np.arange(20).astype(str))
+    assert "shape (20, 20)" in repr(many) and len(repr(many).splitlines()) == 2

@@ -3,7 +3,6 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.model_selection import KFold
 from sklearn.utils import _safe_indexing
 
 from .._validation import check_targets
@@ -48,18 +47,14 @@ def make_folds(cv, X, Y2):
     """List of ``(train, test)`` index pairs.
 
     An int uses :class:`skmtl.model_selection.TaskStratifiedKFold` (shuffled,
-    ``random_state=0``) when available, else ``KFold(shuffle=True,
-    random_state=0)``.
+    ``random_state=0``), which keeps every task in every training fold.
     """
     if isinstance(cv, Integral) and not isinstance(cv, bool):
         if cv < 2:
             raise ValueError(f"cv must be at least 2, got {cv}.")
-        try:
-            from ..model_selection import TaskStratifiedKFold
-        except ImportError:  # pragma: no cover - model_selection always present
-            splitter = KFold(int(cv), shuffle=True, random_state=0)
-        else:
-            splitter = TaskStratifiedKFold(int(cv), shuffle=True, random_state=0)
+        from ..model_selection import TaskStratifiedKFold
+
+        splitter = TaskStratifiedKFold(int(cv), shuffle=True, random_state=0)
         return list(splitter.split(X, Y2))
     if hasattr(cv, "split"):
         return list(cv.split(X, Y2))

@@ -51,6 +51,35 @@ class TaskRelatedness:
     task_names: np.ndarray
     metric: str = "r2"
 
+    def __repr__(self):
+        names = [str(n) for n in self.task_names]
+        T = len(names)
+        head = f"TaskRelatedness(metric={self.metric!r}, n_tasks={T})"
+        if T > 12:
+            return (
+                f"{head}\ntransfer_matrix and coef_similarity of shape ({T}, {T}); "
+                "draw them with skmtl.plotting.plot_task_similarity"
+            )
+        lines = [head]
+        blocks = [
+            (
+                "transfer_matrix (row: trained on, column: scored on; "
+                "diagonal: within-task CV)",
+                self.transfer_matrix,
+            ),
+            ("coef_similarity", self.coef_similarity),
+        ]
+        width = max(8, *(len(n) for n in names))
+        for title, M in blocks:
+            if M is None:
+                continue
+            lines.append(title + ":")
+            lines.append(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
+            for name, row in zip(names, np.asarray(M), strict=True):
+                cells = "".join(f"{v:>{width + 1}.3f}" for v in row)
+                lines.append(f"{name:<{width}}{cells}")
+        return "\n".join(lines)
+
 
 def _task_rows(Y2, t):
     return np.flatnonzero(~np.isnan(Y2[:, t]))

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 
 from ..baselines import IndependentTasksRegressor, PooledTasksRegressor
 from ._common import (
@@ -208,7 +208,7 @@ def transfer_gain(
     *,
     baseline="independent",
     cv=5,
-    scoring="r2",
+    scoring=None,
     n_jobs=None,
     sample_weight=None,
 ):
@@ -256,12 +256,11 @@ def transfer_gain(
     cv : int, cross-validation generator or iterable, default=5
         An int uses :class:`skmtl.model_selection.TaskStratifiedKFold`
         (``shuffle=True, random_state=0``), which keeps every task in every
-        fold; it falls back to ``KFold(shuffle=True, random_state=0)`` if
-        that splitter is not available.
+        training fold.
     scoring : {"r2", "explained_variance", "accuracy", "neg_mse", "mse", \
-"nmse"}, default="r2"
-        Per-task metric of :func:`skmtl.metrics.per_task_scores`.
-        ``"accuracy"`` for classifiers.
+"nmse"}, default=None
+        Per-task metric of :func:`skmtl.metrics.per_task_scores`. None:
+        ``"accuracy"`` for a classifier, ``"r2"`` otherwise.
     n_jobs : int, default=None
         Folds run in parallel with joblib.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -297,6 +296,8 @@ def transfer_gain(
     >>> bool(res.gain.mean() > 0)
     True
     """
+    if scoring is None:
+        scoring = "accuracy" if is_classifier(estimator) else "r2"
     scoring = check_scoring(scoring)
     Y2, _, names = targets_and_names(X, Y)
     sw = check_sample_weight(sample_weight, Y2.shape[0])
