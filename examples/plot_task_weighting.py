@@ -106,3 +106,27 @@ ax1.set_xlabel("epoch")
 ax1.set_ylabel("task weight (task_weights_)")
 fig.tight_layout()
 plt.show()
+
+# %%
+# Per-task learning curves
+# ------------------------
+# With ``early_stopping=True`` the network keeps ``validation_fraction`` of
+# the rows aside and records each task's validation R² per epoch
+# (``validation_scores_``) next to its training loss (``task_loss_curves_``).
+# :func:`~skmtl.plotting.plot_learning_curves` draws both: a task whose
+# validation score stalls while the others still improve is one that the
+# shared trunk serves poorly.
+from skmtl.plotting import plot_learning_curves  # noqa: E402
+
+model = MultiTaskMLPRegressor(
+    task_weighting="uncertainty",
+    early_stopping=True,
+    validation_fraction=0.2,
+    random_state=0,
+    **params,
+).fit(X, Y)
+print(f"{model.n_iter_} epochs (max_iter={params['max_iter']})")
+display = plot_learning_curves(model)
+display.figure_.set_size_inches(11, 4)
+display.figure_.tight_layout()
+plt.show()
