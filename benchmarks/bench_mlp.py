@@ -64,7 +64,7 @@ def scores(Yte, pred):
     return float(r.mean()), float(r.min())
 
 
-def bench_skmtl(Xtr, Ytr, Xte, Yte, dtype):
+def bench_skmtl(Xtr, Ytr, Xte, Yte, dtype, weight_init="glorot"):
     m = MultiTaskMLPRegressor(
         TRUNK,
         batch_size=BATCH,
@@ -74,6 +74,7 @@ def bench_skmtl(Xtr, Ytr, Xte, Yte, dtype):
         tol=0.0,
         n_iter_no_change=10**9,
         random_state=0,
+        weight_init=weight_init,
     )
     Xtr, Xte = Xtr.astype(dtype), Xte.astype(dtype)
     t = time.perf_counter()
@@ -173,6 +174,10 @@ def main():
                 (f"sklearn MLPRegressor ({name})", bench_sklearn),
             ):
                 runs.setdefault(label, []).append(fn(Xtr, Ytr, Xte, Yte, dtype))
+        # PyTorch's nn.Linear initialisation, U(+-1/sqrt(fan_in))
+        label = "skmtl MultiTaskMLPRegressor (float32, weight_init='fan_in')"
+        res = bench_skmtl(Xtr, Ytr, Xte, Yte, np.float32, weight_init="fan_in")
+        runs.setdefault(label, []).append(res)
         for init in ("default", "glorot"):
             res = bench_torch(Xtr, Ytr, Xte, Yte, init)
             if res is not None:

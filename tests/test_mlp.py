@@ -621,3 +621,31 @@ def test_transform_features_help_new_task():
     raw = Ridge(alpha=1.0).fit(X[:n_new], y_new[:n_new])
     assert pipe.score(Xt, yt_new) > raw.score(Xt, yt_new) + 0.3
     assert mtl.transform(Xt).shape == (len(Xt), 64)
+
+
+@pytest.mark.parametrize("scheme", ["glorot", "fan_in"])
+def test_weight_init_bounds(scheme):
+    # one step at a negligible learning rate leaves the initial weights
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(400, 50)), rng.normal(size=(400, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp = MultiTaskMLPRegressor(
+            (64,), weight_init=scheme, learning_rate_init=1e-12, max_iter=1,
+            random_state=0,
+        ).fit(X, Y)  # fmt: skip
+    fan = [(50, 64), (64, 1)]  # trunk layer, one-output task heads
+    for W, b, (fan_in, fan_out) in zip(mlp.coefs_, mlp.intercepts_, fan, strict=True):
+        if scheme == "fan_in":
+            bound = 1 / np.sqrt(fan_in)
+        else:
+            bound = np.sqrt(6 / (fan_in + fan_out))
+        for A in (W, b):
+            assert np.abs(A).max() <= bound * (1 + 1e-6)
+        assert np.abs(W).max() > 0.9 * bound  # uniform draws fill the range
+
+
+def test_weight_init_rejects_unknown_scheme():
+    X, Y = np.zeros((10, 2)), np.zeros((10, 2))
+    with pytest.raises(ValueError, match="weight_init"):
+        MultiTaskMLPRegressor(weight_init="he").fit(X, Y)

@@ -84,6 +84,7 @@ class BaseMultiTaskMLP(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "task_weighting": [StrOptions(set(STRATEGIES))],
         "task_weights": ["array-like", Real, None],
+        "weight_init": [StrOptions({"glorot", "fan_in"})],
     }
 
     _loss = None  # "squared" or "softmax"
@@ -117,6 +118,7 @@ class BaseMultiTaskMLP(BaseEstimator):
         n_iter_no_change=10,
         task_weighting="equal",
         task_weights=None,
+        weight_init="glorot",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -144,6 +146,7 @@ class BaseMultiTaskMLP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.task_weighting = task_weighting
         self.task_weights = task_weights
+        self.weight_init = weight_init
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -222,7 +225,7 @@ class BaseMultiTaskMLP(BaseEstimator):
                 dtype,
                 n_extra=self._weighting.n_extra,
             )
-            self._flat = self._net.init_params(self._random_state)
+            self._flat = self._net.init_params(self._random_state, self.weight_init)
             self._optimizer = None
             self.n_iter_ = 0
             self.t_ = 0

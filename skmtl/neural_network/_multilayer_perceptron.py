@@ -74,6 +74,13 @@ default="equal"
     task_weights : array-like of shape (n_tasks,) or float, default=None
         Fixed non-negative task weights ``w_t`` (default all 1); with a
         learned strategy they multiply the learned weights.
+    weight_init : {"glorot", "fan_in"}, default="glorot"
+        Initial weights and biases, drawn uniformly from ``[-b, b]``:
+        ``"glorot"`` (scikit-learn's MLP) ``b = sqrt(6 / (fan_in +
+        fan_out))`` (``sqrt(2 / ...)`` for the logistic activation);
+        ``"fan_in"`` (PyTorch's ``nn.Linear`` default) ``b = 1 /
+        sqrt(fan_in)``, smaller for narrow layers such as one-output task
+        heads.
 """
 
 _ATTRS_DOC = """

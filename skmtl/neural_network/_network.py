@@ -150,15 +150,23 @@ class SharedTrunkNetwork:
         extra = flat[self.n_net_params :]
         return coefs, intercepts, extra
 
-    def init_params(self, rng):
-        """Glorot-uniform weights and biases (scikit-learn's MLP scheme)."""
+    def init_params(self, rng, scheme="glorot"):
+        """Uniform weights and biases in ``[-bound, bound]``.
+
+        ``"glorot"``: ``sqrt(6 / (fan_in + fan_out))`` (``2`` instead of ``6``
+        for the logistic activation), scikit-learn's MLP scheme; ``"fan_in"``:
+        ``1 / sqrt(fan_in)``, PyTorch's ``nn.Linear`` default.
+        """
         flat = np.zeros(self.size, dtype=self.dtype)
         coefs, intercepts, _ = self.unpack(flat)
         factor = 2.0 if self.activation == "logistic" else 6.0
         for (_, ws, bs, fan_in, fan_out), W, b in zip(
             self.shapes, coefs, intercepts, strict=True
         ):
-            bound = np.sqrt(factor / (fan_in + fan_out))
+            if scheme == "fan_in":
+                bound = 1.0 / np.sqrt(fan_in)
+            else:
+                bound = np.sqrt(factor / (fan_in + fan_out))
             W[...] = rng.uniform(-bound, bound, ws)
             b[...] = rng.uniform(-bound, bound, bs)
         if self.output_mask is not None:
