@@ -42,3 +42,26 @@ def test_module_entry_point_runs():
         check=True,
     )
     assert "demo" in res.stdout
+
+
+def test_demo_runs_without_pandas(tmp_path):
+    # the README's first command installs only the plot extra: no pandas
+    code = (
+        "import sys\n"
+        "class NoPandas:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'pandas':\n"
+        "            raise ModuleNotFoundError(\"No module named 'pandas'\")\n"
+        "sys.meta_path.insert(0, NoPandas())\n"
+        "from skmtl.__main__ import main\n"
+        "main(['demo', '--quick', '--figure', ''])\n"
+        "assert 'pandas' not in sys.modules\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "R2 apartment" in res.stdout
