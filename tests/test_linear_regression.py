@@ -323,3 +323,41 @@ def test_task_weights_scale_tasks():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         MultiTaskLasso(alpha=0.1).fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    "ratio, density", [(10.0, 0.05), (1000.0, 0.5)]
+)  # a small support (working sets only), a large one (then the full Gram)
+@pytest.mark.parametrize("per_task", [False, True])
+def test_bcd_working_sets_then_full_gram_match_scikit_learn(ratio, density, per_task):
+    # n >= 4p and p > 10 T: bcd starts with working sets in their own Gram
+    # and builds the full Gram only once the support grows (the near-full
+    # support case): either way the same solution
+    rng = np.random.default_rng(0)
+    n, p, T = 900, 60, 3
+    X = rng.normal(size=(n, p))
+    W = rng.normal(size=(T, p)) * (rng.random(p) < density)
+    Y = X @ W.T + 0.5 * rng.normal(size=(n, T))
+    if per_task:
+        # row i is labelled for task i % T only
+        Y = np.where(np.arange(n)[:, None] % T == np.arange(T), Y, np.nan)
+    Xc = X - X.mean(0)
+    alpha_max = np.max(
+        np.linalg.norm(Xc.T @ np.nan_to_num(Y - np.nanmean(Y, 0)), axis=1)
+    )
+    alpha = alpha_max / n / ratio
+    ours = MultiTaskLasso(alpha=alpha, solver="bcd", tol=1e-12, max_iter=100_000)
+    ours.fit(X, Y)
+    if per_task:  # no scikit-learn counterpart: a generic convex solver
+        W_ref, _, obj_ref = cvxpy_solve(X, Y, "l21", alpha)
+        W_ours = ours.coef_
+        obj_ours = objective(
+            X, Y, W_ours, ours.intercept_,
+            alpha * np.linalg.norm(W_ours, axis=0).sum(),
+        )  # fmt: skip
+        assert obj_ours <= obj_ref + 1e-7 * abs(obj_ref)
+        assert_allclose(W_ours, W_ref, atol=1e-4)
+    else:
+        ref = sklm.MultiTaskLasso(alpha=alpha, tol=1e-14, max_iter=100_000).fit(X, Y)
+        assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-7)
+        assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)

@@ -336,6 +336,17 @@ def _use_gram(X, op, T, n_slots):
     return n_per_task >= 4 * p and n_slots * p * p * 8 <= 2**28
 
 
+def _gram_costs_many_gradients(X, op, T, n_slots):
+    """Does the full Gram cost more than ~10 full gradients?
+
+    Gram: ``n_slots * (rows per slot) * p^2``; a full gradient:
+    ``n_entries * p``. With every label present the ratio is ``p / T``.
+    """
+    p = X.shape[1]
+    rows_per_slot = X.shape[0] if n_slots == 1 else op.n_entries / T
+    return n_slots * rows_per_slot * p * p > 10 * op.n_entries * p
+
+
 def solve_bcd(
     X,
     op,
@@ -379,11 +390,22 @@ def solve_bcd(
     kind, lam, mu, a, b = penalty.bcd_params
     W = np.array(W0, dtype=np.float64, order="C", copy=True)
 
+    switch_to_gram = False
     if mode == "auto":
         n_slots = 1 if op.full else T
-        mode = "gram" if _use_gram(X, op, T, n_slots) else "residual"
+        gram_ok = _use_gram(X, op, T, n_slots)
+        # When the Gram costs many full gradients, start with working sets
+        # (each solved in its own small Gram) and build the full Gram only if
+        # the support grows large: a small support never repays it, a large
+        # one needs it (every epoch then touches most features).
+        switch_to_gram = gram_ok and _gram_costs_many_gradients(X, op, T, n_slots)
+        mode = "gram" if gram_ok and not switch_to_gram else "residual"
 
-    if mode == "gram":
+    Q = slot = k = XtY = QW = yy = None
+
+    def build_gram():
+        """Gram epochs' state at the current ``W``."""
+        nonlocal Q, slot, k, XtY, QW, yy
         if op.full:
             # every task uses all rows: one Gram matrix, scaled per task
             row_s = _full_row_weights(op, datafit)
@@ -411,6 +433,9 @@ def solve_bcd(
         XtY = op.rmatvec(c * yc)
         QW = np.einsum("t,tij,tj->ti", k, Q[slot], W) if np.any(W) else np.zeros((T, p))
         yy = float(np.dot(c, yc * yc))
+
+    if mode == "gram":
+        build_gram()
     else:
         H = None  # per-task column curvatures, built when residual epochs run
         if np.any(W):
@@ -550,6 +575,12 @@ def solve_bcd(
         else:
             # twice the support, growing only while violators are left outside
             ws_size = max(10, 2 * support.size, min(ws_size, support.size + n_viol))
+        if switch_to_gram and (support.size > p // 4 or ws_size > p // 2):
+            # a large support, or a working set whose own Gram would cost a
+            # good part of the full one: build the full Gram now
+            build_gram()
+            mode, switch_to_gram = "gram", False
+            continue
         if use_working_set and p > ws_size:
             if ws_size >= p:
                 ws = all_features
