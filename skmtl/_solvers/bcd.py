@@ -431,7 +431,12 @@ def solve_bcd(
             slot = np.arange(T, dtype=np.int64)
             k = np.ones(T)
         XtY = op.rmatvec(c * yc)
-        QW = np.einsum("t,tij,tj->ti", k, Q[slot], W) if np.any(W) else np.zeros((T, p))
+        if not np.any(W):
+            QW = np.zeros((T, p))
+        elif op.full:  # one symmetric Q for all tasks: no (T, p, p) copy
+            QW = k[:, None] * (W @ Q[0])
+        else:
+            QW = np.einsum("tij,tj->ti", Q, W)
         yy = float(np.dot(c, yc * yc))
 
     if mode == "gram":
