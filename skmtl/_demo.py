@@ -57,19 +57,6 @@ def _models(quick, y_scale):
     ]
 
 
-def _align_columns(Xs, feature_names):
-    """Per-task arrays on the union of their columns (first-seen order), 0
-    where a task lacks a column, as :func:`skmtl.stack_tasks` does for
-    DataFrames."""
-    union = list(dict.fromkeys(name for names in feature_names for name in names))
-    out = []
-    for X, names in zip(Xs, feature_names, strict=True):
-        A = np.zeros((X.shape[0], len(union)))
-        A[:, [union.index(name) for name in names]] = X
-        out.append(A)
-    return out
-
-
 def _split_per_task(Y, train_fraction, rng):
     """Boolean train mask: ``train_fraction`` of each task's labelled rows."""
     train = np.zeros(Y.shape[0], dtype=bool)
@@ -253,12 +240,16 @@ def run_demo(
     if school is None:
         n_h, n_a = (120, 60) if quick else (600, 80)
         # arrays, not DataFrames: the demo must run without pandas (an
-        # optional dependency), so the columns are aligned by name here
+        # optional dependency); stack_tasks aligns their columns by name
         bunch = make_house_apartment(
             n_houses=n_h, n_apartments=n_a, random_state=random_state, as_frame=False
         )
-        Xs = _align_columns(bunch.Xs, bunch.feature_names)
-        X, Y = stack_tasks(Xs, bunch.ys, task_names=bunch.task_names)
+        X, Y = stack_tasks(
+            bunch.Xs,
+            bunch.ys,
+            task_names=bunch.task_names,
+            feature_names=bunch.feature_names,
+        )
         task_names = list(bunch.task_names)
         frac, money = 0.1, True
         n_repeats = 2 if quick else 5

@@ -109,23 +109,27 @@ def _check_task_names(task_names, n_tasks):
     return names
 
 
+def _union_columns(name_lists):
+    """The union of the tasks' column names, in first-seen order."""
+    for t, names in enumerate(name_lists):
+        seen, dup = set(), []
+        for c in names:
+            if c in seen:
+                dup.append(c)
+            seen.add(c)
+        if dup:
+            raise ValueError(f"Xs[{t}] has duplicated column names: {dup}.")
+    return list(dict.fromkeys(c for names in name_lists for c in names))
+
+
 def _stack_frames(Xs):
     pd = _pandas()
-    columns = []
-    seen = set()
-    for t, Xt in enumerate(Xs):
-        if not Xt.columns.is_unique:
-            dup = Xt.columns[Xt.columns.duplicated()].tolist()
-            raise ValueError(f"Xs[{t}] has duplicated column names: {dup}.")
-        for c in Xt.columns:
-            if c not in seen:
-                seen.add(c)
-                columns.append(c)
+    columns = _union_columns([list(Xt.columns) for Xt in Xs])
     parts = [Xt.reindex(columns=columns, fill_value=0) for Xt in Xs]
     return pd.concat(parts, axis=0, ignore_index=True)
 
 
-def _stack_arrays(Xs):
+def _stack_arrays(Xs, feature_names=None):
     arrays = []
     for t, Xt in enumerate(Xs):
         arr = np.asarray(Xt)
@@ -134,8 +138,30 @@ def _stack_arrays(Xs):
                 f"Xs[{t}] must be 2-D (n_samples_t, n_features), got shape {arr.shape}."
             )
         arrays.append(arr)
-    _check_n_features([a.shape[1] for a in arrays])
-    return np.concatenate(arrays, axis=0)
+    if feature_names is None:
+        _check_n_features([a.shape[1] for a in arrays])
+        return np.concatenate(arrays, axis=0)
+    # align by name, as DataFrames are: 0 where a task lacks a column
+    if len(feature_names) != len(arrays):
+        raise ValueError(
+            f"feature_names must have one list per task; got {len(feature_names)} "
+            f"for {len(arrays)} tasks."
+        )
+    name_lists = [list(names) for names in feature_names]
+    for t, (arr, names) in enumerate(zip(arrays, name_lists, strict=True)):
+        if len(names) != arr.shape[1]:
+            raise ValueError(
+                f"feature_names[{t}] has {len(names)} names for the "
+                f"{arr.shape[1]} columns of Xs[{t}]."
+            )
+    columns = _union_columns(name_lists)
+    position = {c: j for j, c in enumerate(columns)}
+    X = np.zeros((sum(a.shape[0] for a in arrays), len(columns)))
+    start = 0
+    for arr, names in zip(arrays, name_lists, strict=True):
+        X[start : start + arr.shape[0], [position[c] for c in names]] = arr
+        start += arr.shape[0]
+    return X
 
 
 def _check_n_features(n_features):
@@ -165,7 +191,7 @@ def _stack_sparse(Xs):
     return sp.vstack(blocks, format=fmt)
 
 
-def stack_tasks(Xs, ys, task_names=None):
+def stack_tasks(Xs, ys, task_names=None, feature_names=None):
     """Stack per-task datasets into one ``X`` and one NaN-masked ``Y``.
 
     Task ``t``'s rows are appended in task order; row ``i`` of task ``t``
@@ -188,6 +214,12 @@ def stack_tasks(Xs, ys, task_names=None):
         DataFrame. Default: the names of the ``ys`` if they are all named
         Series with distinct names, else ``"task_0"``, ``"task_1"``, ...
         With array input they are only checked (``Y`` is an ndarray).
+    feature_names : list of lists of str, default=None
+        With dense array ``Xs`` (no pandas needed): the names of each task's
+        columns, ``len(feature_names[t]) == n_features_t``. The arrays are
+        then aligned by name as DataFrames are (the union of the names in
+        first-seen order, 0 where a task lacks a column). Not allowed with
+        DataFrames (their columns are the names) or sparse matrices.
 
     Returns
     -------
@@ -264,12 +296,17 @@ def stack_tasks(Xs, ys, task_names=None):
         )
     as_frame = n_frames == n_tasks
 
+    if feature_names is not None and (as_frame or any(sp.issparse(Xt) for Xt in Xs)):
+        raise TypeError(
+            "feature_names is for dense array Xs; DataFrames are aligned by their "
+            "own columns, and sparse Xs must have the same columns."
+        )
     if as_frame:
         X = _stack_frames(Xs)
     elif any(sp.issparse(Xt) for Xt in Xs):
         X = _stack_sparse(Xs)
     else:
-        X = _stack_arrays(Xs)
+        X = _stack_arrays(Xs, feature_names)
 
     y_arrays = [_check_y(y, t) for t, y in enumerate(ys)]
     # Row counts taken from the stacked parts, so lists of lists work too.

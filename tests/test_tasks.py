@@ -110,6 +110,39 @@ def test_dataframe_alignment_by_name():
     assert list(flats.columns) == ["bedrooms", "size", "downtown"]
 
 
+def test_array_alignment_by_feature_names_matches_dataframes():
+    # without pandas: arrays with differing columns, aligned by name
+    houses = np.array([[100.0, 2, 1], [150.0, 3, 2]])
+    flats = np.array([[1.0, 40.0, 1], [2, 60.0, 0], [1, 30.0, 1]])
+    names = [["size", "bedrooms", "bathrooms"], ["bedrooms", "size", "downtown"]]
+    X, Y = stack_tasks([houses, flats], [[1.0, 2.0], [3.0, 4.0, 5.0]],
+                       feature_names=names)  # fmt: skip
+    assert isinstance(X, np.ndarray) and X.shape == (5, 4)
+    assert_array_equal(X[:, 0], [100, 150, 40, 60, 30])  # size
+    assert_array_equal(X[:, 1], [2, 3, 1, 2, 1])  # bedrooms
+    assert_array_equal(X[:, 2], [1, 2, 0, 0, 0])  # bathrooms
+    assert_array_equal(X[:, 3], [0, 0, 1, 0, 1])  # downtown
+    assert_array_equal(np.isnan(Y), [[0, 1], [0, 1], [1, 0], [1, 0], [1, 0]])
+    if pd is not None:
+        frames = [
+            pd.DataFrame(a, columns=c)
+            for a, c in zip([houses, flats], names, strict=True)
+        ]
+        Xf, _ = stack_tasks(frames, [[1.0, 2.0], [3.0, 4.0, 5.0]])
+        assert_array_equal(X, Xf.to_numpy())
+    with pytest.raises(ValueError, match="one list per task"):
+        stack_tasks(
+            [houses, flats], [[1.0, 2.0], [3.0, 4.0, 5.0]], feature_names=names[:1]
+        )
+    with pytest.raises(ValueError, match=r"feature_names\[1\] has 2 names"):
+        stack_tasks([houses, flats], [[1.0, 2.0], [3.0, 4.0, 5.0]],
+                    feature_names=[names[0], ["a", "b"]])  # fmt: skip
+    with pytest.raises(ValueError, match="duplicated column"):
+        stack_tasks([houses], [[1.0, 2.0]], feature_names=[["a", "a", "b"]])
+    with pytest.raises(TypeError, match="feature_names is for dense array"):
+        stack_tasks([sp.csr_matrix(houses)], [[1.0, 2.0]], feature_names=names[:1])
+
+
 @needs_pandas
 def test_dataframe_index_reset_and_roundtrip():
     a = pd.DataFrame({"x": [1.0, 2.0]}, index=[10, 11])
