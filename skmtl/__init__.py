@@ -1,7 +1,14 @@
 """skmtl: multi-task learning for scikit-learn.
 
 One ``X``, one ``Y`` of shape ``(n_samples, n_tasks)`` with NaN where a task
-has no label; estimators follow scikit-learn's API.
+has no label; estimators follow scikit-learn's API. ``skmtl.__version__`` is
+the installed version (PEP 440 string).
+
+Examples
+--------
+>>> import skmtl
+>>> skmtl.__version__.split(".")[:2]
+['0', '1']
 """
 
 from .linear_model import (
