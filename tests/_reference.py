@@ -13,19 +13,33 @@ def cvxpy_solve(
     sample_weight=None,
     laplacian=None,
     loss="squared",
+    beta=None,
+    task_weights=None,
 ):
+    """Solve the DESIGN objective with cvxpy (CLARABEL, tight tolerances).
+
+    Composite penalties ("dirty", "robust", "sparse_low_rank") use two
+    variables ``P, Q`` with ``W = P + Q``; ``beta`` is the second strength.
+    Returns ``(W, b, objective)``.
+    """
     import cvxpy as cp
 
     n, p = X.shape
     T = Y.shape[1]
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-    W = cp.Variable((T, p))
+    tw = np.ones(T) if task_weights is None else np.asarray(task_weights, float)
+    composite = penalty in ("dirty", "robust", "sparse_low_rank")
+    if composite:
+        P, Q = cp.Variable((T, p)), cp.Variable((T, p))
+        W = P + Q
+    else:
+        W = cp.Variable((T, p))
     b = cp.Variable(T) if fit_intercept else np.zeros(T)
     terms = []
     for t in range(T):
         m = ~np.isnan(Y[:, t])
         f = X[m] @ W[t] + (b[t] if fit_intercept else 0)
-        w = sw[m] / sw[m].sum()
+        w = tw[t] * sw[m] / sw[m].sum()
         if loss == "squared":
             terms.append(0.5 * cp.sum(cp.multiply(w, cp.square(Y[m, t] - f))))
         else:
@@ -55,6 +69,12 @@ def cvxpy_solve(
         evals = np.clip(evals, 0, None)
         R = (evecs * np.sqrt(evals)).T
         pen = 0.5 * q * cp.sum_squares(R @ W) + alpha * l1_ratio * cp.sum(cp.abs(W))
+    elif penalty == "dirty":
+        pen = alpha * cp.sum(cp.norm(P, 2, axis=0)) + beta * cp.sum(cp.abs(Q))
+    elif penalty == "robust":
+        pen = alpha * cp.normNuc(P) + beta * cp.sum(cp.norm(Q, 2, axis=1))
+    elif penalty == "sparse_low_rank":
+        pen = alpha * cp.sum(cp.abs(P)) + beta * cp.normNuc(Q)
     else:
         raise ValueError(penalty)
     prob = cp.Problem(cp.Minimize(data + pen))

@@ -115,9 +115,9 @@ def test_missing_labels_match_cvxpy(penalty, fit_intercept):
         if hasattr(model, "_get_penalty_for_tests")
         else None
     )
-    from skmtl.linear_model._regression import make_penalty
+    from skmtl._solvers.penalties import make_penalty
 
-    pen = make_penalty(penalty, 0.08, 0.4 if penalty != "l21" else None)
+    pen = make_penalty(penalty, 0.08, Y.shape[1], {"l1_ratio": 0.4})
     ours = objective(X, Y, model.coef_, model.intercept_, pen.value(model.coef_), sw)
     assert ours <= obj * (1 + 1e-7) + 1e-10
     assert_allclose(model.coef_, W, atol=2e-5)
@@ -140,9 +140,9 @@ def test_missing_labels_kkt(penalty):
         r = Y[m, t] - X[m] @ W[t] - b[t]
         G[t] = -X[m].T @ r / m.sum()
         assert abs(r.mean()) < 1e-9  # intercept is optimal
-    from skmtl.linear_model._regression import make_penalty
+    from skmtl._solvers.penalties import make_penalty
 
-    pen = make_penalty(penalty, 0.05, 0.6 if penalty != "l21" else None)
+    pen = make_penalty(penalty, 0.05, Y.shape[1], {"l1_ratio": 0.6})
     assert pen.kkt_violation(W, G).max() < 1e-6
 
 

@@ -21,8 +21,8 @@ from skmtl import (
 from skmtl._graph import graph_laplacian, mean_graph
 from skmtl._solvers.datafits import Logistic
 from skmtl._solvers.design import DesignOperator
+from skmtl._solvers.penalties import make_penalty
 from skmtl._validation import make_task_data
-from skmtl.linear_model._regression import make_penalty
 
 from ._reference import cvxpy_solve
 from .conftest import make_per_task_problem, make_problem
@@ -74,7 +74,7 @@ def test_matches_cvxpy_with_missing_labels(penalty, l1_ratio, graph, loss):
         model = MultiTaskLogisticRegression(**kw, tol=1e-10, max_iter=20_000)
         model.fit(X, Yb)
         Yref = np.where(np.isnan(Yb), np.nan, 2 * Yb - 1)
-    pen = make_penalty(penalty, alpha, l1_ratio, graph, 4)
+    pen = make_penalty(penalty, alpha, 4, {"l1_ratio": l1_ratio, "task_graph": graph})
     lap = None if penalty != "graph" else pen.laplacian
     W, b, ref_obj = cvxpy_solve(
         X, Yref, penalty, alpha, l1_ratio=l1_ratio or 0.0, laplacian=lap, loss=loss

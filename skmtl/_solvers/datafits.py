@@ -11,9 +11,14 @@ The objective's loss part is ``F(f) = sum_e c_e loss(y_e, f_e)`` where
   gradient is ``curvature * ||X_t||²_C`` per task),
 * ``dual_value(theta)``: ``-F*(-theta)`` for the duality gap,
 * ``intercept_step(f, b)``: the unpenalised per-task intercept update
-  (exact for the squared loss).
+  (exact for the squared loss), ``intercepts_at_zero``: the optimal
+  intercepts at ``W = 0`` (they give ``alpha_max``);
+* class-level services that do not need data: ``encode_targets`` (user
+  targets to the loss's encoding), ``entry_loss`` (the CV error of a
+  prediction, unhalved for the squared loss), ``supports_bcd``.
 
-A new loss is one more class here with these methods.
+A new loss is one more class here with these methods and a line in
+:data:`DATAFITS`; nothing outside this module branches on a loss's name.
 """
 
 import numpy as np
@@ -42,8 +47,29 @@ class Quadratic(_EntryDatafit):
     (``exact_intercept = True``): ``b_t`` is the weighted mean residual.
     """
 
+    name = "squared"
     curvature = 1.0
     exact_intercept = True
+    supports_bcd = True
+
+    @staticmethod
+    def encode_targets(Y, n_samples=None):
+        """``(Y2, task_names, None)``: float targets, NaN where missing."""
+        from .._validation import check_targets
+
+        Y2, _, names = check_targets(Y, n_samples)
+        return Y2, names, None
+
+    @staticmethod
+    def entry_loss(y, f):
+        """Squared error ``(y - f)^2`` (unhalved, as scikit-learn's CV paths)."""
+        return (f - y) ** 2
+
+    def intercepts_at_zero(self, fit_intercept=True):
+        """Weighted label means (zeros without an intercept)."""
+        if not fit_intercept:
+            return np.zeros(self.n_tasks)
+        return self.optimal_intercept(np.zeros_like(self.y))
 
     def value(self, f):
         r = self.y - f
@@ -128,8 +154,49 @@ class Logistic(_EntryDatafit):
     False``).
     """
 
+    name = "logistic"
     curvature = 0.25
     exact_intercept = False
+    supports_bcd = False
+
+    @staticmethod
+    def encode_targets(Y, n_samples=None):
+        """``(Y2, task_names, classes)``: labels as -1/+1 (NaN where missing);
+        ``classes[t]`` holds task ``t``'s two labels, the second one is +1."""
+        from ..neural_network._labels import encode_task_labels
+
+        names = getattr(Y, "columns", None)
+        if names is not None:
+            names = np.asarray([str(c) for c in names], dtype=object)
+        codes, classes = encode_task_labels(Y)
+        if n_samples is not None and codes.shape[0] != n_samples:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: X has {n_samples} "
+                f"rows, y has {codes.shape[0]}."
+            )
+        for t, cls in enumerate(classes):
+            if cls.size != 2:
+                raise ValueError(
+                    "Only binary classification is supported: the logistic loss "
+                    f"is binary per task, but task {t} has {cls.size} classes "
+                    f"{list(cls)[:5]}. Use MultiTaskMLPClassifier for multiclass "
+                    "tasks."
+                )
+        return 2.0 * codes - 1.0, names, classes
+
+    @staticmethod
+    def entry_loss(y, f):
+        """``log(1 + exp(-y f))`` with ``y`` in {-1, +1}."""
+        return np.logaddexp(0.0, -y * f)
+
+    def intercepts_at_zero(self, fit_intercept=True):
+        """Log-odds of each task's weighted share of positives (a task with a
+        single class gets a large finite value instead of infinity)."""
+        if not fit_intercept:
+            return np.zeros(self.n_tasks)
+        pos = _task_sums(self.c * (self.y > 0), self.entry_task, self.n_tasks)
+        q = np.clip(pos / self.task_c, 1e-12, 1 - 1e-12)
+        return np.log(q / (1.0 - q))
 
     def value(self, f):
         return float(self._task_losses(f).sum())
@@ -196,3 +263,10 @@ class Logistic(_EntryDatafit):
 
 
 DATAFITS = {"squared": Quadratic, "logistic": Logistic}
+
+
+def get_datafit_class(loss):
+    """The datafit class of a loss name (``"squared"``, ``"logistic"``)."""
+    if loss not in DATAFITS:
+        raise ValueError(f"Unknown loss {loss!r}; expected one of {sorted(DATAFITS)}.")
+    return DATAFITS[loss]

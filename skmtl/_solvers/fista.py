@@ -17,9 +17,15 @@ iteration costs two products with ``X`` over the labelled entries: one
   ``rmatvec``) for penalties that have one, compared with
   ``tol * datafit.scale``; otherwise the proximal-gradient residual
   ``L ||x_{k+1} - y_k||`` compared with ``tol`` times the gradient norm at 0.
+* Non-convex penalties run without momentum (monotone proximal gradient,
+  which converges to a stationary point).
+* Composite penalties (``penalty.n_parts > 1``) optimise the stacked parts
+  ``Z = [P; Q]``; the design seen by the parts is ``[X, X]``.
 """
 
 import numpy as np
+
+from .bcd import SolverResult
 
 
 class _CentredDesign:
@@ -44,15 +50,20 @@ class _CentredDesign:
         return self.op.rmatvec(d) - self.xmean * sums[:, None]
 
 
-class FISTAResult:
-    def __init__(self, W, intercept, n_iter, gap, residual, converged, objective):
-        self.coef = W
-        self.intercept = intercept
-        self.n_iter = n_iter
-        self.gap = gap
-        self.residual = residual
-        self.converged = converged
-        self.objective = objective
+class _PartsDesign:
+    """The design of stacked parts: ``Z = [P; Q; ...]`` predicts with the sum
+    of the parts, and every part gets the same gradient."""
+
+    def __init__(self, op, n_parts):
+        self.op, self.n_parts = op, n_parts
+        self.n_tasks, self.n_features = op.n_tasks * n_parts, op.n_features
+
+    def matvec(self, Z):
+        T = self.op.n_tasks
+        return self.op.matvec(Z.reshape(self.n_parts, T, -1).sum(axis=0))
+
+    def rmatvec(self, d):
+        return np.tile(self.op.rmatvec(d), (self.n_parts, 1))
 
 
 def _task_sums(v, task, T):
@@ -127,22 +138,30 @@ def solve_fista(
 ):
     """Minimise ``datafit(X W^T + b) + penalty(W)`` by FISTA.
 
-    Returns a :class:`FISTAResult` (``coef``, ``intercept``, ``n_iter``,
-    ``gap`` (NaN if the penalty has none), ``residual``, ``converged``).
+    ``W0`` is the solver variable: ``(n_tasks, n_features)``, or the stacked
+    parts of a composite penalty. Returns a :class:`SolverResult`.
     """
-    T, p = W0.shape
+    T = op.n_tasks
     task = datafit.entry_task
     exact_b = fit_intercept and datafit.exact_intercept
     free_b = fit_intercept and not exact_b
     use_gap = penalty.has_gap
+    accelerate = penalty.convex
 
     xmean = None
     if free_b:
         xmean = op.task_means(datafit.c, datafit.task_c)
         op = _CentredDesign(op, xmean, task)
         if b0 is not None:
-            b0 = np.asarray(b0, dtype=np.float64) + np.sum(xmean * W0, axis=1)
-    L = lipschitz_estimate(op, datafit, fit_intercept) + penalty.smooth_lipschitz
+            b0 = np.asarray(b0, dtype=np.float64) + np.sum(
+                xmean * penalty.combine(W0), axis=1
+            )
+    op_model = op  # predictions and the dual point live here
+    L = lipschitz_estimate(op, datafit, fit_intercept)
+    if penalty.n_parts > 1:
+        op = _PartsDesign(op, penalty.n_parts)
+        L *= penalty.n_parts  # ||[X, X]||^2 = 2 ||X||^2
+    L += penalty.smooth_lipschitz
     L_floor = 1e-6 * L
     x = np.array(W0, dtype=np.float64, copy=True)
     bx = np.zeros(T) if b0 is None or not fit_intercept else np.array(b0, float)
@@ -152,7 +171,7 @@ def solve_fista(
     elif free_b:
         bx = datafit.intercept_step(fx, bx)
     if free_b:
-        bx = bx - np.sum(xmean * x, axis=1)  # back to f = x . w + b
+        bx = bx - np.sum(xmean * penalty.combine(x), axis=1)  # f = x . w + b
 
     # scale for the residual criterion: gradient norm at W = 0
     f0 = np.zeros_like(fx)
@@ -163,6 +182,7 @@ def solve_fista(
 
     y, by, fy = x.copy(), bx.copy(), fx.copy()
     t = 1.0
+    obj_x = None  # objective at x (monotone mode)
     gap = np.nan
     residual = np.inf
     converged = False
@@ -200,6 +220,16 @@ def solve_fista(
                 break
             L *= 2.0
         residual = L * np.sqrt(sq)
+        if not accelerate:
+            # non-convex penalty: keep the iterates monotone (Beck & Teboulle's
+            # MFISTA); a step that increases the objective is refused and the
+            # momentum restarted, so the next step is a plain proximal one
+            obj_new = F_new + penalty.nonsmooth_value(x_new)
+            # (with slack for rounding: a plain step cannot really increase it)
+            if obj_x is not None and obj_new > obj_x + 1e-13 * abs(obj_x):
+                y, fy, by, t = x, fx, bx, 1.0
+                continue
+            obj_x = obj_new
         # restart when the momentum points against the step just taken
         if float(np.sum((y - x_new) * (x_new - x))) > 0:
             t = 1.0
@@ -214,7 +244,9 @@ def solve_fista(
             # the dual point needs an optimal intercept: polish a copy, and keep
             # the polished one only if it is better (never touch the momentum)
             b_gap = datafit.intercept_step(fx, bx) if free_b else bx
-            gap, objective = objective_gap(datafit, penalty, op, x, fx + b_gap[task])
+            gap, objective = objective_gap(
+                datafit, penalty, op_model, x, fx + b_gap[task]
+            )
             if verbose:
                 print(f"[fista] iter {it}: objective {objective:.6e}, gap {gap:.3e}")
             if gap <= tol * gap_scale:
@@ -230,5 +262,5 @@ def solve_fista(
     if not np.isfinite(objective):
         objective = datafit.value(fx + bx[task]) + penalty.value(x)
     if free_b:
-        bx = bx - np.sum(xmean * x, axis=1)  # back to f = x . w + b
-    return FISTAResult(x, bx, it, gap, residual, converged, objective)
+        bx = bx - np.sum(xmean * penalty.combine(x), axis=1)  # f = x . w + b
+    return SolverResult(x, bx, it, gap, converged, objective, residual, penalty=penalty)

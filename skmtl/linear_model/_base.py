@@ -12,25 +12,60 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_targets, make_task_data, validate_X
+from .._solvers.dispatch import ProblemSolver
+from .._solvers.penalties import make_penalty
+from .._validation import check_targets, check_task_weights, make_task_data, validate_X
 from ..metrics import r2_score
+from ._setup import make_problem
 
 
-def warm_start_point(estimator, n_tasks, n_features):
-    """``(W0, b0)``: the previous solution with ``warm_start``, else zeros."""
+def warm_start_point(estimator, penalty, n_tasks, n_features):
+    """``(Z0, b0)``: the previous solution with ``warm_start`` (its parts for
+    a composite penalty), else None (the solver starts from zero)."""
     coef = getattr(estimator, "coef_", None)
-    if (
+    if not (
         estimator.warm_start
         and coef is not None
         and coef.shape == (n_tasks, n_features)
     ):
-        return np.array(coef, dtype=np.float64), np.array(estimator.intercept_, float)
-    return np.zeros((n_tasks, n_features)), None
+        return None, None
+    b0 = np.array(estimator.intercept_, dtype=np.float64) * np.ones(n_tasks)
+    if penalty.n_parts == 1:
+        return np.array(coef, dtype=np.float64), b0
+    parts = getattr(estimator, "coef_components_", None)
+    if parts is None or tuple(parts) != tuple(penalty.part_names):
+        return None, None
+    return np.vstack([parts[name] for name in penalty.part_names]), b0
 
 
-def store_solver_result(estimator, result, fit_intercept):
-    """Set ``coef_``, ``intercept_``, ``n_iter_``, ``dual_gap_``; warn if the
-    solver stopped on ``max_iter`` before its certificate was small enough."""
+def fit_penalized(estimator, X, data, loss, penalty_name):
+    """Fit a penalised linear model: the shared body of ``fit``.
+
+    Builds the datafit ``loss`` and the penalty (from the estimator's
+    parameters: each penalty reads the hyperparameters it declares), solves
+    from the warm start, and stores the result on ``estimator``.
+    """
+    T = data.n_tasks
+    task_weights = check_task_weights(estimator.task_weights, T)
+    X, op, datafit = make_problem(X, data, task_weights, loss)
+    penalty = make_penalty(
+        penalty_name, estimator.alpha, T, estimator.get_params(deep=False)
+    )
+    Z0, b0 = warm_start_point(estimator, penalty, T, X.shape[1])
+    solver = ProblemSolver(X, op, datafit, fit_intercept=estimator.fit_intercept)
+    result = solver.solve(
+        penalty, Z0, b0, solver=estimator.solver, max_iter=estimator.max_iter,
+        tol=estimator.tol, verbose=estimator.verbose,
+    )  # fmt: skip
+    store_solver_result(estimator, result, estimator.fit_intercept, penalty)
+    estimator.solver_ = solver.method_
+    return estimator
+
+
+def store_solver_result(estimator, result, fit_intercept, penalty=None):
+    """Set ``coef_``, ``intercept_``, ``n_iter_``, ``dual_gap_`` (and
+    ``coef_components_`` for a composite penalty); warn if the solver stopped
+    on ``max_iter`` before its certificate was small enough."""
     if not result.converged:
         measure = (
             f"duality gap {result.gap:.3e}"
@@ -49,6 +84,12 @@ def store_solver_result(estimator, result, fit_intercept):
     estimator.intercept_ = result.intercept if fit_intercept else np.zeros(n_tasks)
     estimator.n_iter_ = int(result.n_iter)
     estimator.dual_gap_ = float(result.gap)
+    if penalty is not None and penalty.n_parts > 1:
+        estimator.coef_components_ = {
+            name: part.copy() for name, part in penalty.split(result.parts).items()
+        }
+    elif hasattr(estimator, "coef_components_"):
+        del estimator.coef_components_
 
 
 class MultiTaskLinearMixin:

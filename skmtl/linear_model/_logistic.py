@@ -10,14 +10,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._solvers.datafits import Logistic
-from .._solvers.design import DesignOperator
-from .._solvers.fista import solve_fista
-from .._solvers.penalties import PENALTIES
-from .._validation import as_float64_X, check_task_weights, make_task_data, validate_X
+from .._validation import make_task_data, validate_X
 from ..metrics import accuracy_score
-from ..neural_network._labels import encode_task_labels
-from ._base import store_solver_result, warm_start_point
-from ._regression import make_penalty
+from ._base import fit_penalized
+from ._regression import PENALTY_PARAM_CONSTRAINTS
 
 
 class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -33,9 +29,11 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {"l21", "l1", "elasticnet", "sparse_group", "trace", "graph"}, \
-            default="l21"
-        As in :class:`MultiTaskLinearRegression`.
+    penalty : str or Penalty subclass, default="l21"
+        As in :class:`MultiTaskLinearRegression`: "l21", "l1",
+        "elasticnet", "sparse_group", "trace", "graph", the non-convex
+        "mcp", "scad", "capped_l1" and the composite "dirty", "robust",
+        "sparse_low_rank".
     alpha : float, default=1.0
         Regularisation strength. With ``penalty="l1"`` each task is
         scikit-learn's ``LogisticRegression`` with ``l1_ratio=1`` and
@@ -45,6 +43,10 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         "graph" (default 0).
     task_graph : array-like, sparse matrix or list of edges, default=None
         Task adjacency for ``penalty="graph"`` (default: pull to the mean).
+    beta : float, default=None
+        Strength of the second part of a composite penalty (None: ``alpha``).
+    gamma : float, default=None
+        Concavity of "mcp" / "scad", or the cap of "capped_l1".
     fit_intercept : bool, default=True
         One unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
@@ -54,9 +56,9 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
     max_iter : int, default=1000
     tol : float, default=1e-4
         Stop when the duality gap (penalties that have one) is below ``tol``
-        times ``sum_t w_t log 2`` (the loss at ``W = 0, b = 0``), or for
-        "graph" when the proximal-gradient residual is below ``tol`` times
-        the gradient norm at zero.
+        times ``sum_t w_t log 2`` (the loss at ``W = 0, b = 0``), or, for
+        "graph" and the non-convex penalties, when the proximal-gradient
+        residual is below ``tol`` times the gradient norm at zero.
     warm_start : bool, default=False
     verbose : int, default=0
 
@@ -70,7 +72,9 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (n_tasks,)
     n_iter_ : int
     dual_gap_ : float
-        NaN for "graph".
+        NaN for "graph" and the non-convex penalties.
+    coef_components_ : dict of str to ndarray of shape (n_tasks, n_features)
+        The parts of a composite penalty, summing to ``coef_``.
     n_tasks_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray
@@ -95,10 +99,8 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "penalty": [StrOptions(set(PENALTIES))],
+        **PENALTY_PARAM_CONSTRAINTS,
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
-        "task_graph": ["array-like", "sparse matrix", list, None],
         "fit_intercept": ["boolean"],
         "task_weights": ["array-like", None],
         "solver": [StrOptions({"auto", "fista"})],
@@ -115,6 +117,8 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         *,
         l1_ratio=None,
         task_graph=None,
+        beta=None,
+        gamma=None,
         fit_intercept=True,
         task_weights=None,
         solver="auto",
@@ -127,6 +131,8 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.task_graph = task_graph
+        self.beta = beta
+        self.gamma = gamma
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
         self.solver = solver
@@ -152,60 +158,17 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         self : object
         """
         X = validate_X(self, X, reset=True)
-        task_names = getattr(y, "columns", None)
-        y_is_1d = np.asarray(y).ndim == 1
-        codes, classes = encode_task_labels(y)
-        if codes.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X and y have inconsistent numbers of samples: X has "
-                f"{X.shape[0]} rows, y has {codes.shape[0]}."
-            )
-        for t, cls in enumerate(classes):
-            if cls.size != 2:
-                raise ValueError(
-                    "Only binary classification is supported. "
-                    f"MultiTaskLogisticRegression is binary per task, but task {t} "
-                    f"has {cls.size} classes {list(cls)[:5]}. Use "
-                    "MultiTaskMLPClassifier for multiclass tasks."
-                )
-        T = codes.shape[1]
-        names = (
-            None
-            if task_names is None
-            else np.asarray([str(c) for c in task_names], dtype=object)
-        )
-        data = make_task_data(2.0 * codes - 1.0, sample_weight, names)
-        self._y_is_1d = y_is_1d
-        self.n_tasks_ = T
+        Y2, names, classes = Logistic.encode_targets(y, X.shape[0])
+        data = make_task_data(Y2, sample_weight, names)
+        self._y_is_1d = np.asarray(y).ndim == 1
+        self.n_tasks_ = Y2.shape[1]
         self._task_classes = classes
-        self.classes_ = classes[0] if y_is_1d else classes
+        self.classes_ = classes[0] if self._y_is_1d else classes
         if names is not None:
             self.task_names_ = names
         elif hasattr(self, "task_names_"):
             del self.task_names_
-
-        X = as_float64_X(X)
-        task_weights = check_task_weights(self.task_weights, T)
-        c = data.entry_weights(task_weights)
-        penalty = make_penalty(
-            self.penalty, self.alpha, self.l1_ratio, self.task_graph, T
-        )
-        op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, T)
-        datafit = Logistic(data.y, c, data.entry_task, T)
-        W0, b0 = warm_start_point(self, T, X.shape[1])
-        res = solve_fista(
-            op,
-            datafit,
-            penalty,
-            W0,
-            b0,
-            fit_intercept=self.fit_intercept,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            verbose=self.verbose,
-        )
-        store_solver_result(self, res, self.fit_intercept)
-        return self
+        return fit_penalized(self, X, data, "logistic", self.penalty)
 
     def _decision(self, X):
         check_is_fitted(self, "coef_")

@@ -10,39 +10,18 @@ from numbers import Integral, Real
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._solvers.bcd import solve_bcd
-from .._solvers.datafits import Quadratic
-from .._solvers.design import DesignOperator
-from .._solvers.fista import solve_fista
 from .._solvers.penalties import PENALTIES
-from .._validation import as_float64_X, check_task_weights
-from ._base import BaseMultiTaskRegressor, store_solver_result, warm_start_point
+from ._base import BaseMultiTaskRegressor, fit_penalized
 
-_DEFAULT_L1_RATIO = {"elasticnet": 0.5, "sparse_group": 0.5, "graph": 0.0}
-
-
-def make_penalty(name, alpha, l1_ratio=None, task_graph=None, n_tasks=None):
-    """Build the penalty object for ``name`` (see :data:`PENALTIES`)."""
-    if name not in PENALTIES:
-        raise ValueError(
-            f"Unknown penalty {name!r}; expected one of {sorted(PENALTIES)}."
-        )
-    if l1_ratio is None:
-        l1_ratio = _DEFAULT_L1_RATIO.get(name, 1.0)
-    if name in ("elasticnet", "sparse_group", "graph") and not 0 <= l1_ratio <= 1:
-        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}.")
-    if name == "graph":
-        from .._graph import check_task_graph, graph_laplacian, mean_graph
-
-        A = (
-            mean_graph(n_tasks)
-            if task_graph is None
-            else check_task_graph(task_graph, n_tasks)
-        )
-        return PENALTIES[name](alpha, graph_laplacian(A), l1_ratio)
-    if name in ("elasticnet", "sparse_group"):
-        return PENALTIES[name](alpha, l1_ratio)
-    return PENALTIES[name](alpha)
+#: Estimator parameters that only some penalties read (each penalty declares
+#: the ones it uses; see ``skmtl.penalties``).
+PENALTY_PARAM_CONSTRAINTS = {
+    "penalty": [StrOptions(set(PENALTIES)), callable],
+    "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+    "task_graph": ["array-like", "sparse matrix", list, None],
+    "beta": [Interval(Real, 0, None, closed="left"), None],
+    "gamma": [Interval(Real, 0, None, closed="neither"), None],
+}
 
 
 class _PenalizedLinearRegression(BaseMultiTaskRegressor):
@@ -61,12 +40,6 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
 
     def _penalty_name(self):
         return self.penalty
-
-    def _l1_ratio(self):
-        return getattr(self, "l1_ratio", None)
-
-    def _task_graph(self):
-        return getattr(self, "task_graph", None)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -89,53 +62,7 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
             Fitted estimator.
         """
         X, _, data = self._validate_fit_data(X, y, sample_weight)
-        X = as_float64_X(X)
-        T, p = data.n_tasks, X.shape[1]
-        task_weights = check_task_weights(self.task_weights, T)
-        c = data.entry_weights(task_weights)
-        penalty = make_penalty(
-            self._penalty_name(), self.alpha, self._l1_ratio(), self._task_graph(), T
-        )
-        op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, T)
-        datafit = Quadratic(data.y, c, data.entry_task, T)
-
-        W0, b0 = warm_start_point(self, T, p)
-
-        solver = self.solver
-        if solver == "auto":
-            solver = "bcd" if penalty.separable else "fista"
-        if solver == "bcd" and not penalty.separable:
-            raise ValueError(
-                f"solver='bcd' needs a feature-separable penalty; "
-                f"{self._penalty_name()!r} is not. Use solver='fista' or 'auto'."
-            )
-        if solver == "bcd":
-            res = solve_bcd(
-                X,
-                op,
-                datafit,
-                penalty,
-                W0,
-                fit_intercept=self.fit_intercept,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                verbose=self.verbose,
-            )
-        else:
-            res = solve_fista(
-                op,
-                datafit,
-                penalty,
-                W0,
-                b0,
-                fit_intercept=self.fit_intercept,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                verbose=self.verbose,
-            )
-        store_solver_result(self, res, self.fit_intercept)
-        self.solver_ = solver
-        return self
+        return fit_penalized(self, X, data, "squared", self._penalty_name())
 
 
 class MultiTaskLinearRegression(_PenalizedLinearRegression):
@@ -153,8 +80,9 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
 
     Parameters
     ----------
-    penalty : {"l21", "l1", "elasticnet", "sparse_group", "trace", "graph"}, \
-            default="l21"
+    penalty : str or Penalty subclass, default="l21"
+        Convex, feature-separable (block coordinate descent):
+
         - ``"l21"``: ``alpha * sum_j ||W[:, j]||_2``, joint feature selection
           (scikit-learn's ``MultiTaskLasso``).
         - ``"l1"``: ``alpha * ||W||_1``, independent sparsity per task (one
@@ -164,11 +92,36 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
           ``MultiTaskElasticNet``).
         - ``"sparse_group"``: ``alpha * (l1_ratio ||W||_1 + (1 - l1_ratio)
           ||W||_21)``: shared features, sparse within each feature.
+
+        Convex, not separable (FISTA):
+
         - ``"trace"``: ``alpha * ||W||_*`` (nuclear norm), low-rank ``W``:
           tasks share a subspace.
         - ``"graph"``: ``alpha * (1 - l1_ratio) / 2 * sum_{s<t} A_st
           ||w_s - w_t||^2 + alpha * l1_ratio * ||W||_1``, with ``A`` the
           ``task_graph`` (default: every task pulled to the mean).
+
+        Non-convex rows (less shrinkage of large coefficients than l21; the
+        solver finds a stationary point):
+
+        - ``"mcp"``: ``sum_j r(||W[:, j]||_2)`` with the minimax concave
+          penalty ``r(u) = alpha u - u^2 / (2 gamma)`` for ``u <= gamma
+          alpha``, ``gamma alpha^2 / 2`` beyond.
+        - ``"scad"``: the SCAD penalty of each row's norm (``gamma > 2``).
+        - ``"capped_l1"``: ``alpha * sum_j min(||W[:, j]||_1, gamma)``
+          (MALSAR's capped-l1,l1 multi-stage model).
+
+        Composite, ``coef_ = P + Q`` (parts in ``coef_components_``):
+
+        - ``"dirty"``: ``alpha ||P||_21 + beta ||Q||_1``: features shared by
+          all tasks (``"shared"``) plus task-specific ones (``"specific"``).
+        - ``"robust"``: ``alpha ||L||_* + beta sum_t ||S[t, :]||_2``: a
+          low-rank part (``"low_rank"``) and whole outlier tasks
+          (``"outlier"``).
+        - ``"sparse_low_rank"``: ``alpha ||P||_1 + beta ||Q||_*``
+          (``"sparse"`` and ``"low_rank"``).
+
+        A :class:`skmtl.penalties.Penalty` subclass defines a new penalty.
     alpha : float, default=1.0
         Regularisation strength, ``>= 0``.
     l1_ratio : float, default=None
@@ -177,6 +130,15 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
     task_graph : array-like of shape (n_tasks, n_tasks), sparse matrix or \
             list of edges, default=None
         Symmetric non-negative task adjacency for ``penalty="graph"``.
+        Ignored otherwise.
+    beta : float, default=None
+        Strength of the second part of a composite penalty ("dirty",
+        "robust", "sparse_low_rank"); None means ``beta = alpha``. Ignored
+        otherwise.
+    gamma : float, default=None
+        Concavity of "mcp" (default 3) and "scad" (default 3.7, must be
+        > 2), or the cap of "capped_l1" (default 1, in coefficient units).
+        Ignored otherwise.
     fit_intercept : bool, default=True
         Fit one unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
@@ -190,9 +152,10 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         Maximum number of epochs (bcd) or iterations (fista).
     tol : float, default=1e-4
         Stop when the duality gap is below ``tol`` times ``sum_e c_e y_e^2``
-        (as scikit-learn does), or, for "graph" (no gap), when the
-        proximal-gradient residual is below ``tol`` times the gradient norm
-        at zero.
+        (as scikit-learn does), or, for penalties without a gap ("graph",
+        "mcp", "scad", "capped_l1"), when the optimality residual
+        (proximal-gradient step or stationarity violation) is below ``tol``
+        times the gradient norm at zero.
     warm_start : bool, default=False
         Start from the previous solution.
     verbose : int, default=0
@@ -206,7 +169,11 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         Epochs (bcd: passes over the working set, in its Gram space when the
         working set is solved there) or iterations (fista).
     dual_gap_ : float
-        Duality gap at the solution (NaN for "graph").
+        Duality gap at the solution (NaN for "graph" and the non-convex
+        penalties, which stop on the stationarity residual).
+    coef_components_ : dict of str to ndarray of shape (n_tasks, n_features)
+        The parts of a composite penalty, summing to ``coef_``; only for
+        "dirty", "robust" and "sparse_low_rank".
     solver_ : str
         The solver used.
     n_tasks_ : int
@@ -236,9 +203,7 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
 
     _parameter_constraints = {
         **_PenalizedLinearRegression._parameter_constraints,
-        "penalty": [StrOptions(set(PENALTIES))],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
-        "task_graph": ["array-like", "sparse matrix", list, None],
+        **PENALTY_PARAM_CONSTRAINTS,
     }
 
     def __init__(
@@ -248,6 +213,8 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         *,
         l1_ratio=None,
         task_graph=None,
+        beta=None,
+        gamma=None,
         fit_intercept=True,
         task_weights=None,
         solver="auto",
@@ -260,6 +227,8 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.task_graph = task_graph
+        self.beta = beta
+        self.gamma = gamma
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
         self.solver = solver

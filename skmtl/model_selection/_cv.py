@@ -18,10 +18,11 @@ from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._solvers.penalties import PENALTIES
+from .._solvers.penalties import get_penalty_class
 from .._validation import check_task_weights, make_task_data, validate_X
 from ..linear_model._base import BaseMultiTaskRegressor
 from ..linear_model._logistic import MultiTaskLogisticRegression
+from ..linear_model._regression import PENALTY_PARAM_CONSTRAINTS
 from ..linear_model._setup import make_problem
 from ._cv_common import default_cv, fold_path
 from ._path import (
@@ -55,12 +56,21 @@ _COMMON_CONSTRAINTS = {
 }
 
 
+_CV_PENALTY_CONSTRAINTS = {
+    **PENALTY_PARAM_CONSTRAINTS,
+    "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like", None],
+    "beta_ratio": [Interval(Real, 0, None, closed="left"), "array-like", None],
+}
+_CV_PENALTY_CONSTRAINTS.pop("beta")
+
+
 class _PathCVMixin:
     """``fit`` of the path-based CV estimators.
 
-    Subclasses give ``_loss``, ``_penalty_name()``, ``_l1_ratio_param()``,
-    ``_task_graph()`` and ``_error_attr`` (name of the error path
-    attribute).
+    Subclasses give ``_loss``, ``_penalty_name()`` and ``_error_attr`` (name
+    of the error path attribute). Besides ``alpha``, one hyperparameter may
+    be a list that is searched: ``beta_ratio`` for composite penalties,
+    ``l1_ratio`` otherwise.
     """
 
     _loss = "squared"
@@ -68,12 +78,6 @@ class _PathCVMixin:
 
     def _penalty_name(self):
         return self.penalty
-
-    def _l1_ratio_param(self):
-        return getattr(self, "l1_ratio", None)
-
-    def _task_graph(self):
-        return getattr(self, "task_graph", None)
 
     def _solver(self):
         return getattr(self, "solver", "auto")
@@ -99,6 +103,7 @@ class _PathCVMixin:
     def _fit_path_cv(self, X, y, sample_weight):
         X, Y2, data = self._check_targets(X, y, sample_weight)
         name = self._penalty_name()
+        composite = get_penalty_class(name).n_parts > 1
         T = data.n_tasks
         w = check_task_weights(self.task_weights, T)
         Xf, op, datafit = make_problem(X, data, w, self._loss)
@@ -106,25 +111,33 @@ class _PathCVMixin:
         if sample_weight is not None:
             sw = np.zeros(Y2.shape[0])
             sw[data.entry_row] = data.sample_weight
-        l1_param = self._l1_ratio_param()
-        l1_is_list = l1_param is not None and np.ndim(l1_param) > 0
-        l1_ratios = list(np.atleast_1d(l1_param)) if l1_param is not None else [None]
-        for r in l1_ratios:
-            if r is not None and not 0 <= r <= 1:
-                raise ValueError(f"l1_ratio values must be in [0, 1], got {r}.")
+        params = {
+            key: getattr(self, key, None)
+            for key in ("l1_ratio", "task_graph", "gamma", "beta_ratio")
+        }
+        grid_name = "beta_ratio" if composite else "l1_ratio"
+        grid_param = params[grid_name]
+        is_list = grid_param is not None and np.ndim(grid_param) > 0
+        values = list(np.atleast_1d(grid_param)) if grid_param is not None else [None]
+        low, high = (0, np.inf) if composite else (0, 1)
+        for r in values:
+            if r is not None and not low <= r <= high:
+                raise ValueError(
+                    f"{grid_name} values must be in [{low}, {high}], got {r}."
+                )
+        grid_params = [{**params, grid_name: r} for r in values]
         explicit, n_alphas = check_alphas(self.alphas, self.n_alphas)
         grids = []
-        for r in l1_ratios:
+        for gp in grid_params:
             if explicit is not None:
                 grids.append(explicit)
             else:
-                a_max = compute_alpha_max(op, datafit, name, r, self.fit_intercept)
+                a_max = compute_alpha_max(op, datafit, name, gp, self.fit_intercept)
                 grids.append(alpha_grid(a_max, n_alphas, self.eps))
         cv = default_cv(self.cv, Y2)
         folds = list(cv.split(Xf, Y2))
         kw = dict(
             penalty=name,
-            task_graph=self._task_graph(),
             fit_intercept=self.fit_intercept,
             tol=self.tol,
             max_iter=self.max_iter,
@@ -133,15 +146,15 @@ class _PathCVMixin:
         )
         jobs = (
             delayed(fold_path)(
-                Xf, Y2, sw, train, test, k, w, grids[j], {**kw, "l1_ratio": r}
+                Xf, Y2, sw, train, test, k, w, grids[j], {**kw, "penalty_params": gp}
             )
-            for j, r in enumerate(l1_ratios)
+            for j, gp in enumerate(grid_params)
             for k, (train, test) in enumerate(folds)
         )
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(jobs)
         n_folds = len(folds)
         errors = np.array([res[0] for res in results]).reshape(
-            len(l1_ratios), n_folds, n_alphas
+            len(values), n_folds, n_alphas
         )
         errors = np.transpose(errors, (0, 2, 1))  # (n_l1, n_alphas, n_folds)
         if not all(res[2] for res in results):
@@ -159,18 +172,28 @@ class _PathCVMixin:
         best = np.nanargmin(np.where(np.isfinite(mean), mean, np.inf))
         j, a = np.unravel_index(best, mean.shape)
         self.alpha_ = float(grids[j][a])
-        r = l1_ratios[j]
-        self.l1_ratio_ = None if r is None else float(r)
+        best = grid_params[j]
+        for key in ("l1_ratio", "beta_ratio"):
+            if hasattr(self, key) or key == "l1_ratio":
+                value = best[key]
+                setattr(self, key + "_", None if value is None else float(value))
         alphas_ = np.array(grids)
-        setattr(self, self._error_attr, errors if l1_is_list else errors[0])
-        self.alphas_ = alphas_ if l1_is_list else alphas_[0]
+        setattr(self, self._error_attr, errors if is_list else errors[0])
+        self.alphas_ = alphas_ if is_list else alphas_[0]
         self.cv_n_iter_ = int(sum(res[1] for res in results))
-        out = solve_path(Xf, op, datafit, alphas=[self.alpha_], l1_ratio=r, **kw)
+        refit = {k: v for k, v in kw.items() if k != "loss"}
+        out = solve_path(
+            Xf, op, datafit, alphas=[self.alpha_], penalty_params=best, **refit
+        )
         warn_not_converged(out["converged"], [self.alpha_], self.max_iter, self.tol)
         self.coef_ = out["coefs"][0]
         self.intercept_ = out["intercepts"][0]
         self.n_iter_ = int(out["n_iters"][0])
         self.dual_gap_ = float(out["dual_gaps"][0])
+        if "components" in out:
+            self.coef_components_ = {k: v[0] for k, v in out["components"].items()}
+        elif hasattr(self, "coef_components_"):
+            del self.coef_components_
         return self
 
 
@@ -257,8 +280,7 @@ class MultiTaskLinearRegressionCV(_PathCVMixin, BaseMultiTaskRegressor):
 
     Parameters
     ----------
-    penalty : {{"l21", "l1", "elasticnet", "sparse_group", "trace", "graph"}}, \
-default="l21"
+    penalty : str or Penalty subclass, default="l21"
         As in :class:`skmtl.MultiTaskLinearRegression`.
     l1_ratio : float or list of float, default=None
         Mixing parameter ("elasticnet", "sparse_group", "graph"); a list is
@@ -266,6 +288,13 @@ default="l21"
         (no finite ``alpha_max`` otherwise).
     task_graph : array-like, sparse matrix or list of edges, default=None
         Task adjacency for ``penalty="graph"``.
+    gamma : float, default=None
+        Concavity ("mcp", "scad") or cap ("capped_l1"), fixed.
+    beta_ratio : float or list of float, default=None
+        Composite penalties ("dirty", "robust", "sparse_low_rank"): the
+        second part's strength is ``beta = beta_ratio * alpha`` along each
+        path (default 1); a list is searched, as ``l1_ratio`` is for the
+        other penalties.
     {_CV_PARAMS}
 
     Attributes
@@ -290,9 +319,7 @@ default="l21"
 
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
-        "penalty": [StrOptions(set(PENALTIES))],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like", None],
-        "task_graph": ["array-like", "sparse matrix", list, None],
+        **_CV_PENALTY_CONSTRAINTS,
     }
 
     def __init__(
@@ -301,6 +328,8 @@ default="l21"
         *,
         l1_ratio=None,
         task_graph=None,
+        gamma=None,
+        beta_ratio=None,
         alphas=None,
         n_alphas=100,
         eps=1e-3,
@@ -316,6 +345,8 @@ default="l21"
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.task_graph = task_graph
+        self.gamma = gamma
+        self.beta_ratio = beta_ratio
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
@@ -488,10 +519,13 @@ class MultiTaskLogisticRegressionCV(_PathCVMixin, MultiTaskLogisticRegression):
 
     Parameters
     ----------
-    penalty : {"l21", "l1", "elasticnet", "sparse_group", "trace", "graph"}, \
-default="l21"
+    penalty : str or Penalty subclass, default="l21"
+        As in :class:`skmtl.MultiTaskLogisticRegression`.
     l1_ratio : float or list of float, default=None
     task_graph : array-like, sparse matrix or list of edges, default=None
+    gamma : float, default=None
+    beta_ratio : float or list of float, default=None
+        As in :class:`MultiTaskLinearRegressionCV`.
     alphas : array-like or int, default=None
         Grid or its size; ``None``: ``n_alphas`` values from the exact
         ``alpha_max`` (gradient at ``W = 0`` with the log-odds intercepts).
@@ -535,9 +569,7 @@ cv_n_iter_, n_tasks_, classes_ :
     _error_attr = "log_loss_path_"
     _parameter_constraints = {
         **{k: v for k, v in _COMMON_CONSTRAINTS.items() if k != "solver"},
-        "penalty": [StrOptions(set(PENALTIES))],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like", None],
-        "task_graph": ["array-like", "sparse matrix", list, None],
+        **_CV_PENALTY_CONSTRAINTS,
     }
 
     def __init__(
@@ -546,6 +578,8 @@ cv_n_iter_, n_tasks_, classes_ :
         *,
         l1_ratio=None,
         task_graph=None,
+        gamma=None,
+        beta_ratio=None,
         alphas=None,
         n_alphas=100,
         eps=1e-3,
@@ -560,6 +594,8 @@ cv_n_iter_, n_tasks_, classes_ :
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.task_graph = task_graph
+        self.gamma = gamma
+        self.beta_ratio = beta_ratio
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import KFold, check_cv
 
+from .._solvers.datafits import get_datafit_class
 from .._validation import make_task_data
 from ..linear_model._setup import make_problem
 from ._path import solve_path
@@ -42,6 +43,7 @@ def default_cv(cv, Y2):
 
 def path_errors(X_test, Y_test, sw_test, coefs, intercepts, task_weights, loss):
     """Test error (see module doc) of every point of a path: shape (n_alphas,)."""
+    entry_loss = get_datafit_class(loss).entry_loss
     A, T, p = coefs.shape
     active = np.flatnonzero(np.any(coefs != 0, axis=(0, 1)))
     M = ~np.isnan(Y_test)
@@ -67,10 +69,7 @@ def path_errors(X_test, Y_test, sw_test, coefs, intercepts, task_weights, loss):
         else:
             P = np.zeros((n_te, a1 - a0, T))
         P += intercepts[None, a0:a1]
-        if loss == "squared":
-            E = (P - Y0[:, None, :]) ** 2
-        else:
-            E = np.logaddexp(0.0, -Y0[:, None, :] * P)
+        E = entry_loss(Y0[:, None, :], P)
         num = np.einsum("iat,it->at", E, Wm)
         per_task = num[:, has] / den[has]
         out[a0:a1] = per_task @ w / w.sum()
@@ -101,7 +100,9 @@ def fold_path(
             "skmtl.model_selection.TaskStratifiedKFold as cv, which keeps every "
             "task in every training set."
         ) from exc
-    Xtr, op, datafit = make_problem(X[train], data, task_weights, path_kwargs["loss"])
+    path_kwargs = dict(path_kwargs)
+    loss = path_kwargs.pop("loss")
+    Xtr, op, datafit = make_problem(X[train], data, task_weights, loss)
     out = solve_path(Xtr, op, datafit, alphas=alphas, **path_kwargs)
     err = path_errors(
         X[test],
@@ -110,6 +111,6 @@ def fold_path(
         out["coefs"],
         out["intercepts"],
         task_weights,
-        path_kwargs["loss"],
+        loss,
     )
     return err, int(out["n_iters"].sum()), bool(out["converged"].all())

@@ -3,12 +3,15 @@
 The grid starts at ``alpha_max``, the smallest ``alpha`` for which ``W = 0``
 is optimal. It is exact: the datafit gradient ``G0`` at ``W = 0`` with the
 optimal intercepts (weighted label means for the squared loss, log-odds for
-the logistic loss) goes through the penalty's ``alpha_max(G0, l1_ratio)``
-(the dual norm of ``G0``). Each ``alpha`` starts from the previous solution.
-For the squared loss with a feature-separable penalty the per-problem state
-of block coordinate descent (Gram matrix or residual, curvatures) is built
-once for the whole path (:class:`~skmtl.model_selection._path_bcd.BCDPath`);
-other problems call FISTA with the previous ``(W, b)`` as start.
+the logistic loss) goes through the penalty's ``alpha_max(G0, params)``
+(the dual norm of ``G0``). Each ``alpha`` starts from the previous solution,
+on the one solver driver that fits use
+(:class:`skmtl._solvers.dispatch.ProblemSolver`): for block coordinate
+descent its per-problem state (Gram matrix or residual, curvatures) is built
+once for the whole path.
+
+Composite penalties ("dirty", "robust", "sparse_low_rank") follow the path
+with ``beta = beta_ratio * alpha``.
 """
 
 import warnings
@@ -18,38 +21,20 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 
-from .._solvers.fista import solve_fista
-from .._solvers.penalties import PENALTIES
-from .._validation import (
-    check_array_X,
-    check_targets,
-    check_task_weights,
-    make_task_data,
-)
-from ..linear_model._regression import _DEFAULT_L1_RATIO, make_penalty
+from .._solvers.datafits import get_datafit_class
+from .._solvers.dispatch import SOLVERS, ProblemSolver
+from .._solvers.penalties import get_penalty_class, make_penalty
+from .._validation import check_array_X, check_task_weights, make_task_data
 from ..linear_model._setup import gradient_at_zero, make_problem
-from ._path_bcd import BCDPath
 
 __all__ = ["regularization_path"]
 
-_LOSSES = ("squared", "logistic")
 
-
-def resolve_l1_ratio(penalty, l1_ratio):
-    """The ``l1_ratio`` that :func:`make_penalty` uses for ``penalty``."""
-    if l1_ratio is None:
-        return _DEFAULT_L1_RATIO.get(penalty, 1.0)
-    return float(l1_ratio)
-
-
-def compute_alpha_max(op, datafit, penalty, l1_ratio=None, fit_intercept=True):
+def compute_alpha_max(op, datafit, penalty, params=None, fit_intercept=True):
     """Smallest ``alpha`` with ``W = 0`` optimal (``inf`` if there is none)."""
-    if penalty not in PENALTIES:
-        raise ValueError(
-            f"Unknown penalty {penalty!r}; expected one of {sorted(PENALTIES)}."
-        )
+    cls = get_penalty_class(penalty)
     G0, _ = gradient_at_zero(op, datafit, fit_intercept)
-    return PENALTIES[penalty].alpha_max(G0, resolve_l1_ratio(penalty, l1_ratio))
+    return cls.alpha_max(G0, params)
 
 
 def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
@@ -67,37 +52,18 @@ def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
     return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
 
 
-def _choose_solver(solver, loss, penalty_obj, name):
-    if solver == "auto":
-        return "bcd" if (loss == "squared" and penalty_obj.separable) else "fista"
-    if solver == "bcd" and (loss != "squared" or not penalty_obj.separable):
-        raise ValueError(
-            f"solver='bcd' needs the squared loss and a feature-separable "
-            f"penalty; got loss={loss!r}, penalty={name!r}. Use 'auto' or 'fista'."
-        )
-    return solver
-
-
 def solve_path(
-    X,
-    op,
-    datafit,
-    penalty,
-    alphas,
-    *,
-    l1_ratio=None,
-    task_graph=None,
-    fit_intercept=True,
-    tol=1e-4,
-    max_iter=1000,
-    solver="auto",
-    loss="squared",
-    verbose=0,
-):
+    X, op, datafit, penalty, alphas, *, penalty_params=None, fit_intercept=True,
+    tol=1e-4, max_iter=1000, solver="auto", verbose=0,
+):  # fmt: skip
     """Warm-started path over ``alphas`` (in the given order) on one problem.
 
+    ``penalty_params`` maps hyperparameter names (``l1_ratio``,
+    ``task_graph``, ``gamma``, ``beta_ratio``, ...) to values.
+
     Returns a dict of arrays ``coefs`` (n_alphas, T, p), ``intercepts``
-    (n_alphas, T), ``dual_gaps``, ``n_iters``, ``converged``.
+    (n_alphas, T), ``dual_gaps``, ``n_iters``, ``converged``, and for a
+    composite penalty ``components`` (name -> (n_alphas, T, p)).
     """
     T, p = op.n_tasks, op.n_features
     alphas = np.asarray(alphas, dtype=np.float64)
@@ -107,49 +73,45 @@ def solve_path(
     gaps = np.full(n_alphas, np.nan)
     n_iters = np.zeros(n_alphas, dtype=np.int64)
     converged = np.zeros(n_alphas, dtype=bool)
-    bcd = None
-    W, b = np.zeros((T, p)), None
+    components = None
+    problem = ProblemSolver(
+        X, op, datafit, fit_intercept=fit_intercept, path=n_alphas > 1
+    )
     for k, alpha in enumerate(alphas):
-        pen = make_penalty(penalty, alpha, l1_ratio, task_graph, T)
-        method = _choose_solver(solver, loss, pen, penalty)
-        if method == "bcd":
-            if bcd is None:
-                bcd = BCDPath(X, op, datafit, fit_intercept)
-            W, b, it, gap, ok = bcd.solve(
-                pen, max_iter=max_iter, tol=tol, verbose=verbose
-            )
-        else:
-            res = solve_fista(
-                op,
-                datafit,
-                pen,
-                W,
-                b,
-                fit_intercept=fit_intercept,
-                max_iter=max_iter,
-                tol=tol,
-                verbose=max(0, verbose - 1),
-            )
-            W, b = res.coef, res.intercept
-            it, gap, ok = res.n_iter, res.gap, res.converged
-        coefs[k] = W
-        intercepts[k] = b if fit_intercept else 0.0
-        gaps[k] = gap if pen.has_gap else np.nan
-        n_iters[k] = it
-        converged[k] = ok
+        pen = make_penalty(penalty, alpha, T, penalty_params)
+        res = problem.solve(
+            pen, solver=solver, max_iter=max_iter, tol=tol,
+            verbose=max(0, verbose - 1),
+        )  # fmt: skip
+        coefs[k] = res.coef
+        intercepts[k] = res.intercept
+        if pen.n_parts > 1:
+            if components is None:
+                components = {
+                    name: np.zeros((n_alphas, T, p)) for name in pen.part_names
+                }
+            for name, part in pen.split(res.parts).items():
+                components[name][k] = part
+        gaps[k] = res.gap if pen.has_gap else np.nan
+        n_iters[k] = res.n_iter
+        converged[k] = res.converged
         if verbose:
             print(
                 f"[regularization_path] alpha {k + 1}/{n_alphas} = {alpha:.4g}: "
-                f"{it} iterations, gap {gaps[k]:.3e}, "
-                f"{int(np.count_nonzero(np.any(W != 0, axis=0)))} active features"
+                f"{res.n_iter} iterations, gap {gaps[k]:.3e}, "
+                f"{int(np.count_nonzero(np.any(res.coef != 0, axis=0)))} "
+                "active features"
             )
-    return {
+    out = {
         "coefs": coefs,
         "intercepts": intercepts,
         "dual_gaps": gaps,
         "n_iters": n_iters,
         "converged": converged,
     }
+    if components is not None:
+        out["components"] = components
+    return out
 
 
 def warn_not_converged(converged, alphas, max_iter, tol):
@@ -186,34 +148,9 @@ def check_alphas(alphas, n_alphas):
 
 
 def encode_targets(Y, loss, n_samples):
-    """Targets as a float ``(n, T)`` array in the datafit's encoding.
-
-    Returns ``(Y2, task_names, classes)``; ``classes`` is None for the
-    squared loss, the list of each task's two labels for the logistic loss
-    (the second is +1).
-    """
-    if loss == "squared":
-        Y2, _, names = check_targets(Y, n_samples)
-        return Y2, names, None
-    from ..neural_network._labels import encode_task_labels
-
-    names = getattr(Y, "columns", None)
-    if names is not None:
-        names = np.asarray([str(c) for c in names], dtype=object)
-    codes, classes = encode_task_labels(Y)
-    if codes.shape[0] != n_samples:
-        raise ValueError(
-            f"X and Y have inconsistent numbers of samples: X has {n_samples} "
-            f"rows, Y has {codes.shape[0]}."
-        )
-    for t, cls in enumerate(classes):
-        if cls.size != 2:
-            raise ValueError(
-                "Only binary classification is supported: the logistic loss "
-                f"is binary per task, but task {t} has {cls.size} classes "
-                f"{list(cls)[:5]}."
-            )
-    return 2.0 * codes - 1.0, names, classes
+    """Targets as a float ``(n, T)`` array in the datafit's encoding:
+    ``(Y2, task_names, classes)`` (see the datafits' ``encode_targets``)."""
+    return get_datafit_class(loss).encode_targets(Y, n_samples)
 
 
 def regularization_path(
@@ -226,6 +163,8 @@ def regularization_path(
     eps=1e-3,
     l1_ratio=None,
     task_graph=None,
+    gamma=None,
+    beta_ratio=None,
     fit_intercept=True,
     sample_weight=None,
     task_weights=None,
@@ -249,8 +188,7 @@ def regularization_path(
     Y : array-like of shape (n_samples,) or (n_samples, n_tasks)
         Targets, NaN for a missing label (two classes per task for
         ``loss="logistic"``).
-    penalty : {"l21", "l1", "elasticnet", "sparse_group", "trace", "graph"}, \
-            default="l21"
+    penalty : str or Penalty subclass, default="l21"
         As in :class:`skmtl.MultiTaskLinearRegression`.
     alphas : array-like or int, default=None
         The ``alpha`` values (sorted decreasing), or their number. ``None``:
@@ -263,6 +201,12 @@ def regularization_path(
         Mixing parameter of "elasticnet", "sparse_group", "graph".
     task_graph : array-like, sparse matrix or list of edges, default=None
         Task adjacency for ``penalty="graph"``.
+    gamma : float, default=None
+        Concavity ("mcp", "scad") or cap ("capped_l1"), fixed along the path.
+    beta_ratio : float, default=None
+        Composite penalties ("dirty", "robust", "sparse_low_rank"): the
+        second part's strength is ``beta = beta_ratio * alpha`` at every
+        ``alpha`` (default 1).
     fit_intercept : bool, default=True
         One unpenalised intercept per task.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -287,11 +231,13 @@ def regularization_path(
         - ``coefs``: ndarray of shape (n_alphas, n_tasks, n_features).
         - ``intercepts``: ndarray of shape (n_alphas, n_tasks).
         - ``dual_gaps``: ndarray of shape (n_alphas,); NaN where the penalty
-          has no duality gap ("graph").
+          has no duality gap ("graph", the non-convex penalties).
         - ``n_iters``: ndarray of shape (n_alphas,), epochs or iterations.
         - ``converged``: ndarray of bool of shape (n_alphas,).
         - ``alpha_max``: float, the exact ``alpha_max`` of the data (NaN if
           ``alphas`` were given).
+        - ``components``: dict of ndarray of shape (n_alphas, n_tasks,
+          n_features), the parts of a composite penalty (only for those).
 
     Examples
     --------
@@ -307,42 +253,34 @@ def regularization_path(
     >>> [int(np.any(W != 0, axis=0).sum()) for W in path.coefs]
     [0, 2, 2, 8, 8]
     """
-    if loss not in _LOSSES:
-        raise ValueError(f"Unknown loss {loss!r}; expected one of {_LOSSES}.")
-    if penalty not in PENALTIES:
-        raise ValueError(
-            f"Unknown penalty {penalty!r}; expected one of {sorted(PENALTIES)}."
-        )
-    if solver not in ("auto", "bcd", "fista"):
-        raise ValueError(f"Unknown solver {solver!r}; expected auto, bcd or fista.")
+    datafit_cls = get_datafit_class(loss)
+    get_penalty_class(penalty)
+    if solver not in SOLVERS:
+        raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
     if not (isinstance(n_alphas, Integral) and n_alphas >= 1):
         raise ValueError(f"n_alphas must be a positive integer, got {n_alphas!r}.")
     if not 0 < eps <= 1:
         raise ValueError(f"eps must be in (0, 1], got {eps}.")
     X = check_array_X(X)
-    Y2, names, _ = encode_targets(Y, loss, X.shape[0])
+    Y2, names, _ = datafit_cls.encode_targets(Y, X.shape[0])
     data = make_task_data(Y2, sample_weight, names)
     w = check_task_weights(task_weights, data.n_tasks)
     X, op, datafit = make_problem(X, data, w, loss)
+    params = {
+        "l1_ratio": l1_ratio,
+        "task_graph": task_graph,
+        "gamma": gamma,
+        "beta_ratio": beta_ratio,
+    }
     explicit, n = check_alphas(alphas, n_alphas)
     a_max = np.nan
     if explicit is None:
-        a_max = compute_alpha_max(op, datafit, penalty, l1_ratio, fit_intercept)
+        a_max = compute_alpha_max(op, datafit, penalty, params, fit_intercept)
         explicit = alpha_grid(a_max, n, eps)
     out = solve_path(
-        X,
-        op,
-        datafit,
-        penalty,
-        explicit,
-        l1_ratio=l1_ratio,
-        task_graph=task_graph,
-        fit_intercept=fit_intercept,
-        tol=tol,
-        max_iter=max_iter,
-        solver=solver,
-        loss=loss,
+        X, op, datafit, penalty, explicit, penalty_params=params,
+        fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, solver=solver,
         verbose=verbose,
-    )
+    )  # fmt: skip
     warn_not_converged(out["converged"], explicit, max_iter, tol)
     return Bunch(alphas=explicit, alpha_max=float(a_max), **out)

@@ -1,0 +1,89 @@
+"""One entry point for every solve: a fit, each point of a path, each CV fold.
+
+:class:`ProblemSolver` holds one problem (design, datafit, intercept
+setting) and solves it for a sequence of penalties, each from the previous
+solution: block coordinate descent (:class:`~.bcd.BCDSolver`, whose
+per-problem state is built once and kept in step with ``W``) where the loss
+and the penalty allow it, FISTA otherwise.
+"""
+
+import numpy as np
+
+from .bcd import BCDSolver
+from .fista import solve_fista
+
+SOLVERS = ("auto", "bcd", "fista")
+
+
+def choose_solver(solver, datafit, penalty):
+    """``"bcd"`` or ``"fista"`` for ``solver`` in :data:`SOLVERS`."""
+    if solver not in SOLVERS:
+        raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
+    bcd_ok = datafit.supports_bcd and penalty.separable
+    if solver == "auto":
+        return "bcd" if bcd_ok else "fista"
+    if solver == "bcd" and not bcd_ok:
+        raise ValueError(
+            "solver='bcd' needs the squared loss and a feature-separable "
+            f"penalty; got loss={datafit.name!r}, penalty "
+            f"{type(penalty).__name__}. Use solver='auto' or 'fista'."
+        )
+    return solver
+
+
+class ProblemSolver:
+    """Solve one problem for one or many penalties, warm-starting each.
+
+    Parameters
+    ----------
+    X : float64 ndarray or sparse matrix
+    op : DesignOperator
+    datafit : a datafit object
+    fit_intercept : bool
+    path : bool
+        Many penalties will follow (lets BCD amortise a Gram matrix).
+    """
+
+    def __init__(self, X, op, datafit, *, fit_intercept=True, path=False):
+        self.X, self.op, self.datafit = X, op, datafit
+        self.fit_intercept = fit_intercept
+        self.path = path
+        self._bcd = None
+        self.Z = None  # solver variable of the last solve
+        self.b = None
+
+    def solve(
+        self, penalty, Z0=None, b0=None, *, solver="auto", max_iter=1000, tol=1e-4,
+        verbose=0,
+    ):  # fmt: skip
+        """Minimise at ``penalty`` from ``(Z0, b0)`` (default: the last
+        solution). Returns a :class:`~.bcd.SolverResult` and sets
+        ``method_`` to the solver used."""
+        T, p = self.op.n_tasks, self.op.n_features
+        shape = (penalty.n_parts * T, p)
+        if Z0 is None:
+            Z0 = self.Z if self.Z is not None and self.Z.shape == shape else None
+            b0 = self.b if Z0 is not None else b0
+        if Z0 is None:
+            Z0 = np.zeros(shape)
+        method = choose_solver(solver, self.datafit, penalty)
+        if method == "bcd":
+            if self._bcd is None:
+                self._bcd = BCDSolver(
+                    self.X, self.op, self.datafit, fit_intercept=self.fit_intercept,
+                    path=self.path,
+                )  # fmt: skip
+            res = self._bcd.solve(
+                penalty, Z0, max_iter=max_iter, tol=tol, verbose=verbose
+            )
+        else:
+            res = solve_fista(
+                self.op, self.datafit, penalty, Z0, b0,
+                fit_intercept=self.fit_intercept, max_iter=max_iter, tol=tol,
+                verbose=verbose,
+            )  # fmt: skip
+        if not self.fit_intercept:
+            res.intercept = np.zeros(T)
+        self.Z, self.b = res.parts, res.intercept
+        self.method_ = method
+        return res

@@ -1,0 +1,150 @@
+"""The penalty interface every solver reads.
+
+A penalty on ``W`` (``(n_tasks, n_features)``, or the stacked parts of a
+composite model) is ``smooth(W) + nonsmooth(W)``. The solvers use:
+
+* ``value``, ``prox(W, step)`` (of the nonsmooth part), ``smooth_value``,
+  ``smooth_grad``, ``smooth_lipschitz``;
+* a certificate: the duality gap where ``has_gap`` (``lam``, ``mu``,
+  ``dual_norm``, ``conjugate_value``), else the optimality residual;
+* for block coordinate descent (``separable``), the row math: a numba code
+  and ``params`` array read by :mod:`._rows` (``code``), or Python
+  ``row_update`` / ``kkt_violation`` for a penalty defined outside skmtl;
+* ``alpha_max(G0, params)``: the smallest ``alpha`` for which ``W = 0`` is
+  optimal given the datafit gradient ``G0`` at ``W = 0``;
+* ``hyperparameters``: the estimator parameters (besides ``alpha``) it
+  reads, with ``defaults``.
+"""
+
+import numpy as np
+
+from ._rows import prox_rows, row_violations
+
+
+def col_norms(W):
+    return np.sqrt(np.sum(W * W, axis=0))
+
+
+def soft(Z, thresh):
+    return np.sign(Z) * np.maximum(np.abs(Z) - thresh, 0.0)
+
+
+class Penalty:
+    """Base class. Subclass it to add a penalty (see the developer guide).
+
+    Class attributes
+    ----------------
+    hyperparameters : tuple of str
+        Estimator parameters the penalty reads (besides ``alpha``).
+    defaults : dict
+        Value of each hyperparameter when the estimator passes None.
+    separable : bool
+        Sum of one term per feature (row of ``W^T``): block coordinate
+        descent applies.
+    code : int or None
+        Numba row-kernel code (built-in separable penalties); None for a
+        separable penalty whose ``row_update`` is Python.
+    convex : bool
+        Non-convex penalties get a monotone solver and stationarity
+        certificates.
+    has_gap : bool
+        A duality gap is available (needs ``lam``, ``mu``, ``dual_norm``).
+    n_parts : int
+        Composite models stack ``n_parts`` coefficient matrices; the model's
+        coefficients are their sum.
+    """
+
+    hyperparameters = ()
+    defaults = {}
+    separable = False
+    code = None
+    convex = True
+    has_gap = False
+    n_parts = 1
+    part_names = ("coef",)
+    lam = 0.0
+    mu = 0.0
+    smooth_lipschitz = 0.0
+
+    def __init__(self, alpha):
+        self.alpha = float(alpha)
+        self.lam = self.alpha
+
+    @classmethod
+    def resolve(cls, params):
+        """This penalty's hyperparameters from ``params`` (None -> default)."""
+        out = {}
+        for name in cls.hyperparameters:
+            value = params.get(name) if params else None
+            out[name] = cls.defaults.get(name) if value is None else value
+        return out
+
+    @classmethod
+    def from_params(cls, alpha, n_tasks, params):
+        """Build the penalty at ``alpha`` from an estimator's parameters."""
+        return cls(alpha, **cls.resolve(params))
+
+    @classmethod
+    def alpha_max(cls, G0, params=None):
+        """Smallest ``alpha`` with ``W = 0`` optimal (``inf``: none)."""
+        return np.inf
+
+    # objective pieces ---------------------------------------------------
+    def smooth_value(self, W):
+        return 0.0
+
+    def smooth_grad(self, W):
+        return None
+
+    def value(self, W):
+        return self.smooth_value(W) + self.nonsmooth_value(W)
+
+    def nonsmooth_value(self, W):
+        raise NotImplementedError
+
+    def prox(self, W, step):
+        raise NotImplementedError
+
+    # certificates ---------------------------------------------------------
+    def dual_norm(self, V):
+        """Dual norm of ``N`` in ``lam * N + mu/2 ||.||^2`` (gap penalties)."""
+        return None
+
+    def conjugate_value(self, V):
+        """``h*(V)`` for ``h = lam N + mu/2 ||.||^2`` when ``mu > 0``."""
+        raise NotImplementedError
+
+    def kkt_violation(self, W, G):
+        """Per-feature distance of ``-G[:, j]`` to the subdifferential."""
+        raise NotImplementedError
+
+    # composite models -------------------------------------------------------
+    def combine(self, Z):
+        """Model coefficients from the solver variable (sum of the parts)."""
+        if self.n_parts == 1:
+            return Z
+        T = Z.shape[0] // self.n_parts
+        return Z.reshape(self.n_parts, T, -1).sum(axis=0)
+
+    def split(self, Z):
+        """``{part name: (n_tasks, n_features)}`` of the solver variable."""
+        T = Z.shape[0] // self.n_parts
+        return {n: Z[k * T : (k + 1) * T] for k, n in enumerate(self.part_names)}
+
+
+class RowPenalty(Penalty):
+    """A feature-separable penalty with numba row kernels (``code``)."""
+
+    separable = True
+
+    @property
+    def params(self):
+        raise NotImplementedError
+
+    def prox(self, W, step):
+        return prox_rows(self.code, self.params, np.ascontiguousarray(W), step)
+
+    def kkt_violation(self, W, G):
+        W = np.ascontiguousarray(W, dtype=np.float64)
+        G = np.ascontiguousarray(G, dtype=np.float64)
+        return row_violations(self.code, self.params, W, G)
