@@ -51,6 +51,7 @@ def fit_penalized(estimator, X, data, loss, penalty_name):
     penalty = make_penalty(
         penalty_name, estimator.alpha, T, estimator.get_params(deep=False)
     )
+    penalty.setup(X, op, datafit, estimator.fit_intercept)
     Z0, b0 = warm_start_point(estimator, penalty, T, X.shape[1])
     solver = ProblemSolver(X, op, datafit, fit_intercept=estimator.fit_intercept)
     result = solver.solve(
@@ -84,12 +85,18 @@ def store_solver_result(estimator, result, fit_intercept, penalty=None):
     estimator.intercept_ = result.intercept if fit_intercept else np.zeros(n_tasks)
     estimator.n_iter_ = int(result.n_iter)
     estimator.dual_gap_ = float(result.gap)
-    if penalty is not None and penalty.n_parts > 1:
-        estimator.coef_components_ = {
-            name: part.copy() for name, part in penalty.split(result.parts).items()
-        }
-    elif hasattr(estimator, "coef_components_"):
-        del estimator.coef_components_
+    for name in getattr(estimator, "_penalty_attributes", ()):
+        delattr(estimator, name)  # learned by the previous fit's penalty
+    learned = {}
+    if penalty is not None:
+        learned = dict(penalty.fitted_attributes(result.parts))
+        if penalty.n_parts > 1:
+            learned["coef_components_"] = {
+                name: part.copy() for name, part in penalty.split(result.parts).items()
+            }
+    for name, value in learned.items():
+        setattr(estimator, name, value)
+    estimator._penalty_attributes = tuple(learned)
 
 
 class MultiTaskLinearMixin:

@@ -79,6 +79,7 @@ def solve_path(
     )
     for k, alpha in enumerate(alphas):
         pen = make_penalty(penalty, alpha, T, penalty_params)
+        pen.setup(X, op, datafit, fit_intercept)
         res = problem.solve(
             pen, solver=solver, max_iter=max_iter, tol=tol,
             verbose=max(0, verbose - 1),

@@ -118,6 +118,19 @@ class Penalty:
         """Per-feature distance of ``-G[:, j]`` to the subdifferential."""
         raise NotImplementedError
 
+    # learned structure --------------------------------------------------------
+    #: names of the fitted attributes :meth:`fitted_attributes` returns
+    fitted_attribute_names = ()
+
+    def setup(self, X, op, datafit, fit_intercept):
+        """Called once before solving on a problem (e.g. to learn a task
+        structure from the data). Default: nothing."""
+
+    def fitted_attributes(self, Z):
+        """``{name: value}`` stored on the estimator after a fit at ``Z``
+        (e.g. learned task clusters). Default: none."""
+        return {}
+
     # composite models -------------------------------------------------------
     def combine(self, Z):
         """Model coefficients from the solver variable (sum of the parts)."""
