@@ -10,6 +10,11 @@ needs). For each problem:
   scikit-learn, same folds (``KFold(5)``), with the selected ``alpha_``;
 * ``ridge_cv``: ``MultiTaskRidgeCV`` over a 6 x 5 ``(alpha, coupling)`` grid
   vs ``GridSearchCV(MultiTaskRidge)`` over the same grid and folds.
+* ``one-alpha path vs fit``: a one-alpha ``regularization_path`` (what every
+  CV estimator's final refit runs) against ``MultiTaskLasso.fit`` at the same
+  alpha (``alpha_max / 20``, ``tol=1e-6``), with every label and with 30 %
+  missing labels; here the "peer" column is the fit, the ratio path / fit
+  should be 1 (the same driver runs both). Median of 3 runs.
 
 Everything runs in one process with ``n_jobs=1`` and one BLAS thread; times are single runs
 (after a warm-up on a tiny problem for numba), so they are noisy on a busy
@@ -32,7 +37,7 @@ from sklearn.linear_model import lasso_path
 from sklearn.model_selection import GridSearchCV, KFold
 from threadpoolctl import threadpool_limits
 
-from skmtl import MultiTaskRidge
+from skmtl import MultiTaskLasso, MultiTaskRidge
 from skmtl.metrics import make_multitask_scorer
 from skmtl.model_selection import (
     MultiTaskLassoCV,
@@ -59,6 +64,29 @@ def timed(fn):
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
+
+
+def one_alpha_rows(n, p, T, tol=1e-6):
+    """One-alpha path against a plain fit, full and 30 % missing labels."""
+    rows = []
+    for missing in (0.0, 0.3):
+        X, Y = make_data(n, p, T, seed=2)
+        if missing:
+            Y[np.random.default_rng(3).random(Y.shape) < missing] = np.nan
+        alpha = regularization_path(X, Y, "l21", n_alphas=1).alpha_max / 20
+
+        def median3(fn):
+            return float(np.median([timed(fn)[0] for _ in range(3)]))
+
+        t_fit = median3(lambda: MultiTaskLasso(alpha=alpha, tol=tol).fit(X, Y))
+        t_path = median3(
+            lambda: regularization_path(X, Y, "l21", alphas=[alpha], tol=tol)
+        )
+        rows.append(
+            (f"one-alpha path vs fit, {int(100 * missing)}% missing",
+             t_path, t_fit, "-", "-")
+        )  # fmt: skip
+    return rows
 
 
 def run(n, p, T, n_alphas=100, tol=1e-4):
@@ -130,6 +158,14 @@ def main():
         "| problem (n, p, T) | task | skmtl (s) | peer (s) | peer / skmtl | skmtl selected | peer selected |"
     )
     print("|---|---|---|---|---|---|---|")
+    one_alpha = [(1000, 100, 5)] if args.quick else [(5000, 400, 10)]
+    for n, p, T in one_alpha:
+        for name, t_ours, t_peer, _, _ in one_alpha_rows(n, p, T):
+            print(
+                f"| ({n}, {p}, {T}) | {name} | {t_ours:.3f} | {t_peer:.3f} | "
+                f"{t_peer / t_ours:.2f}x (fit / path) | - | - |",
+                flush=True,
+            )
     for n, p, T in sizes:
         for name, t_ours, t_peer, sel_ours, sel_peer in run(n, p, T):
             print(

@@ -1,4 +1,6 @@
-"""Structured penalties: logistic l21 / trace / l1 and trace-norm regression.
+"""Structured penalties: logistic l21 / trace / l1, trace-norm regression, and
+the non-convex (mcp, scad, capped_l1) and composite (dirty, robust,
+sparse_low_rank) models.
 
 For each problem and model:
 
@@ -22,7 +24,12 @@ For each problem and model:
 Problems: per-task (each row labelled for one task; T tasks with 100-300
 rows each) and shared-X (all tasks labelled on the same rows).
 ``alpha = 0.1 * alpha_max`` for every penalty (``alpha_max``: smallest
-alpha giving ``W = 0``).
+alpha giving ``W = 0``); composite models use ``beta = alpha``; non-convex
+ones their default ``gamma`` (cvxpy cannot solve them: ``p*`` is the tight
+skmtl run, a stationary point).
+
+The dirty model is also timed against mutar's ``DirtyModel`` where mutar
+installs (it does not build with Cython 3; skipped otherwise).
 
 Run:  python benchmarks/bench_structured.py [--quick] [--large] [--no-cvxpy]
 """
@@ -85,17 +92,49 @@ def _pm1(y):
     return np.where(y > 0.5, 1.0, -1.0)
 
 
+GAMMA = {"mcp": 3.0, "scad": 3.7, "capped_l1": 1.0}
+COMPOSITE = {
+    "dirty": ("l21", "l1"),
+    "robust": ("trace", "task_group"),
+    "sparse_low_rank": ("l1", "trace"),
+}
+
+
 def penalty_value(W, penalty, alpha):
+    """The penalty from its definition; ``W`` is a dict of parts for a
+    composite model (both strengths ``alpha``)."""
+    if penalty in COMPOSITE:
+        return sum(
+            penalty_value(part, name, alpha)
+            for part, name in zip(W.values(), COMPOSITE[penalty], strict=True)
+        )
+    col = np.sqrt((W**2).sum(axis=0))
     if penalty == "l21":
-        return alpha * float(np.sqrt((W**2).sum(axis=0)).sum())
+        return alpha * float(col.sum())
     if penalty == "trace":
         return alpha * float(np.linalg.svd(W, compute_uv=False).sum())
     if penalty == "l1":
         return alpha * float(np.abs(W).sum())
+    if penalty == "task_group":
+        return alpha * float(np.sqrt((W**2).sum(axis=1)).sum())
+    g = GAMMA.get(penalty)
+    if penalty == "mcp":
+        return float(np.where(col <= g * alpha, alpha * col - col**2 / (2 * g),
+                              g * alpha**2 / 2).sum())  # fmt: skip
+    if penalty == "scad":
+        mid = (2 * g * alpha * col - col**2 - alpha**2) / (2 * (g - 1))
+        v = np.where(col <= alpha, alpha * col,
+                     np.where(col <= g * alpha, mid, alpha**2 * (g + 1) / 2))  # fmt: skip
+        return float(v.sum())
+    if penalty == "capped_l1":
+        return alpha * float(np.minimum(np.abs(W).sum(axis=0), g).sum())
     raise ValueError(penalty)
 
 
 def objective(X, Y, W, b, kind, penalty, alpha):
+    pen = penalty_value(W, penalty, alpha)
+    if isinstance(W, dict):
+        W = sum(W.values())
     out = 0.0
     for t in range(Y.shape[1]):
         m = ~np.isnan(Y[:, t])
@@ -105,7 +144,7 @@ def objective(X, Y, W, b, kind, penalty, alpha):
         else:
             r = Y[m, t] - f
             out += 0.5 * float(r @ r) / m.sum()
-    return out + penalty_value(W, penalty, alpha)
+    return out + pen
 
 
 def alpha_max(X, Y, kind, penalty):
@@ -119,17 +158,53 @@ def alpha_max(X, Y, kind, penalty):
         else:
             r = y - y.mean()
         G[t] = X[m].T @ r / m.sum()
-    if penalty == "l21":
-        return float(np.sqrt((G**2).sum(axis=0)).max())
-    if penalty == "trace":
-        return float(np.linalg.norm(G, 2))
-    return float(np.abs(G).max())
+    dual = {
+        "l21": float(np.sqrt((G**2).sum(axis=0)).max()),
+        "trace": float(np.linalg.norm(G, 2)),
+        "l1": float(np.abs(G).max()),
+        "task_group": float(np.sqrt((G**2).sum(axis=1)).max()),
+    }
+    dual.update(mcp=dual["l21"], scad=dual["l21"], capped_l1=dual["l1"])
+    if penalty in COMPOSITE:  # beta = alpha: W = 0 needs both dual norms <= alpha
+        return max(dual[part] for part in COMPOSITE[penalty])
+    return dual[penalty]
 
 
 # ------------------------------------------------------------------- models
 def skmtl_model(kind, penalty, alpha, tol, max_iter=MAX_ITER):
     cls = MultiTaskLogisticRegression if kind == "clf" else MultiTaskLinearRegression
-    return cls(penalty=penalty, alpha=alpha, tol=tol, max_iter=max_iter)
+    return cls(
+        penalty=penalty, alpha=alpha, tol=tol, max_iter=max_iter,
+        gamma=GAMMA.get(penalty),
+    )  # fmt: skip
+
+
+def fitted_coef(model):
+    """What the objective needs: the parts of a composite model, else coef_."""
+    return getattr(model, "coef_components_", model.coef_)
+
+
+def mutar_dirty(X, Y, alpha):
+    """mutar's DirtyModel on the same objective, or None where mutar is
+    missing. mutar scales the loss by 1/(2n) on a shared X with all labels,
+    as ours, and takes the two strengths as ``alpha`` (l21 part) and
+    ``beta`` (l1 part)."""
+    try:
+        from mutar import DirtyModel
+    except ImportError:
+        return None
+
+    def make_fit(tol):
+        def fit():
+            m = DirtyModel(alpha=alpha, beta=alpha, tol=tol, max_iter=100_000)
+            m.fit(np.repeat(X[None], Y.shape[1], axis=0), Y.T)
+            P, Q = np.asarray(m.coef_shared_).T, np.asarray(m.coef_specific_).T
+            b = np.asarray(m.intercept_).ravel()
+            return {"shared": P, "specific": Q}, b
+
+        return fit
+
+    return make_fit
 
 
 def sklearn_per_task(X, Y, alpha, tol):
@@ -158,7 +233,13 @@ def cvxpy_solve(X, Y, kind, penalty, alpha):
     import cvxpy as cp
 
     T, p = Y.shape[1], X.shape[1]
-    W, b = cp.Variable((T, p)), cp.Variable(T)
+    parts = None
+    if penalty in COMPOSITE:
+        parts = {"P": cp.Variable((T, p)), "Q": cp.Variable((T, p))}
+        W = parts["P"] + parts["Q"]
+    else:
+        W = cp.Variable((T, p))
+    b = cp.Variable(T)
     terms = []
     for t in range(T):
         m = ~np.isnan(Y[:, t])
@@ -167,12 +248,21 @@ def cvxpy_solve(X, Y, kind, penalty, alpha):
             terms.append(cp.sum(cp.logistic(cp.multiply(-_pm1(Y[m, t]), f))) / m.sum())
         else:
             terms.append(0.5 * cp.sum_squares(Y[m, t] - f) / m.sum())
-    if penalty == "l21":
-        pen = cp.sum(cp.norm(W, 2, axis=0))
-    elif penalty == "trace":
-        pen = cp.normNuc(W)
+
+    def norm(V, name):
+        if name == "l21":
+            return cp.sum(cp.norm(V, 2, axis=0))
+        if name == "trace":
+            return cp.normNuc(V)
+        if name == "task_group":
+            return cp.sum(cp.norm(V, 2, axis=1))
+        return cp.sum(cp.abs(V))
+
+    if parts is None:
+        pen = norm(W, penalty)
     else:
-        pen = cp.sum(cp.abs(W))
+        first, second = COMPOSITE[penalty]
+        pen = norm(parts["P"], first) + norm(parts["Q"], second)
     prob = cp.Problem(cp.Minimize(cp.sum(terms) + alpha * pen))
     t0 = time.perf_counter()
     try:
@@ -186,7 +276,7 @@ def cvxpy_solve(X, Y, kind, penalty, alpha):
         "status": prob.status,
         "solver": solver,
         "value": float(prob.value),
-        "W": W.value,
+        "W": W.value if parts is None else {k: v.value for k, v in parts.items()},
         "b": b.value,
     }
 
@@ -248,7 +338,7 @@ def bench_case(label, X, Y, kind, penalty, use_cvxpy, repeat, log):
     t0 = time.perf_counter()
     ref.fit(X, Y)
     t_ref = time.perf_counter() - t0
-    p_ref = obj(ref.coef_, ref.intercept_)
+    p_ref = obj(fitted_coef(ref), ref.intercept_)
     row = {
         "problem": label,
         "model": f"{'logistic' if kind == 'clf' else 'regression'} {penalty}",
@@ -258,7 +348,9 @@ def bench_case(label, X, Y, kind, penalty, use_cvxpy, repeat, log):
         "per_iter": t_ref / max(int(ref.n_iter_), 1),
     }
     p_star = p_ref
-    if use_cvxpy and X.size > CVXPY_MAX_ENTRIES:
+    if use_cvxpy and penalty in GAMMA:
+        row["cvxpy"] = "n/a (non-convex)"
+    elif use_cvxpy and X.size > CVXPY_MAX_ENTRIES:
         row["cvxpy"] = f"skipped (X has {X.size:.1e} > {CVXPY_MAX_ENTRIES:.0e} entries)"
     elif use_cvxpy:
         res = cvxpy_with_timeout(X, Y, kind, penalty, alpha, CVXPY_TIMEOUT)
@@ -279,7 +371,7 @@ def bench_case(label, X, Y, kind, penalty, use_cvxpy, repeat, log):
     def make_fit(tol):
         def fit():
             m = skmtl_model(kind, penalty, alpha, tol).fit(X, Y)
-            return m.coef_, m.intercept_
+            return fitted_coef(m), m.intercept_
 
         return fit
 
@@ -297,6 +389,12 @@ def bench_case(label, X, Y, kind, penalty, use_cvxpy, repeat, log):
         )
         for tgt in TARGETS:
             row[f"sklearn_{tgt:.0e}"] = tts[tgt]
+    if penalty == "dirty" and kind == "reg" and not np.isnan(Y).any():
+        make = mutar_dirty(X, Y, alpha)
+        if make is not None:
+            tts = time_to_suboptimality(make, obj, p_star, TARGETS, TOLS, repeat=1)
+            for tgt in TARGETS:
+                row[f"mutar_{tgt:.0e}"] = tts[tgt]
     t_dense, t_task = floors(X, Y)
     row["floor_dense"], row["floor_task"] = t_dense, t_task
     log(row)
@@ -312,7 +410,7 @@ def fmt_t(v):
 def table(rows):
     out = [
         "| problem | model | skmtl to 1e-4 | skmtl to 1e-6 | cvxpy (time, subopt.) "
-        "| sklearn per task to 1e-4 / 1e-6 | skmtl iters (tight) | time/iter "
+        "| sklearn / mutar to 1e-4 / 1e-6 | skmtl iters (tight) | time/iter "
         "| floor X@W.T+R.T@X | per-task floor | iter/floor |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -321,11 +419,12 @@ def table(rows):
             cvx = f"{r['cvxpy_time']:.2f} s, {r['cvxpy_subopt']:.1e}"
         else:
             cvx = r.get("cvxpy", "not run")
-        skl = (
-            f"{fmt_t(r['sklearn_1e-04'])} / {fmt_t(r['sklearn_1e-06'])}"
-            if "sklearn_1e-04" in r
-            else "n/a"
-        )
+        skl = "n/a"
+        for peer in ("sklearn", "mutar"):
+            if f"{peer}_1e-04" in r:
+                skl = (
+                    f"{peer}: {fmt_t(r[f'{peer}_1e-04'])} / {fmt_t(r[f'{peer}_1e-06'])}"
+                )
         floor = r["floor_task"] if np.isfinite(r["floor_task"]) else r["floor_dense"]
         task_floor = (
             f"{1e3 * r['floor_task']:.3g} ms" if np.isfinite(r["floor_task"]) else "-"
@@ -345,6 +444,11 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-cvxpy", action="store_true")
     ap.add_argument("--large", action="store_true", help="add per-task p=200 and p=500")
+    ap.add_argument(
+        "--only-new",
+        action="store_true",
+        help="only the non-convex and composite models",
+    )
     args = ap.parse_args()
     if args.quick:
         per_task_sizes = [(20, 50)]
@@ -356,7 +460,16 @@ def main():
             per_task_sizes += [(100, 200), (100, 500)]
         shared_sizes = [(1000, 20, 200)]
         repeat = 1
+    new_models = ("mcp", "scad", "capped_l1", "dirty", "robust", "sparse_low_rank")
     cases = []
+    for T, p in per_task_sizes[:1]:
+        cases.append((f"per-task T={T} p={p}", "reg", new_models, T, p, None))
+        cases.append((f"per-task T={T} p={p}", "clf", ("mcp", "dirty"), T, p, None))
+    for n, T, p in shared_sizes:
+        cases.append((f"shared-X n={n} T={T} p={p}", "reg", new_models, T, p, n))
+        cases.append((f"shared-X n={n} T={T} p={p}", "clf", ("mcp", "dirty"), T, p, n))
+    if args.only_new:
+        per_task_sizes, shared_sizes = [], []
     for T, p in per_task_sizes:
         cases.append(
             (f"per-task T={T} p={p}", "clf", ("l21", "trace", "l1"), T, p, None)
@@ -371,6 +484,12 @@ def main():
     def log(row):
         print({k: v for k, v in row.items()}, flush=True)
 
+    # warm-up: every model once on a tiny problem (numba compilation or cache
+    # loading must not land in the first timed fit)
+    for label, kind, penalties, T, p, n in cases:
+        Xw, Yw = shared_problem(kind, 40, 2, 5, seed=1)
+        for penalty in penalties:
+            skmtl_model(kind, penalty, 0.01, 1e-3, max_iter=50).fit(Xw, Yw)
     rows = []
     t0 = time.perf_counter()
     for label, kind, penalties, T, p, n in cases:
