@@ -164,3 +164,41 @@ def test_estimators_expose_penalty_hyperparameters():
         params = cls().get_params()
         for name in ("l1_ratio", "task_graph", "beta", "gamma"):
             assert name in params
+
+
+NEW = ["mcp", "scad", "capped_l1", "dirty", "robust", "sparse_low_rank"]
+
+
+@pytest.mark.parametrize("penalty", NEW)
+def test_new_penalties_logistic_per_task_sparse_weights(penalty):
+    """Per-task rows, sample and task weights: sparse X gives the dense fit,
+    and integer sample weights equal repeated rows."""
+    import scipy.sparse as sp
+
+    from .conftest import make_per_task_problem
+
+    X, Y = make_per_task_problem(n_per_task=(40, 50, 30), p=6, seed=3)
+    B = np.where(np.isnan(Y), np.nan, (Y > np.nanmedian(Y, axis=0)).astype(float))
+    sw = np.random.default_rng(0).integers(1, 3, size=X.shape[0]).astype(float)
+    kw = dict(task_weights=[1.0, 2.0, 0.5], tol=1e-9, max_iter=50_000)
+    dense = MultiTaskLogisticRegression(penalty, 0.02, **kw).fit(X, B, sample_weight=sw)
+    sparse = MultiTaskLogisticRegression(penalty, 0.02, **kw).fit(
+        sp.csr_array(X), B, sample_weight=sw
+    )
+    assert_allclose(sparse.coef_, dense.coef_, atol=1e-6)
+    rows = np.repeat(np.arange(X.shape[0]), sw.astype(int))
+    repeated = MultiTaskLogisticRegression(penalty, 0.02, **kw).fit(X[rows], B[rows])
+    assert_allclose(repeated.coef_, dense.coef_, atol=1e-5)
+    assert dense.score(X, B) > 0.6
+
+
+@pytest.mark.parametrize("penalty", ["mcp", "dirty"])
+def test_logistic_cv_covers_new_penalties(penalty):
+    from skmtl.model_selection import MultiTaskLogisticRegressionCV
+
+    X, Y = make_problem(n=90, p=6, T=2, missing=0.1, seed=4)
+    B = np.where(np.isnan(Y), np.nan, (Y > np.nanmedian(Y, axis=0)).astype(float))
+    clf = MultiTaskLogisticRegressionCV(penalty, n_alphas=4, cv=3).fit(X, B)
+    assert clf.log_loss_path_.shape == (4, 3)
+    assert np.all(np.isfinite(clf.log_loss_path_))
+    assert hasattr(clf, "coef_components_") == (penalty == "dirty")

@@ -40,7 +40,7 @@ import scipy.sparse as sp
 from numba import njit
 
 from .design import DesignOperator
-from .penalties._rows import row_update, row_violation
+from .penalties._rows import row_update
 
 
 @njit(cache=True)
@@ -62,8 +62,7 @@ def _epoch_residual(X, row_ptr, entry_task, c, r, W, H, xmean, ws, code, params)
                     g[entry_task[e]] -= c[e] * r[e] * xij
         for t in range(T):
             w_old[t] = W[t, j]
-        max_viol = max(max_viol, row_violation(code, params, w_old, g))
-        row_update(code, params, w_old, g, H[:, j], w_new)
+        max_viol = max(max_viol, row_update(code, params, w_old, g, H[:, j], w_new))
         changed = False
         centred = False
         for t in range(T):
@@ -106,8 +105,7 @@ def _epoch_full(X, s, k, R, W, H, m, ws, code, params):
                 acc += X[i, j] * s[i] * R[i, t]
             g[t] = -k[t] * acc
             w_old[t] = W[t, j]
-        max_viol = max(max_viol, row_violation(code, params, w_old, g))
-        row_update(code, params, w_old, g, H[:, j], w_new)
+        max_viol = max(max_viol, row_update(code, params, w_old, g, H[:, j], w_new))
         mj = m[j]
         for t in range(T):
             dt = w_new[t] - w_old[t]
@@ -141,8 +139,7 @@ def _epoch_csc(
                 g[t] -= c[e] * (rs[e] + off[t]) * xij
         for t in range(T):
             w_old[t] = W[t, j]
-        max_viol = max(max_viol, row_violation(code, params, w_old, g))
-        row_update(code, params, w_old, g, H[:, j], w_new)
+        max_viol = max(max_viol, row_update(code, params, w_old, g, H[:, j], w_new))
         changed = False
         for t in range(T):
             delta[t] = w_new[t] - w_old[t]
@@ -177,8 +174,7 @@ def _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params):
             g[t] = QW[t, j] - XtY[t, j]
             h[t] = k[t] * Q[slot[t], j, j]
             w_old[t] = W[t, j]
-        max_viol = max(max_viol, row_violation(code, params, w_old, g))
-        row_update(code, params, w_old, g, h, w_new)
+        max_viol = max(max_viol, row_update(code, params, w_old, g, h, w_new))
         for t in range(T):
             dt = w_new[t] - w_old[t]
             if dt != 0.0:
@@ -636,10 +632,13 @@ class BCDSolver:
             support = np.flatnonzero(np.any(self.W != 0, axis=0))
             n_viol = int(np.sum(viol > 0))
             if n_iter == 0:
-                # first working set: the violators, but no larger than a set
-                # whose Gram costs about two full gradients (n k^2 <= 2 n p T);
-                # doubling up from 10 would spend one full gradient per doubling
-                ws_size = max(10, min(n_viol, int(np.sqrt(2 * p * T))))
+                # first working set: twice the (warm-start) support plus the
+                # violators, but no larger than a set whose Gram costs about
+                # two full gradients (n k^2 <= 2 n p T); doubling up from 10
+                # would spend one full gradient per doubling
+                ws_size = max(
+                    10, 2 * support.size, min(n_viol, int(np.sqrt(2 * p * T)))
+                )
             else:
                 # twice the support, growing only while violators are left out
                 ws_size = max(10, 2 * support.size, min(ws_size, support.size + n_viol))

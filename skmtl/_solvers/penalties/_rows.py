@@ -28,7 +28,7 @@ CODE_SCAD = 4  # params: [alpha, gamma]
 CODE_CAPPED_L1 = 5  # params: [alpha, theta]: alpha min(||w||_1, theta)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _norm(v):
     s = 0.0
     for x in v:
@@ -36,7 +36,7 @@ def _norm(v):
     return np.sqrt(s)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _block_step(w, g, h, out):
     """``out = w - g / L`` with ``L = max_t h_t``; returns ``L`` (0: no data)."""
     L = 0.0
@@ -50,7 +50,7 @@ def _block_step(w, g, h, out):
     return L
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _scale_to(out, v, u):
     """Rescale ``out`` (norm ``u``) to norm ``v``."""
     if u <= 0.0 or v <= 0.0:
@@ -66,6 +66,7 @@ def _scale_to(out, v, u):
 
 @njit(cache=True)
 def _l1_update(params, w, g, h, out):
+    viol = _l1_violation(params, w, g)
     alpha = params[0]
     for t in range(w.shape[0]):
         if h[t] <= 0.0:
@@ -73,9 +74,10 @@ def _l1_update(params, w, g, h, out):
         else:
             z = w[t] - g[t] / h[t]
             out[t] = np.sign(z) * max(abs(z) - alpha / h[t], 0.0)
+    return viol
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _l1_violation_sq(alpha, w, g):
     s = 0.0
     for t in range(w.shape[0]):
@@ -87,7 +89,7 @@ def _l1_violation_sq(alpha, w, g):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _l1_violation(params, w, g):
     return np.sqrt(_l1_violation_sq(params[0], w, g))
 
@@ -97,16 +99,16 @@ def _l1_violation(params, w, g):
 
 @njit(cache=True)
 def _l21_update(params, w, g, h, out):
+    viol = _l21_violation(params, w, g)
     lam, mu = params[0], params[1]
     L = _block_step(w, g, h, out)
-    if L == 0.0:
-        return
-    u = _norm(out)
-    v = max(u - lam / L, 0.0) / (1.0 + mu / L)
-    _scale_to(out, v, u)
+    if L > 0.0:
+        u = _norm(out)
+        _scale_to(out, max(u - lam / L, 0.0) / (1.0 + mu / L), u)
+    return viol
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _l21_violation(params, w, g):
     lam, mu = params[0], params[1]
     wn = _norm(w)
@@ -126,17 +128,18 @@ def _l21_violation(params, w, g):
 
 @njit(cache=True)
 def _sparse_group_update(params, w, g, h, out):
+    viol = _sparse_group_violation(params, w, g)
     a, b = params[0], params[1]
     L = _block_step(w, g, h, out)
-    if L == 0.0:
-        return
-    for t in range(w.shape[0]):
-        out[t] = np.sign(out[t]) * max(abs(out[t]) - a / L, 0.0)
-    u = _norm(out)
-    _scale_to(out, max(u - b / L, 0.0), u)
+    if L > 0.0:
+        for t in range(w.shape[0]):
+            out[t] = np.sign(out[t]) * max(abs(out[t]) - a / L, 0.0)
+        u = _norm(out)
+        _scale_to(out, max(u - b / L, 0.0), u)
+    return viol
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sparse_group_violation(params, w, g):
     a, b = params[0], params[1]
     wn = _norm(w)
@@ -220,14 +223,15 @@ def _radial_prox(u, s, alpha, gamma, is_scad):
 
 @njit(cache=True)
 def _radial_update(params, w, g, h, out, is_scad):
+    viol = _radial_violation(params, w, g, is_scad)
     L = _block_step(w, g, h, out)
-    if L == 0.0:
-        return
-    u = _norm(out)
-    _scale_to(out, _radial_prox(u, 1.0 / L, params[0], params[1], is_scad), u)
+    if L > 0.0:
+        u = _norm(out)
+        _scale_to(out, _radial_prox(u, 1.0 / L, params[0], params[1], is_scad), u)
+    return viol
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _radial_violation(params, w, g, is_scad):
     alpha, gamma = params[0], params[1]
     u = _norm(w)
@@ -273,10 +277,11 @@ def _l1_ball_threshold(z, theta):
 
 @njit(cache=True)
 def _capped_l1_update(params, w, g, h, out):
+    viol = _capped_l1_violation(params, w, g)
     alpha, theta = params[0], params[1]
     L = _block_step(w, g, h, out)
     if L == 0.0:
-        return
+        return viol
     lam = alpha / L
     z_l1 = 0.0
     for t in range(out.shape[0]):
@@ -291,12 +296,13 @@ def _capped_l1_update(params, w, g, h, out):
         val_a += 0.5 * d * d + lam * abs(xa[t])
     # candidate B: x = z on the flat part ||x||_1 >= theta
     if z_l1 >= theta and lam * theta < val_a:
-        return
+        return viol
     for t in range(out.shape[0]):
         out[t] = xa[t]
+    return viol
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _capped_l1_violation(params, w, g):
     alpha, theta = params[0], params[1]
     s = 0.0
@@ -314,23 +320,24 @@ def _capped_l1_violation(params, w, g):
 # ---------------------------------------------------------------- dispatch
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def row_update(code, params, w, g, h, out):
-    """Block step of the penalty ``code`` (see the module docstring)."""
-    if code == CODE_L1:
-        _l1_update(params, w, g, h, out)
-    elif code == CODE_L21:
-        _l21_update(params, w, g, h, out)
+    """Block step of the penalty ``code`` (see the module docstring) into
+    ``out``; returns :func:`row_violation` at ``w`` (one call per feature in
+    the epochs, which matters for speed)."""
+    if code == CODE_L21:
+        return _l21_update(params, w, g, h, out)
+    elif code == CODE_L1:
+        return _l1_update(params, w, g, h, out)
     elif code == CODE_SPARSE_GROUP:
-        _sparse_group_update(params, w, g, h, out)
+        return _sparse_group_update(params, w, g, h, out)
     elif code == CODE_MCP:
-        _radial_update(params, w, g, h, out, False)
+        return _radial_update(params, w, g, h, out, False)
     elif code == CODE_SCAD:
-        _radial_update(params, w, g, h, out, True)
+        return _radial_update(params, w, g, h, out, True)
     elif code == CODE_CAPPED_L1:
-        _capped_l1_update(params, w, g, h, out)
-    else:
-        raise ValueError("unknown penalty code")
+        return _capped_l1_update(params, w, g, h, out)
+    raise ValueError("unknown penalty code")
 
 
 @njit(cache=True)
