@@ -487,7 +487,7 @@ def main():
     # warm-up: every model once on a tiny problem (numba compilation or cache
     # loading must not land in the first timed fit)
     for _, kind, penalties, *_ in cases:
-        Xw, Yw = shared_problem(kind, 40, 2, 5, seed=1)
+        Xw, Yw = shared_problem(kind, 40, 3, 5, seed=1)
         for penalty in penalties:
             skmtl_model(kind, penalty, 0.01, 1e-3, max_iter=50).fit(Xw, Yw)
     rows = []
