@@ -92,3 +92,17 @@ def objective(X, Y, W, b, penalty_value, sample_weight=None):
         r = Y[m, t] - X[m] @ W[t] - b[t]
         out += 0.5 * np.sum(sw[m] * r * r) / sw[m].sum()
     return out + penalty_value
+
+
+def data_term(X, Y, W, b, loss="squared"):
+    """The DESIGN datafit without weights: each task's mean loss over its
+    labelled rows (``Y`` in {-1, +1} for the logistic loss), summed."""
+    out = 0.0
+    for t in range(Y.shape[1]):
+        m = ~np.isnan(Y[:, t])
+        f = X[m] @ W[t] + b[t]
+        if loss == "squared":
+            out += 0.5 * np.mean((Y[m, t] - f) ** 2)
+        else:
+            out += np.mean(np.logaddexp(0, -Y[m, t] * f))
+    return out

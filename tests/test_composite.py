@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose
 from skmtl import MultiTaskLinearRegression, MultiTaskLogisticRegression
 from skmtl.model_selection import MultiTaskLinearRegressionCV, regularization_path
 
-from ._reference import cvxpy_solve
+from ._reference import cvxpy_solve, data_term
 from .conftest import make_problem
 
 COMPOSITES = ["dirty", "robust", "sparse_low_rank"]
@@ -33,18 +33,6 @@ def _penalty_value(name, P, Q, alpha, beta):
     return alpha * np.abs(P).sum() + beta * _nuclear(Q)
 
 
-def _data_term(X, Y, W, b, loss):
-    out = 0.0
-    for t in range(Y.shape[1]):
-        m = ~np.isnan(Y[:, t])
-        f = X[m] @ W[t] + b[t]
-        if loss == "squared":
-            out += 0.5 * np.mean((Y[m, t] - f) ** 2)
-        else:
-            out += np.mean(np.logaddexp(0, -Y[m, t] * f))
-    return out
-
-
 def _binary(Y):
     return np.where(np.isnan(Y), np.nan, (Y > np.nanmedian(Y, axis=0)).astype(float))
 
@@ -67,7 +55,7 @@ def test_matches_cvxpy_with_missing_labels(name, loss):
     assert tuple(parts) == PARTS[name]
     P, Q = parts.values()
     assert_allclose(P + Q, model.coef_, atol=1e-12)
-    ours = _data_term(X, Yref, model.coef_, model.intercept_, loss)
+    ours = data_term(X, Yref, model.coef_, model.intercept_, loss)
     ours += _penalty_value(name, P, Q, alpha, beta)
     assert abs(ours - ref) <= 1e-7 * abs(ref)
     assert np.isfinite(model.dual_gap_) and model.dual_gap_ >= -1e-12

@@ -24,7 +24,7 @@ from skmtl._solvers.design import DesignOperator
 from skmtl._solvers.penalties import make_penalty
 from skmtl._validation import make_task_data
 
-from ._reference import cvxpy_solve
+from ._reference import cvxpy_solve, data_term
 from .conftest import make_per_task_problem, make_problem
 
 TIGHT = dict(tol=1e-12, max_iter=100_000)
@@ -41,15 +41,7 @@ def _binary(Y, seed=0):
 
 
 def _objective(X, Y, W, b, penalty, loss):
-    out = 0.0
-    for t in range(Y.shape[1]):
-        m = ~np.isnan(Y[:, t])
-        f = X[m] @ W[t] + b[t]
-        if loss == "squared":
-            out += 0.5 * np.mean((Y[m, t] - f) ** 2)
-        else:
-            out += np.mean(np.logaddexp(0, -Y[m, t] * f))
-    return out + penalty.value(W)
+    return data_term(X, Y, W, b, loss) + penalty.value(W)
 
 
 CHAIN = np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1)
