@@ -23,7 +23,8 @@ from .._validation import check_task_weights, make_task_data, validate_X
 from ..linear_model._base import BaseMultiTaskRegressor
 from ..linear_model._logistic import MultiTaskLogisticRegression
 from ..linear_model._setup import make_problem
-from ._cv_common import default_cv, fold_path
+from ._cv_common import fold_path
+from ._folds import cv_folds
 from ._path import (
     alpha_grid,
     check_alphas,
@@ -96,8 +97,17 @@ class _PathCVMixin:
             self.classes_ = classes[0] if self._y_is_1d else classes
         return X, Y2, data
 
-    def _fit_path_cv(self, X, y, sample_weight):
+    def _fit_path_cv(self, X, y, sample_weight, groups=None):
         X, Y2, data = self._check_targets(X, y, sample_weight)
+        folds = cv_folds(
+            self.cv,
+            X,
+            y,
+            Y2,
+            groups,
+            classes=self._task_classes if self._loss == "logistic" else None,
+            task_names=getattr(self, "task_names_", None),
+        )
         name = self._penalty_name()
         T = data.n_tasks
         w = check_task_weights(self.task_weights, T)
@@ -120,8 +130,6 @@ class _PathCVMixin:
             else:
                 a_max = compute_alpha_max(op, datafit, name, r, self.fit_intercept)
                 grids.append(alpha_grid(a_max, n_alphas, self.eps))
-        cv = default_cv(self.cv, Y2)
-        folds = list(cv.split(Xf, Y2))
         kw = dict(
             penalty=name,
             task_graph=self._task_graph(),
@@ -184,6 +192,9 @@ _FIT_DOC = """Fit along the alpha path in each CV fold, then refit at the best a
             Targets; NaN marks a missing label.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, used in the fits and in the CV errors.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the rows, passed to the splitter's ``split``
+            (for ``GroupKFold`` and the like).
 
         Returns
         -------
@@ -202,7 +213,8 @@ _CV_PARAMS = """alphas : array-like or int, default=None
     cv : int, cross-validation generator or iterable, default=None
         ``None``: 5 folds; an int: that many folds. Folds are
         :class:`~skmtl.model_selection.TaskStratifiedKFold` when ``Y`` has
-        missing labels, ``KFold`` otherwise (as scikit-learn).
+        missing labels, ``KFold`` otherwise (as scikit-learn). A splitter
+        is given ``y`` as passed to ``fit``, and ``groups``.
     fit_intercept : bool, default=True
         One unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
@@ -329,8 +341,8 @@ default="l21"
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        return self._fit_path_cv(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        return self._fit_path_cv(X, y, sample_weight, groups)
 
     fit.__doc__ = _FIT_DOC
 
@@ -405,8 +417,8 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         return "elasticnet"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        return self._fit_path_cv(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        return self._fit_path_cv(X, y, sample_weight, groups)
 
     fit.__doc__ = _FIT_DOC
 
@@ -472,8 +484,8 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         return "l21"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        return self._fit_path_cv(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        return self._fit_path_cv(X, y, sample_weight, groups)
 
     fit.__doc__ = _FIT_DOC
 
@@ -498,7 +510,13 @@ default="l21"
     n_alphas : int, default=100
     eps : float, default=1e-3
     cv : int, cross-validation generator or iterable, default=None
-        As in :class:`MultiTaskLassoCV`.
+        ``None``: 5 folds; an int: that many folds, from
+        :class:`~skmtl.model_selection.TaskStratifiedKFold` stratified by
+        class, so every training set holds both classes of every task where
+        the data allow it (scikit-learn's classifiers use
+        ``StratifiedKFold``). A splitter is given the labels as passed to
+        ``fit`` (and ``groups``). A fold whose training rows hold one class
+        of a task raises a ``ValueError`` naming the fold, task and class.
     fit_intercept : bool, default=True
     task_weights : array-like of shape (n_tasks,), default=None
     max_iter : int, default=1000
@@ -572,7 +590,7 @@ cv_n_iter_, n_tasks_, classes_ :
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit along the alpha path in each CV fold, then refit at the best alpha.
 
         Parameters
@@ -581,9 +599,11 @@ cv_n_iter_, n_tasks_, classes_ :
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Two labels per task; NaN or None marks a missing label.
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the rows, passed to the splitter's ``split``.
 
         Returns
         -------
         self : object
         """
-        return self._fit_path_cv(X, y, sample_weight)
+        return self._fit_path_cv(X, y, sample_weight, groups)

@@ -41,7 +41,8 @@ from ..linear_model._ridge import (
     _task_rows,
     _task_statistics,
 )
-from ._cv_common import default_cv, path_errors
+from ._cv_common import path_errors
+from ._folds import cv_folds
 
 __all__ = ["MultiTaskRidgeCV"]
 
@@ -203,7 +204,8 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
     task_weights : array-like of shape (n_tasks,), default=None
     cv : int, cross-validation generator or iterable, default=None
         ``None``: 5 folds; :class:`TaskStratifiedKFold` when ``Y`` has missing
-        labels, ``KFold`` otherwise.
+        labels, ``KFold`` otherwise. A splitter is given ``y`` as passed to
+        ``fit``, and ``groups``.
     tol : float, default=1e-10
         Relative CG residual (as in :class:`skmtl.MultiTaskRidge`).
     max_iter : int, default=1000
@@ -293,7 +295,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         return a
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Score the grid by cross-validation, then refit at the best pair.
 
         Parameters
@@ -302,6 +304,9 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Targets; NaN marks a missing label.
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the rows, passed to the splitter's ``split``
+            (for ``GroupKFold`` and the like).
 
         Returns
         -------
@@ -323,8 +328,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
             sw[:] = 1.0
         # alphas decreasing within each coupling: neighbours warm-start CG
         grid = [(a, c) for c in couplings for a in np.sort(alphas)[::-1]]
-        cv = default_cv(self.cv, Y2)
-        folds = list(cv.split(X, Y2))
+        folds = cv_folds(self.cv, X, y, Y2, groups)
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_ridge_fold)(
                 X,
