@@ -33,6 +33,7 @@ from ._path import (
     solve_path,
     warn_not_converged,
 )
+from ._scoring import check_cv_scoring, fold_path_scored
 
 __all__ = [
     "MultiTaskElasticNetCV",
@@ -53,6 +54,7 @@ _COMMON_CONSTRAINTS = {
     "tol": [Interval(Real, 0, None, closed="left")],
     "n_jobs": [Integral, None],
     "verbose": ["verbose"],
+    "scoring": [None, str, callable],
 }
 
 
@@ -116,6 +118,7 @@ class _PathCVMixin:
         if sample_weight is not None:
             sw = np.zeros(Y2.shape[0])
             sw[data.entry_row] = data.sample_weight
+        spec = check_cv_scoring(self.scoring, self._loss)
         l1_param = self._l1_ratio_param()
         l1_is_list = l1_param is not None and np.ndim(l1_param) > 0
         l1_ratios = list(np.atleast_1d(l1_param)) if l1_param is not None else [None]
@@ -143,15 +146,21 @@ class _PathCVMixin:
             delayed(fold_path)(
                 Xf, Y2, sw, train, test, k, w, grids[j], {**kw, "l1_ratio": r}
             )
+            if spec is None
+            else delayed(fold_path_scored)(
+                Xf, Y2, sw, train, test, k, w, grids[j], {**kw, "l1_ratio": r}, spec
+            )
             for j, r in enumerate(l1_ratios)
             for k, (train, test) in enumerate(folds)
         )
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(jobs)
         n_folds = len(folds)
-        errors = np.array([res[0] for res in results]).reshape(
-            len(l1_ratios), n_folds, n_alphas
-        )
-        errors = np.transpose(errors, (0, 2, 1))  # (n_l1, n_alphas, n_folds)
+
+        def by_grid(values):  # (n_l1, n_alphas, n_folds)
+            values = np.array(values).reshape(len(l1_ratios), n_folds, n_alphas)
+            return np.transpose(values, (0, 2, 1))
+
+        errors = by_grid([res[0] for res in results])
         if not all(res[2] for res in results):
             warnings.warn(
                 "The solver did not converge at some alpha of some CV fold's "
@@ -159,7 +168,12 @@ class _PathCVMixin:
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        mean = np.nanmean(errors, axis=2)
+        if spec is None:
+            mean = np.nanmean(errors, axis=2)
+        else:
+            scores = by_grid([res[3] for res in results])
+            self.score_path_ = scores if l1_is_list else scores[0]
+            mean = -np.nanmean(scores, axis=2)  # lowest is best below
         if not np.isfinite(mean).any():
             raise ValueError(
                 "No CV fold has a labelled test entry: cannot score the path."
@@ -228,7 +242,18 @@ _CV_PARAMS = """alphas : array-like or int, default=None
     n_jobs : int, default=None
         Folds (and ``l1_ratio`` values) run in parallel with joblib.
     verbose : int, default=0
-        joblib's verbosity."""
+        joblib's verbosity.
+    scoring : str or scorer, default=None
+        What selects ``alpha``. ``None``: the lowest mean ``mse_path_``
+        (raw squared error, where tasks with large targets decide). A metric
+        name of :mod:`skmtl.metrics` (``"nmse"``, ``"r2"``, ``"mse"``,
+        ``"explained_variance"``) or a scorer from
+        :func:`skmtl.metrics.make_multitask_scorer` /
+        :func:`~skmtl.metrics.per_task_scorers`: each task is scored on its
+        labelled test entries, scores are averaged over tasks with the task
+        weights (or the scorer's aggregate, or its one task), and the
+        greatest mean over folds wins (errors negated). ``"nmse"`` or
+        ``"r2"`` give every task the same say whatever its scale."""
 
 _CV_ATTRS = """alpha_ : float
         The selected ``alpha``.
@@ -249,6 +274,9 @@ _CV_ATTRS = """alpha_ : float
         Iterations of the final refit.
     dual_gap_ : float
         Duality gap of the final refit (NaN for "graph").
+    score_path_ : ndarray of the shape of ``mse_path_``
+        Only with ``scoring``: the score (greater is better) of every grid
+        point and fold.
     cv_n_iter_ : int
         Total iterations over all the CV paths.
     n_tasks_ : int
@@ -324,6 +352,7 @@ default="l21"
         tol=1e-4,
         n_jobs=None,
         verbose=0,
+        scoring=None,
     ):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -339,6 +368,7 @@ default="l21"
         self.tol = tol
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.scoring = scoring
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -399,6 +429,7 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         n_jobs=None,
         task_weights=None,
         solver="auto",
+        scoring=None,
     ):
         self.l1_ratio = l1_ratio
         self.eps = eps
@@ -412,6 +443,7 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.n_jobs = n_jobs
         self.task_weights = task_weights
         self.solver = solver
+        self.scoring = scoring
 
     def _penalty_name(self):
         return "elasticnet"
@@ -467,6 +499,7 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         n_jobs=None,
         task_weights=None,
         solver="auto",
+        scoring=None,
     ):
         self.eps = eps
         self.alphas = alphas
@@ -479,6 +512,7 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.n_jobs = n_jobs
         self.task_weights = task_weights
         self.solver = solver
+        self.scoring = scoring
 
     def _penalty_name(self):
         return "l21"
@@ -523,11 +557,20 @@ default="l21"
     tol : float, default=1e-4
     n_jobs : int, default=None
     verbose : int, default=0
+    scoring : str or scorer, default=None
+        What selects ``alpha``. ``None``: the lowest mean
+        ``log_loss_path_``. A classification metric name of
+        :mod:`skmtl.metrics` (``"roc_auc"``, ``"log_loss"``,
+        ``"accuracy"``) or a scorer from
+        :func:`skmtl.metrics.make_multitask_scorer`: each task is scored on
+        its labelled test entries (ROC AUC on the decision values, log-loss
+        on the probabilities), averaged over tasks with the task weights,
+        and the greatest mean over folds wins.
 
     Attributes
     ----------
     alpha_, l1_ratio_, alphas_, coef_, intercept_, n_iter_, dual_gap_, \
-cv_n_iter_, n_tasks_, classes_ :
+cv_n_iter_, n_tasks_, classes_, score_path_ :
         As in :class:`MultiTaskLassoCV` and
         :class:`skmtl.MultiTaskLogisticRegression`.
     log_loss_path_ : ndarray of shape (n_alphas, n_folds) or \
@@ -574,6 +617,7 @@ cv_n_iter_, n_tasks_, classes_ :
         tol=1e-4,
         n_jobs=None,
         verbose=0,
+        scoring=None,
     ):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -588,6 +632,7 @@ cv_n_iter_, n_tasks_, classes_ :
         self.tol = tol
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.scoring = scoring
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):

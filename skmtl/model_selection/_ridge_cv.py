@@ -43,6 +43,7 @@ from ..linear_model._ridge import (
 )
 from ._cv_common import path_errors
 from ._folds import cv_folds
+from ._scoring import check_cv_scoring, path_scores
 
 __all__ = ["MultiTaskRidgeCV"]
 
@@ -153,7 +154,7 @@ def _choose(X, data, w):
 
 
 def _ridge_fold(
-    X, Y2, sw, train, test, k, w, task_graph, grid, fit_intercept, tol, max_iter
+    X, Y2, sw, train, test, k, w, task_graph, grid, fit_intercept, tol, max_iter, spec
 ):
     try:
         data = make_task_data(Y2[train], sw[train])
@@ -177,8 +178,10 @@ def _ridge_fold(
         coefs, intercepts, it = _grid_refit(
             Xtr, Y2[train], sw[train], w, task_graph, grid, fit_intercept, tol, max_iter
         )
-    err = path_errors(X[test], Y2[test], sw[test], coefs, intercepts, w, "squared")
-    return err, it, method
+    args = (X[test], Y2[test], sw[test], coefs, intercepts, w, "squared")
+    err = path_errors(*args)
+    scores = None if spec is None else path_scores(*args, spec)
+    return err, it, method, scores
 
 
 class MultiTaskRidgeCV(BaseMultiTaskRegressor):
@@ -213,6 +216,12 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
     n_jobs : int, default=None
         Folds in parallel with joblib.
     verbose : int, default=0
+    scoring : str or scorer, default=None
+        What selects the pair. ``None``: the lowest mean ``mse_path_``. A
+        regression metric name of :mod:`skmtl.metrics` (``"nmse"``,
+        ``"r2"``, ...) or a scorer from
+        :func:`skmtl.metrics.make_multitask_scorer`: see
+        :class:`MultiTaskLassoCV`.
 
     Attributes
     ----------
@@ -222,6 +231,9 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         CV error of every grid point and fold: per-task mean squared error on
         the fold's labelled test entries, averaged over tasks with the task
         weights.
+    score_path_ : ndarray of shape (n_alphas, n_couplings, n_folds)
+        Only with ``scoring``: the score (greater is better) of every grid
+        point and fold.
     cv_solver_ : str
         How the folds were solved: "eigen", "cg" or "refit" (of the first
         fold).
@@ -258,6 +270,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
+        "scoring": [None, str, callable],
     }
 
     def __init__(
@@ -273,6 +286,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         max_iter=1000,
         n_jobs=None,
         verbose=0,
+        scoring=None,
     ):
         self.alphas = alphas
         self.couplings = couplings
@@ -284,6 +298,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.scoring = scoring
 
     @staticmethod
     def _check_grid(values, name):
@@ -312,6 +327,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         -------
         self : object
         """
+        spec = check_cv_scoring(self.scoring, "squared")
         alphas = self._check_grid(self.alphas, "alphas")
         couplings = self._check_grid(self.couplings, "couplings")
         X, Y2, data = self._validate_fit_data(X, y, sample_weight)
@@ -343,17 +359,26 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
                 self.fit_intercept,
                 self.tol,
                 self.max_iter,
+                spec,
             )  # fmt: skip
             for k, (train, test) in enumerate(folds)
         )
         order_a = np.argsort(alphas)[::-1]
-        err = np.array([r[0] for r in results])  # (n_folds, n_grid)
-        err = err.reshape(len(folds), len(couplings), len(alphas))
-        # back to the user's alpha order: (n_alphas, n_couplings, n_folds)
-        mse = np.empty((len(alphas), len(couplings), len(folds)))
-        mse[order_a] = np.transpose(err, (2, 1, 0))
-        self.mse_path_ = mse
-        mean = np.nanmean(mse, axis=2)
+
+        def by_grid(values):
+            # (n_folds, n_grid) back to the user's alpha order:
+            # (n_alphas, n_couplings, n_folds)
+            values = np.array(values).reshape(len(folds), len(couplings), len(alphas))
+            out = np.empty((len(alphas), len(couplings), len(folds)))
+            out[order_a] = np.transpose(values, (2, 1, 0))
+            return out
+
+        self.mse_path_ = by_grid([r[0] for r in results])
+        if spec is None:
+            mean = np.nanmean(self.mse_path_, axis=2)
+        else:
+            self.score_path_ = by_grid([r[3] for r in results])
+            mean = -np.nanmean(self.score_path_, axis=2)
         i, j = np.unravel_index(np.nanargmin(mean), mean.shape)
         self.alpha_ = float(alphas[i])
         self.coupling_ = float(couplings[j])
