@@ -142,8 +142,21 @@ def _evs(y, p, w):
     return 1.0 - res_var / var
 
 
+def _equal(a, b):
+    """Elementwise ``a == b`` of two label arrays (vectorised unless object)."""
+    a, b = np.asarray(a), np.asarray(b)
+    for kinds in ("iufb", "US"):
+        if a.dtype.kind in kinds and b.dtype.kind in kinds:
+            return np.asarray(a == b, dtype=bool)
+    if b.ndim == 0:
+        return np.array([v == b for v in a], dtype=bool)
+    return np.array([u == v for u, v in zip(a, b, strict=True)], dtype=bool)
+
+
 def _acc(y, p, w):
-    return _wmean(np.array([a == b for a, b in zip(y, p, strict=True)], float), w)
+    if y.dtype.kind in "iufb" and np.asarray(p).dtype.kind in "iufb":
+        return _wmean((y == p).astype(np.float64), w)
+    return _wmean(_equal(y, p).astype(np.float64), w)
 
 
 def _roc_auc(z, s, w):
@@ -191,8 +204,12 @@ def _check_metric(metric):
         )
 
 
-def _as_2d_objects(a, name):
-    a = np.asarray(a, dtype=object)
+def _as_2d_labels(a, name):
+    """2-D labels: numeric arrays keep their dtype (NaN = missing), anything
+    else becomes an object array (None or NaN = missing)."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "iufb":
+        a = a.astype(object)
     if a.ndim == 1:
         a = a.reshape(-1, 1)
     if a.ndim != 2:
@@ -208,8 +225,8 @@ def _missing(column):
 
 def _per_task_labels(Y_true, Y_pred, sample_weight):
     """Accuracy-style comparison of labels (object arrays, None missing)."""
-    Yt = _as_2d_objects(Y_true, "Y_true")
-    Yp = _as_2d_objects(Y_pred, "Y_pred")
+    Yt = _as_2d_labels(Y_true, "Y_true")
+    Yp = _as_2d_labels(Y_pred, "Y_pred")
     if Yt.shape != Yp.shape:
         raise ValueError(
             f"Y_true and Y_pred have different shapes: {Yt.shape} vs {Yp.shape}."
@@ -239,12 +256,14 @@ def _positive(values, t, classes):
         cls = np.asarray(classes[t], dtype=object)
         if cls.shape != (2,):
             raise ValueError(f"classes[{t}] must hold the task's two labels.")
-        unknown = [v for v in values if not (v == cls[0] or v == cls[1])]
-        if unknown:
+        pos = _equal(values, cls[1])
+        unknown = ~(pos | _equal(values, cls[0]))
+        if unknown.any():
+            bad = values[np.flatnonzero(unknown)[0]]
             raise ValueError(
-                f"Task {t} has label {unknown[0]!r} not in its classes {list(cls)}."
+                f"Task {t} has label {bad!r} not in its classes {list(cls)}."
             )
-        return np.array([v == cls[1] for v in values], dtype=bool)
+        return pos
     try:
         uniq = np.unique(values)
     except TypeError as exc:
@@ -255,7 +274,7 @@ def _positive(values, t, classes):
             f"{uniq.size} classes {list(uniq)[:5]}."
         )
     if uniq.size == 2:
-        return np.array([v == uniq[1] for v in values], dtype=bool)
+        return _equal(values, uniq[1])
     only = uniq[0]
     if isinstance(only, bool | np.bool_ | int | float | np.integer | np.floating):
         if only in (0, -1):
@@ -269,7 +288,7 @@ def _positive(values, t, classes):
 
 
 def _per_task_binary(Y_true, Y_score, sample_weight, fn, classes):
-    Yt = _as_2d_objects(Y_true, "Y_true")
+    Yt = _as_2d_labels(Y_true, "Y_true")
     S = _scores_2d(Y_score)
     if Yt.shape != S.shape:
         raise ValueError(
@@ -557,7 +576,7 @@ class _MultiTaskScorer:
         return f"multitask_scorer({self.metric!r}, {what})"
 
     def __call__(self, estimator, X, y_true, sample_weight=None):
-        Yt = _as_2d_objects(y_true, "Y_true")
+        Yt = _as_2d_labels(y_true, "Y_true")
         if self.n_tasks is not None and Yt.shape[1] != self.n_tasks:
             raise ValueError(
                 f"Per-task scorer built for {self.n_tasks} tasks got Y_true of "

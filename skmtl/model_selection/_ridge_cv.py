@@ -8,11 +8,15 @@ grid point of a fold:
   the task Laplacian ``L`` serve all grid points: in both eigenbases the
   system is diagonal, ``u_kt = z_kt / (lam_k + alpha + coupling mu_t)``, so
   each grid point costs ``O(k T)`` plus its test predictions;
-* otherwise (``"cg"``): the per-task Grams ``H_t`` are formed once per fold
-  and each grid point runs preconditioned CG warm-started from the previous
-  grid point's solution;
-* when the per-task Grams would not fit in memory, each grid point is a
-  plain :class:`~skmtl.MultiTaskRidge` fit.
+* otherwise (``"task_eigen"``, e.g. stacked per-task data with one label per
+  row): the per-task Grams ``H_t`` and their eigendecompositions are formed
+  once per fold. Grid points without coupling are then a diagonal scaling
+  in each task's eigenbasis (closed form); grid points with coupling run
+  preconditioned CG warm-started from the previous grid point, whose
+  block preconditioner is applied in those eigenbases (no factorisation
+  per grid point);
+* when the per-task eigenvectors would not fit in memory, each
+  grid point is a plain :class:`~skmtl.MultiTaskRidge` fit.
 """
 
 from numbers import Integral, Real
@@ -20,6 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
+from scipy.sparse.csgraph import connected_components
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
@@ -36,7 +41,6 @@ from ..linear_model._ridge import (
     _coupling_operator,
     _laplacian_eigh,
     _pcg_run,
-    _psd_inverse,
     _task_gram,
     _task_rows,
     _task_statistics,
@@ -81,49 +85,97 @@ def _grid_eigen(X, data, w, A, L, grid, fit_intercept):
     return coefs, intercepts, len(grid)
 
 
-def _grid_cg(X, data, w, A, L, grid, fit_intercept, tol, max_iter):
-    """Warm-started preconditioned CG over the grid, per-task Grams formed once."""
+def _task_eigh(X, data, w, A, fit_intercept):
+    """Per-task Gram eigendecompositions (and the pooled Gram of each connected
+    component of the task graph), computed once per fold."""
     T, p = data.n_tasks, X.shape[1]
     xbar, ybar, R = _task_statistics(X, data, w, fit_intercept)
     c = data.entry_weights(w)
-    H = np.empty((T, p, p))
+    _, comp = connected_components(sp.csr_array(A > 0), directed=False)
+    lam = np.empty((T, p))
+    V = np.empty((T, p, p))
+    H_comp = np.zeros((comp.max() + 1, p, p))
     for t in range(T):
         ent, rows = _task_rows(data, t)
-        H[t] = _task_gram(X, rows, c[ent], xbar[t])
-    eye = np.eye(p)
+        H = _task_gram(X, rows, c[ent], xbar[t])
+        H_comp[comp[t]] += H
+        lam[t], V[t] = np.linalg.eigh(H)
+    # rounding-level eigenvalues are exact zeros (they matter for alpha = 0)
+    cut = p * np.finfo(float).eps * np.maximum(lam.max(axis=1, keepdims=True), 0.0)
+    lam[lam <= cut] = 0.0
+    return xbar, ybar, R, lam, V, comp, H_comp
+
+
+def _grid_task_eigen(X, data, w, A, L, grid, fit_intercept, tol, max_iter):
+    """Every grid point from per-task eigendecompositions ``H_t = V_t diag(lam_t)
+    V_t^T``, formed once per fold.
+
+    Without coupling the tasks are independent and a grid point is a
+    diagonal scaling in each task's eigenbasis (closed form, ``O(T p^2)``).
+    With coupling, preconditioned CG warm-started along the grid, whose
+    preconditioner (exact per-task blocks ``(H_t + (alpha + coupling L_tt)
+    I)^{-1}`` plus the pooled coarse correction, as in
+    :class:`~skmtl.MultiTaskRidge`) is applied in the eigenbases: no
+    factorisation per grid point, and every product is one batched
+    ``einsum`` over the tasks.
+    """
+    T, p = data.n_tasks, X.shape[1]
+    xbar, ybar, R, lam, V, comp, H_comp = _task_eigh(X, data, w, A, fit_intercept)
+
+    Vt = np.ascontiguousarray(V.transpose(0, 2, 1))
+
+    def in_basis(M):  # V_t^T m_t for every task
+        return np.matmul(Vt, M[:, :, None])[:, :, 0]
+
+    def from_basis(U):  # V_t u_t
+        return np.matmul(V, U[:, :, None])[:, :, 0]
+
+    Z = in_basis(R)
+    coarse_eigh = {}
+    components = _components(A, 1.0)  # of the graph, whatever the coupling
     norm0 = np.linalg.norm(R)
     W = np.zeros((T, p))
     coefs = np.empty((len(grid), T, p))
     intercepts = np.empty((len(grid), T))
     total = 0
     for g, (alpha, coupling) in enumerate(grid):
-        block_inv = [
-            _psd_inverse(H[t] + (alpha + coupling * L[t, t]) * eye) for t in range(T)
-        ]
-        groups = _components(A, coupling)
-        coarse = [
-            (grp, _psd_inverse(H[grp].sum(axis=0) + alpha * len(grp) * eye))
-            for grp in groups
-        ]
-        couple = _coupling_operator(L, coupling, groups)
+        groups = components if coupling != 0 else []
+        if not groups:  # independent tasks (the Laplacian is zero here)
+            d = lam + alpha
+            W = from_basis(np.divide(Z, d, out=np.zeros_like(Z), where=d > 0))
+            total += 1
+        else:
+            for grp in groups:
+                k = comp[grp[0]]
+                if k not in coarse_eigh:
+                    coarse_eigh[k] = np.linalg.eigh(H_comp[k])
+            d = lam + (alpha + coupling * np.diag(L))[:, None]
+            inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+            coarse = []
+            for grp in groups:
+                mu, Q = coarse_eigh[comp[grp[0]]]
+                dc = mu + alpha * len(grp)
+                coarse.append((grp, Q, np.divide(1.0, dc, out=np.zeros_like(dc),
+                                                 where=dc > 0)))  # fmt: skip
+            couple = _coupling_operator(L, coupling, groups)
 
-        def apply_M(V, alpha=alpha, couple=couple):
-            return np.einsum("tij,tj->ti", H, V) + alpha * V + couple(V)
+            def apply_M(Vv, alpha=alpha, couple=couple):
+                return from_basis(lam * in_basis(Vv)) + alpha * Vv + couple(Vv)
 
-        def apply_P(Rv, block_inv=block_inv, coarse=coarse):
-            Z = np.empty_like(Rv)
-            for t in range(T):
-                Z[t] = block_inv[t](Rv[t])
-            for grp, solve in coarse:
-                Z[grp] += solve(Rv[grp].sum(axis=0))
-            return Z
+            def apply_P(Rv, inv=inv, coarse=coarse):
+                Zp = from_basis(inv * in_basis(Rv))
+                for grp, Q, cinv in coarse:
+                    Zp[grp] += Q @ (cinv * (Q.T @ Rv[grp].sum(axis=0)))
+                return Zp
 
-        if norm0 > 0:
-            r = R - apply_M(W)
-            if np.linalg.norm(r) > tol * norm0:
-                D, k, _ = _pcg_run(apply_M, apply_P, r, tol * norm0, max_iter, 0, norm0)
-                W = W + D
-                total += k
+            if norm0 > 0:
+                r = R - apply_M(W)
+                if np.linalg.norm(r) > tol * norm0:
+                    D, k, _ = _pcg_run(
+                        apply_M, apply_P, r, tol * norm0, max_iter, 0, norm0
+                    )
+                    W = W + D
+                    total += k
         coefs[g] = W
         intercepts[g] = ybar - np.einsum("tj,tj->t", xbar, W)
     return coefs, intercepts, total
@@ -149,7 +201,7 @@ def _choose(X, data, w):
     if data.is_full and np.all(w == w[0]) and eigen_dim <= _EIGEN_MAX_DIM:
         return "eigen"
     if p <= _GRAM_MAX_FEATURES and T * p * p <= _GRAM_MAX_FLOATS:
-        return "cg"
+        return "task_eigen"  # the per-task eigenvectors
     return "refit"
 
 
@@ -170,8 +222,8 @@ def _ridge_fold(
     method = _choose(Xtr, data, w)
     if method == "eigen":
         coefs, intercepts, it = _grid_eigen(Xtr, data, w, A, L, grid, fit_intercept)
-    elif method == "cg":
-        coefs, intercepts, it = _grid_cg(
+    elif method == "task_eigen":
+        coefs, intercepts, it = _grid_task_eigen(
             Xtr, data, w, A, L, grid, fit_intercept, tol, max_iter
         )
     else:
