@@ -284,7 +284,7 @@ def _figure(mae_runs, names, task_names, money, synthetic, path, log):
         note = f"one box per model over {n_tasks} tasks"
     ax_diff.axhline(0.0, color="black", lw=0.8)
     ax_err.set_ylabel(f"held-out mean absolute error ({unit})")
-    ax_diff.set_ylabel(f"error minus {_BASELINE} ({unit}); < 0: better")
+    ax_diff.set_ylabel(f"error minus {_BASELINE}\n({unit}; below 0: better)")
     if money:
         from matplotlib.ticker import FuncFormatter
 

@@ -10,7 +10,7 @@ from skmtl import MultiTaskLogisticRegression, stack_tasks
 from skmtl.model_selection import TaskShuffleSplit, TaskStratifiedKFold
 
 
-def _rare_class_problem(n_tasks=29, n_rows=30, seed=0):
+def _rare_class_problem(n_tasks=29, n_rows=30, seed=0, positives=(2, 6)):
     """Per-task detection data, stacked: 2-6 positives among 30 rows per task."""
     rng = np.random.default_rng(seed)
     w = rng.normal(size=4)
@@ -19,7 +19,7 @@ def _rare_class_problem(n_tasks=29, n_rows=30, seed=0):
         X = rng.normal(size=(n_rows, 4))
         score = X @ (w + 0.3 * rng.normal(size=4))
         y = np.zeros(n_rows)
-        y[np.argsort(-score)[: rng.integers(2, 7)]] = 1.0
+        y[np.argsort(-score)[: rng.integers(positives[0], positives[1] + 1)]] = 1.0
         Xs.append(X)
         ys.append(y)
     return stack_tasks(Xs, ys)
@@ -118,3 +118,21 @@ def test_shuffle_split_keeps_classes():
     assert _classes_in_every_training_set(Y, splits)
     for _, test in splits:  # every class of every task is tested too
         assert np.all(np.nansum(Y[test], axis=0) >= 1)
+
+
+def test_logistic_cv_on_rare_classes_selects_a_real_model():
+    # the issue's failure: a fold with one class per task let the intercept
+    # run off, that fold's log-loss decided, and the CV picked the all-zero
+    # model (AUC 0.5 everywhere); the default folds now keep both classes
+    from skmtl.metrics import roc_auc_score
+    from skmtl.model_selection import MultiTaskLogisticRegressionCV
+
+    X, Y = _rare_class_problem(n_rows=60, positives=(4, 12))
+    # held-out half of every task: 2-6 positives per task left for training
+    train, test = next(TaskStratifiedKFold(2, shuffle=True, random_state=0).split(X, Y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = MultiTaskLogisticRegressionCV(n_alphas=6, cv=3).fit(X[train], Y[train])
+    assert np.abs(clf.coef_).sum() > 0 and clf.alpha_ < clf.alphas_[0]
+    auc = roc_auc_score(Y[test], clf.decision_function(X[test]), aggregate="raw_values")
+    assert auc.mean() > 0.8 and np.mean(auc > 0.5) > 0.9
