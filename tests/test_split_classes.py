@@ -72,6 +72,24 @@ def test_grid_search_on_rare_classes_no_longer_crashes():
     assert np.all(np.isfinite(scores)) and scores.min() > 0.8
 
 
+def test_grid_search_mlp_classifier_on_rare_classes():
+    from skmtl.neural_network import MultiTaskMLPClassifier
+
+    X, Y = _rare_class_problem()
+    mlp = MultiTaskMLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    grid = {"alpha": [1e-4, 1e-2]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        by_task = TaskStratifiedKFold(
+            5, shuffle=True, random_state=3, stratify_classes=False
+        )
+        with pytest.raises(ValueError, match="only one class"):
+            GridSearchCV(mlp, grid, cv=by_task, error_score="raise").fit(X, Y)
+        cv = TaskStratifiedKFold(5, shuffle=True, random_state=3)
+        search = GridSearchCV(mlp, grid, cv=cv, error_score="raise").fit(X, Y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
 def test_class_with_one_row_is_named():
     X, Y = _rare_class_problem(n_tasks=3)
     pos = np.flatnonzero(Y[:, 1] == 1.0)
