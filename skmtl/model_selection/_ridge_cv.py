@@ -117,7 +117,9 @@ def _grid_task_eigen(X, data, w, A, L, grid, fit_intercept, tol, max_iter):
     I)^{-1}`` plus the pooled coarse correction, as in
     :class:`~skmtl.MultiTaskRidge`) is applied in the eigenbases: no
     factorisation per grid point, and every product is one batched
-    ``einsum`` over the tasks.
+    matrix product over the tasks. Each coupled point starts from the
+    closer (smaller residual) of the previous grid point's solution and the
+    solution at the same ``alpha`` and the previous coupling.
     """
     T, p = data.n_tasks, X.shape[1]
     xbar, ybar, R, lam, V, comp, H_comp = _task_eigh(X, data, w, A, fit_intercept)
@@ -138,6 +140,7 @@ def _grid_task_eigen(X, data, w, A, L, grid, fit_intercept, tol, max_iter):
     coefs = np.empty((len(grid), T, p))
     intercepts = np.empty((len(grid), T))
     total = 0
+    by_alpha = {}  # latest solution at each alpha (previous coupling)
     for g, (alpha, coupling) in enumerate(grid):
         groups = components if coupling != 0 else []
         if not groups:  # independent tasks (the Laplacian is zero here)
@@ -170,6 +173,10 @@ def _grid_task_eigen(X, data, w, A, L, grid, fit_intercept, tol, max_iter):
 
             if norm0 > 0:
                 r = R - apply_M(W)
+                if alpha in by_alpha:
+                    r2 = R - apply_M(by_alpha[alpha])
+                    if np.linalg.norm(r2) < np.linalg.norm(r):
+                        W, r = by_alpha[alpha], r2
                 if np.linalg.norm(r) > tol * norm0:
                     D, k, _ = _pcg_run(
                         apply_M, apply_P, r, tol * norm0, max_iter, 0, norm0
@@ -177,6 +184,7 @@ def _grid_task_eigen(X, data, w, A, L, grid, fit_intercept, tol, max_iter):
                     W = W + D
                     total += k
         coefs[g] = W
+        by_alpha[alpha] = W
         intercepts[g] = ybar - np.einsum("tj,tj->t", xbar, W)
     return coefs, intercepts, total
 
