@@ -132,6 +132,7 @@ def test_regression_cv_estimators_accept_scoring(Est, params):
     scored = Est(cv=3, scoring="r2", **grid, **params).fit(X, Y)
     assert np.all(scored.score_path_ <= 1.0)
     np.testing.assert_allclose(scored.mse_path_, default.mse_path_)
+    assert not hasattr(scored.set_params(scoring=None).fit(X, Y), "score_path_")
     with pytest.raises(ValueError, match="does not apply to regressors"):
         Est(cv=3, scoring="roc_auc", **grid).fit(X, Y)
     with pytest.raises(ValueError, match="Unknown scoring 'mae'"):

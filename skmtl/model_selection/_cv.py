@@ -170,6 +170,7 @@ class _PathCVMixin:
             )
         if spec is None:
             mean = np.nanmean(errors, axis=2)
+            self.__dict__.pop("score_path_", None)  # of an earlier fit
         else:
             scores = by_grid([res[3] for res in results])
             self.score_path_ = scores if l1_is_list else scores[0]

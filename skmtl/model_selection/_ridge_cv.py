@@ -436,6 +436,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         self.mse_path_ = by_grid([r[0] for r in results])
         if spec is None:
             mean = np.nanmean(self.mse_path_, axis=2)
+            self.__dict__.pop("score_path_", None)  # of an earlier fit
         else:
             self.score_path_ = by_grid([r[3] for r in results])
             mean = -np.nanmean(self.score_path_, axis=2)
