@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import roc_auc_score as _sk_roc_auc
+from sklearn.metrics._scorer import _BaseScorer
 
 __all__ = [
     "accuracy_score",
@@ -557,15 +558,26 @@ def _response(estimator, X, metric):
     return proba
 
 
-class _MultiTaskScorer:
+def _scorer_signature(y_true, y_pred, *, sample_weight=None):
+    """The parameters of the multi-task scorers, as scikit-learn's metadata
+    routing reads them from a scorer's score function (``sample_weight`` can
+    be requested with ``set_score_request``). Never called."""
+    raise NotImplementedError  # pragma: no cover
+
+
+class _MultiTaskScorer(_BaseScorer):
     """``scorer(estimator, X, Y, sample_weight=None)`` of a masked metric.
 
     Scores the whole ``Y`` (aggregated over tasks), or one task (``task``).
     Warns naming the tasks without any label in the scored data, raises
     when no task has one; error metrics are negated (greater is better).
+    A scikit-learn scorer (``_BaseScorer``), so ``set_score_request`` and
+    metadata routing work as for ``make_scorer``'s scorers.
     """
 
     def __init__(self, metric, aggregate="mean", task=None, n_tasks=None):
+        greater = _METRICS[metric][1]
+        super().__init__(_scorer_signature, 1 if greater else -1, {}, "predict")
         self.metric = metric
         self.aggregate = aggregate
         self.task = task
@@ -575,7 +587,10 @@ class _MultiTaskScorer:
         what = f"task={self.task}" if self.task is not None else self.aggregate
         return f"multitask_scorer({self.metric!r}, {what})"
 
-    def __call__(self, estimator, X, y_true, sample_weight=None):
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        return self._masked_score(estimator, X, y_true, kwargs.get("sample_weight"))
+
+    def _masked_score(self, estimator, X, y_true, sample_weight):
         Yt = _as_2d_labels(y_true, "Y_true")
         if self.n_tasks is not None and Yt.shape[1] != self.n_tasks:
             raise ValueError(

@@ -151,3 +151,27 @@ def test_scorer_warns_when_a_task_has_no_test_label():
 def test_per_task_scores_metric_names():
     with pytest.raises(ValueError, match="Unknown metric 'auc'"):
         per_task_scores([[1.0]], [[1.0]], "auc")
+
+
+def test_scorer_metadata_routing_of_sample_weight():
+    import sklearn
+
+    from skmtl.metrics import mean_squared_error
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(45, 3))
+    Y = X[:, :2] + 0.3 * rng.normal(size=(45, 2))
+    Y[::4, 1] = np.nan
+    w = rng.uniform(0.1, 3.0, size=45)
+    cv = KFold(3)
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = make_multitask_scorer("mse").set_score_request(sample_weight=True)
+        model = MultiTaskLasso(alpha=0.01).set_fit_request(sample_weight=False)
+        res = cross_validate(
+            model, X, Y, cv=cv, scoring=scorer, params={"sample_weight": w}
+        )
+    for k, (train, test) in enumerate(cv.split(X)):
+        P = MultiTaskLasso(alpha=0.01).fit(X[train], Y[train]).predict(X[test])
+        ref = mean_squared_error(Y[test], P, sample_weight=w[test])
+        assert res["test_score"][k] == pytest.approx(-ref)
+        assert ref != pytest.approx(mean_squared_error(Y[test], P))
