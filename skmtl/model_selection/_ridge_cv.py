@@ -251,8 +251,11 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
     coupling). Each fold scores every ``(alpha, coupling)`` of the grid; the
     pair with the lowest mean CV error is refit on all the data. The grid is
     cheap: with every label present one eigendecomposition of the fold's Gram
-    and of the task Laplacian serves every grid point; otherwise the per-task
-    Grams are formed once per fold and CG is warm-started along the grid.
+    and of the task Laplacian serves every grid point; otherwise (for
+    instance stacked per-task data, one label per row) each task's Gram is
+    eigendecomposed once per fold: grid points without coupling are then in
+    closed form, grid points with coupling run CG warm-started along the
+    grid with a preconditioner applied in those eigenbases.
 
     Parameters
     ----------
@@ -295,8 +298,8 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         Only with ``scoring``: the score (greater is better) of every grid
         point and fold.
     cv_solver_ : str
-        How the folds were solved: "eigen", "cg" or "refit" (of the first
-        fold).
+        How the folds were solved: "eigen" (shared Gram), "task_eigen"
+        (per-task Grams) or "refit" (of the first fold).
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
     n_iter_ : int
