@@ -156,8 +156,10 @@ def _stack_frames(Xs):
                     part[c] = False if boolean[c] else 0
                 elif c in categories:
                     part[c] = pd.Categorical([np.nan] * n, dtype=categories[c])
-                else:
-                    part[c] = pd.Series([np.nan] * n, index=part.index, dtype=object)
+                else:  # the column's own missing value (NaN, or pd.NA)
+                    same = all(d == dtypes[c][0] for d in dtypes[c])
+                    missing = pd.Series([np.nan] * n, index=part.index, dtype=object)
+                    part[c] = missing.astype(dtypes[c][0]) if same else missing
             elif c in categories:
                 part[c] = part[c].astype(categories[c])
         parts.append(part[columns])

@@ -141,3 +141,16 @@ def test_predict_frame_classifier_proba_and_one_task():
     one = MultiTaskRidge().fit(X, X["a"].rename("alpha_task") * 2.0)
     series = predict_frame(one, X)
     assert isinstance(series, pd.Series) and series.shape == (40,)
+
+
+def test_extension_dtypes_keep_their_dtype_and_missing_value():
+    a = pd.DataFrame(
+        {
+            "s": pd.array(["x", "y"], dtype="string"),
+            "n": pd.array([1, 2], dtype="Int64"),
+        }
+    )
+    b = pd.DataFrame({"m": [1.0]})
+    X, _ = stack_tasks([a, b], [[1.0, 2.0], [3.0]])
+    assert X["s"].dtype == "string" and X["s"].isna().tolist() == [False, False, True]
+    assert X["n"].dtype == "Int64" and X["n"].tolist() == [1, 2, 0]
