@@ -77,15 +77,23 @@ def test_closed_form_and_coupled_points_match_a_dense_solve():
     X, Y = _per_task_data(T=4, n_t=9, p=3, seed=2)
     T = Y.shape[1]
     A = check_task_graph(None, T)
-    L = graph_laplacian(A)
     data = make_task_data(Y)
     w = np.ones(T)
-    grid = [(1.0, 0.0), (0.01, 0.0), (0.0, 0.0), (1.0, 3.0), (0.01, 3.0)]
-    coefs, intercepts, _ = _grid_task_eigen(X, data, w, A, L, grid, True, 1e-12, 500)
-    for g, (alpha, coupling) in enumerate(grid):
-        W, b = _dense_ridge(X, Y, alpha, coupling, L, w, np.ones(X.shape[0]))
-        np.testing.assert_allclose(coefs[g], W, rtol=1e-9, atol=1e-10)
-        np.testing.assert_allclose(intercepts[g], b, rtol=1e-9, atol=1e-10)
+    # without coupling: closed form; with the (uniform) mean graph: the exact
+    # p x p route, also at alpha = 0 and a huge coupling; with a chain graph:
+    # CG with the eigenbasis preconditioner
+    grid = [(1.0, 0.0), (0.01, 0.0), (0.0, 0.0), (1.0, 3.0), (0.01, 3.0),
+            (0.0, 3.0), (1.0, 1e6)]  # fmt: skip
+    chain = check_task_graph([(t, t + 1) for t in range(T - 1)], T)
+    for graph in (A, chain):
+        Lg = graph_laplacian(graph)
+        coefs, intercepts, _ = _grid_task_eigen(
+            X, data, w, graph, Lg, grid, True, 1e-13, 500
+        )
+        for g, (alpha, coupling) in enumerate(grid):
+            W, b = _dense_ridge(X, Y, alpha, coupling, Lg, w, np.ones(X.shape[0]))
+            np.testing.assert_allclose(coefs[g], W, rtol=1e-8, atol=1e-10)
+            np.testing.assert_allclose(intercepts[g], b, rtol=1e-8, atol=1e-10)
 
 
 def test_sparse_x_and_full_labels_routes():
