@@ -89,6 +89,22 @@ def models(quick):
             MultiTaskLinearRegression(penalty="graph", max_iter=MAX_ITER),
             {"alpha": [3.0, 30.0, 300.0, 3000.0]},
         ),
+        "mcp": (
+            MultiTaskLinearRegression(penalty="mcp", max_iter=MAX_ITER),
+            {"alpha": [3.0, 10.0, 30.0, 100.0, 300.0]},
+        ),
+        "dirty (l21 + l1)": (
+            MultiTaskLinearRegression(penalty="dirty", max_iter=MAX_ITER),
+            {"alpha": [10.0, 30.0, 100.0], "beta": [3.0, 10.0, 30.0, 100.0]},
+        ),
+        "robust (trace + outlier tasks)": (
+            MultiTaskLinearRegression(penalty="robust", max_iter=MAX_ITER),
+            {"alpha": [10.0, 30.0, 100.0, 300.0], "beta": [10.0, 30.0, 100.0, 300.0]},
+        ),
+        "sparse + low rank": (
+            MultiTaskLinearRegression(penalty="sparse_low_rank", max_iter=MAX_ITER),
+            {"alpha": [1.0, 3.0, 10.0], "beta": [10.0, 30.0, 100.0, 300.0]},
+        ),
     }
     if quick:
         grids = {

@@ -52,8 +52,9 @@ print(Y[[0, 1, n_train, n_train + 1]])
 # -----------------------------------------------------------
 # ``score`` is the mean over tasks of the accuracy on labelled entries, so
 # ``GridSearchCV`` works with NaN in ``Y``. The folds are stratified by task
-# (:class:`~skmtl.model_selection.TaskStratifiedKFold`) so that every task
-# keeps labels in every training fold.
+# and, since the labels are binary, by class
+# (:class:`~skmtl.model_selection.TaskStratifiedKFold`): every training fold
+# keeps both classes of every task, which a classifier needs.
 folds = TaskStratifiedKFold(4, shuffle=True, random_state=0)
 search = GridSearchCV(
     MultiTaskLogisticRegression(penalty="l21"),

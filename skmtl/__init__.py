@@ -29,7 +29,7 @@ from .model_selection import (
     regularization_path,
 )
 from .neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
-from .tasks import stack_tasks, unstack_tasks
+from .tasks import predict_frame, stack_tasks, unstack_tasks
 
 __version__ = "0.1.0.dev0"
 
@@ -49,6 +49,7 @@ __all__ = [
     "TaskShuffleSplit",
     "TaskStratifiedKFold",
     "regularization_path",
+    "predict_frame",
     "stack_tasks",
     "unstack_tasks",
     "__version__",

@@ -5,7 +5,9 @@ skmtl estimators take one ``X`` of shape ``(n_samples, n_features)`` and one
 label for this task". Many multi-task datasets come instead as one dataset
 per task (MALSAR's cell arrays, R's RMTL lists, a house table and an
 apartment table). :func:`stack_tasks` turns such per-task lists into the
-``(X, Y)`` form and :func:`unstack_tasks` goes back.
+``(X, Y)`` form and :func:`unstack_tasks` goes back. :func:`predict_frame`
+returns predictions as a DataFrame whose columns are the task names (an
+estimator fitted on a DataFrame ``Y`` stores them in ``task_names_``).
 """
 
 import sys
@@ -13,7 +15,7 @@ import sys
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["stack_tasks", "unstack_tasks"]
+__all__ = ["predict_frame", "stack_tasks", "unstack_tasks"]
 
 
 def _pandas():
@@ -123,9 +125,44 @@ def _union_columns(name_lists):
 
 
 def _stack_frames(Xs):
+    """Concatenate DataFrames aligned by column name.
+
+    A column a task lacks is 0 on its rows when the column is numeric (or
+    boolean) wherever it exists, and missing (NaN) otherwise: a string,
+    object or categorical column has no meaningful 0. Categorical columns
+    keep a categorical dtype whose categories are the union of the tasks'.
+    """
     pd = _pandas()
     columns = _union_columns([list(Xt.columns) for Xt in Xs])
-    parts = [Xt.reindex(columns=columns, fill_value=0) for Xt in Xs]
+    is_numeric, is_bool = pd.api.types.is_numeric_dtype, pd.api.types.is_bool_dtype
+    dtypes = {c: [Xt[c].dtype for Xt in Xs if c in Xt.columns] for c in columns}
+    numeric = {c: all(is_numeric(d) for d in dtypes[c]) for c in columns}
+    boolean = {c: all(is_bool(d) for d in dtypes[c]) for c in columns}
+    categories = {}
+    for c in columns:
+        if all(isinstance(d, pd.CategoricalDtype) for d in dtypes[c]):
+            cats = [d.categories for d in dtypes[c]]
+            union = cats[0]
+            for more in cats[1:]:
+                union = union.append(more[~more.isin(union)])
+            categories[c] = pd.CategoricalDtype(union, ordered=dtypes[c][0].ordered)
+    parts = []
+    for Xt in Xs:
+        part = Xt.copy()
+        n = len(part)
+        for c in columns:
+            if c not in part.columns:
+                if numeric[c]:
+                    part[c] = False if boolean[c] else 0
+                elif c in categories:
+                    part[c] = pd.Categorical([np.nan] * n, dtype=categories[c])
+                else:  # the column's own missing value (NaN, or pd.NA)
+                    same = all(d == dtypes[c][0] for d in dtypes[c])
+                    missing = pd.Series([np.nan] * n, index=part.index, dtype=object)
+                    part[c] = missing.astype(dtypes[c][0]) if same else missing
+            elif c in categories:
+                part[c] = part[c].astype(categories[c])
+        parts.append(part[columns])
     return pd.concat(parts, axis=0, ignore_index=True)
 
 
@@ -141,7 +178,8 @@ def _stack_arrays(Xs, feature_names=None):
     if feature_names is None:
         _check_n_features([a.shape[1] for a in arrays])
         return np.concatenate(arrays, axis=0)
-    # align by name, as DataFrames are: 0 where a task lacks a column
+    # align by name, as DataFrames are: 0 where a task lacks a numeric
+    # column, NaN where it lacks a non-numeric one
     if len(feature_names) != len(arrays):
         raise ValueError(
             f"feature_names must have one list per task; got {len(feature_names)} "
@@ -156,7 +194,21 @@ def _stack_arrays(Xs, feature_names=None):
             )
     columns = _union_columns(name_lists)
     position = {c: j for j, c in enumerate(columns)}
-    X = np.zeros((sum(a.shape[0] for a in arrays), len(columns)))
+    n = sum(a.shape[0] for a in arrays)
+    if all(a.dtype.kind in "biuf" for a in arrays):
+        X = np.zeros((n, len(columns)))
+    else:
+        X = np.zeros((n, len(columns)), dtype=object)
+        numeric = dict.fromkeys(columns, True)
+        for arr, names in zip(arrays, name_lists, strict=True):
+            for j, c in enumerate(names):
+                numeric[c] &= all(
+                    isinstance(v, int | float | np.number | bool | np.bool_)
+                    for v in arr[:, j]
+                )
+        for c in columns:
+            if not numeric[c]:
+                X[:, position[c]] = np.nan
     start = 0
     for arr, names in zip(arrays, name_lists, strict=True):
         X[start : start + arr.shape[0], [position[c] for c in names]] = arr
@@ -203,7 +255,12 @@ def stack_tasks(Xs, ys, task_names=None, feature_names=None):
         ``Xs[t]`` has shape ``(n_samples_t, n_features_t)``. Either all
         entries are pandas DataFrames, or none is. DataFrames are aligned by
         column name (the union of all columns, in first-seen order); a column
-        that task ``t`` does not have is 0 on task ``t``'s rows. Arrays must
+        that task ``t`` does not have is 0 on task ``t``'s rows when it is
+        numeric (or boolean), and a missing value (NaN) when it is not
+        (strings, objects, categories: a 0 there would be a fake category
+        and breaks ``OneHotEncoder``, which rejects mixed strings and
+        numbers). Categorical columns stay categorical, with the union of
+        the tasks' categories. Arrays must
         all have the same number of columns. If any entry is a scipy sparse
         matrix, the result is sparse (CSC if every entry is CSC, else CSR).
     ys : list of array-like or Series, length n_tasks
@@ -218,7 +275,8 @@ def stack_tasks(Xs, ys, task_names=None, feature_names=None):
         With dense array ``Xs`` (no pandas needed): the names of each task's
         columns, ``len(feature_names[t]) == n_features_t``. The arrays are
         then aligned by name as DataFrames are (the union of the names in
-        first-seen order, 0 where a task lacks a column). Not allowed with
+        first-seen order, 0 where a task lacks a numeric column, NaN where
+        it lacks a column holding strings). Not allowed with
         DataFrames (their columns are the names) or sparse matrices.
 
     Returns
@@ -436,3 +494,100 @@ def unstack_tasks(X, Y):
             yt = pd.Series(yt, index=y_index[rows], name=names[t])
         ys.append(yt)
     return Xs, ys
+
+
+def _fitted_attr(estimator, name):
+    """``estimator.<name>``, looking through pipelines and searches."""
+    for _ in range(16):
+        value = getattr(estimator, name, None)
+        if value is not None:
+            return value
+        inner = getattr(estimator, "best_estimator_", None)
+        if inner is None and hasattr(estimator, "steps"):
+            inner = estimator.steps[-1][1]
+        if inner is None or inner is estimator:
+            return None
+        estimator = inner
+    return None
+
+
+def predict_frame(estimator, X, *, method="predict"):
+    """Predictions as a pandas DataFrame with one column per named task.
+
+    scikit-learn estimators return arrays; when ``Y`` was a DataFrame the
+    task names are kept in the fitted ``task_names_`` (also through a
+    ``Pipeline`` or a fitted ``GridSearchCV``), and this helper puts them
+    back, with ``X``'s index when ``X`` is a DataFrame.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        A skmtl estimator, or a ``Pipeline`` / search ending in one.
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Input of ``estimator.<method>``.
+    method : {"predict", "decision_function", "predict_proba"}, \
+default="predict"
+        What to return. ``"predict_proba"``'s list of per-task ``(n, 2)``
+        arrays becomes columns ``(task, class)`` (a column MultiIndex).
+
+    Returns
+    -------
+    frame : DataFrame of shape (n_samples, n_tasks), or Series
+        Columns named after the tasks (``0 .. n_tasks - 1`` when the
+        estimator was fitted on an array ``Y``); a Series named after the
+        task when the estimator predicts one task as 1-D.
+
+    Raises
+    ------
+    ImportError
+        If pandas is not installed.
+    ValueError
+        For an unknown ``method``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skmtl import MultiTaskRidge, predict_frame
+    >>> X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0]}, index=list("abcd"))
+    >>> Y = pd.DataFrame({"house": [1.0, 2.0, np.nan, np.nan],
+    ...                   "flat": [np.nan, np.nan, 3.0, 4.0]}, index=X.index)
+    >>> model = MultiTaskRidge(alpha=1e-6).fit(X, Y)
+    >>> predict_frame(model, X).round(2)
+       house  flat
+    a    1.0   1.0
+    b    2.0   2.0
+    c    3.0   3.0
+    d    4.0   4.0
+    """
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - pandas is a test dependency
+        raise ImportError("predict_frame needs pandas (pip install pandas).") from exc
+    if method not in ("predict", "decision_function", "predict_proba"):
+        raise ValueError(
+            "method must be 'predict', 'decision_function' or 'predict_proba', "
+            f"got {method!r}."
+        )
+    out = getattr(estimator, method)(X)
+    index = X.index if _is_dataframe(X) else None
+    names = _fitted_attr(estimator, "task_names_")
+    names = None if names is None else [str(n) for n in names]
+    if isinstance(out, list):  # predict_proba: one (n, n_classes) per task
+        classes = _fitted_attr(estimator, "classes_")
+        names = names or list(range(len(out)))
+        frames = {
+            names[t]: pd.DataFrame(P, index=index, columns=list(classes[t]))
+            for t, P in enumerate(out)
+        }
+        return pd.concat(frames, axis=1)
+    out = np.asarray(out)
+    if out.ndim == 1:
+        name = names[0] if names is not None and len(names) == 1 else None
+        return pd.Series(out, index=index, name=name)
+    if names is not None and len(names) != out.shape[1]:
+        raise ValueError(
+            f"The estimator has {len(names)} task names but {method} returned "
+            f"{out.shape[1]} columns."
+        )
+    return pd.DataFrame(out, index=index, columns=names)

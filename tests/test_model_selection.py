@@ -218,7 +218,7 @@ def test_ridge_cv_matches_gridsearch(missing):
     X, Y = make_problem(n=90, p=6, T=4, missing=missing, seed=9, noise=2.0)
     grid = {"alpha": [1e-3, 1e-2, 1e-1, 1.0], "coupling": [0.0, 0.1, 1.0, 10.0]}
     cv = MultiTaskRidgeCV(grid["alpha"], grid["coupling"], cv=3).fit(X, Y)
-    assert cv.cv_solver_ == ("cg" if missing else "eigen")
+    assert cv.cv_solver_ == ("task_eigen" if missing else "eigen")
     folds = list((TaskStratifiedKFold(3) if missing else KFold(3)).split(X, Y))
     gs = GridSearchCV(
         MultiTaskRidge(), grid, cv=folds, scoring=make_multitask_scorer("mse")

@@ -51,6 +51,14 @@ class Quadratic(_EntryDatafit):
     curvature = 1.0
     exact_intercept = True
     supports_bcd = True
+    #: kinds of skmtl.metrics metrics that score this loss's predictions
+    metric_kinds = ("float",)
+    estimator_kind = "regressors"
+
+    @staticmethod
+    def metric_input(F, kind):
+        """Predictions for a metric of ``kind`` from decision values ``F``."""
+        return F
 
     @staticmethod
     def encode_targets(Y, n_samples=None):
@@ -158,6 +166,21 @@ class Logistic(_EntryDatafit):
     curvature = 0.25
     exact_intercept = False
     supports_bcd = False
+    metric_kinds = ("label", "binary")
+    estimator_kind = "classifiers"
+
+    @staticmethod
+    def metric_input(F, kind):
+        """+-1 labels for a ``"label"`` metric (accuracy), else the
+        probability of the +1 class (ROC AUC is the same as on ``F``)."""
+        if kind == "label":
+            return np.where(F > 0, 1.0, -1.0)
+        out = np.empty_like(F)
+        pos = F >= 0
+        out[pos] = 1.0 / (1.0 + np.exp(-F[pos]))
+        ez = np.exp(F[~pos])
+        out[~pos] = ez / (1.0 + ez)
+        return out
 
     @staticmethod
     def encode_targets(Y, n_samples=None):

@@ -6,8 +6,10 @@
   :class:`MultiTaskLassoCV`, :class:`MultiTaskElasticNetCV`,
   :class:`MultiTaskLinearRegressionCV`, :class:`MultiTaskLogisticRegressionCV`,
   and :class:`MultiTaskRidgeCV` over ``(alpha, coupling)``.
-- Splitters keeping every task in every fold: :class:`TaskStratifiedKFold`,
-  :class:`TaskShuffleSplit`.
+  Every CV estimator takes ``scoring`` (any per-task metric of
+  :mod:`skmtl.metrics`) and ``fit(..., groups=...)``.
+- Splitters keeping every task (and every class of a classification task)
+  in every fold: :class:`TaskStratifiedKFold`, :class:`TaskShuffleSplit`.
 """
 
 from ._cv import (

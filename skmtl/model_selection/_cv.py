@@ -24,7 +24,8 @@ from ..linear_model._base import BaseMultiTaskRegressor
 from ..linear_model._logistic import MultiTaskLogisticRegression
 from ..linear_model._regression import PENALTY_PARAM_CONSTRAINTS
 from ..linear_model._setup import make_problem
-from ._cv_common import default_cv, fold_path
+from ._cv_common import fold_path
+from ._folds import cv_folds
 from ._path import (
     alpha_grid,
     check_alphas,
@@ -33,6 +34,7 @@ from ._path import (
     solve_path,
     warn_not_converged,
 )
+from ._scoring import check_cv_scoring
 
 __all__ = [
     "MultiTaskElasticNetCV",
@@ -53,6 +55,7 @@ _COMMON_CONSTRAINTS = {
     "tol": [Interval(Real, 0, None, closed="left")],
     "n_jobs": [Integral, None],
     "verbose": ["verbose"],
+    "scoring": [None, str, callable],
 }
 
 
@@ -100,8 +103,17 @@ class _PathCVMixin:
             self.classes_ = classes[0] if self._y_is_1d else classes
         return X, Y2, data
 
-    def _fit_path_cv(self, X, y, sample_weight):
+    def _fit_path_cv(self, X, y, sample_weight, groups=None):
         X, Y2, data = self._check_targets(X, y, sample_weight)
+        folds = cv_folds(
+            self.cv,
+            X,
+            y,
+            Y2,
+            groups,
+            classes=self._task_classes if self._loss == "logistic" else None,
+            task_names=getattr(self, "task_names_", None),
+        )
         name = self._penalty_name()
         composite = get_penalty_class(name).n_parts > 1
         T = data.n_tasks
@@ -111,6 +123,7 @@ class _PathCVMixin:
         if sample_weight is not None:
             sw = np.zeros(Y2.shape[0])
             sw[data.entry_row] = data.sample_weight
+        spec = check_cv_scoring(self.scoring, self._loss)
         params = {
             key: getattr(self, key, None)
             for key in ("l1_ratio", "task_graph", "gamma", "beta_ratio")
@@ -134,8 +147,6 @@ class _PathCVMixin:
             else:
                 a_max = compute_alpha_max(op, datafit, name, gp, self.fit_intercept)
                 grids.append(alpha_grid(a_max, n_alphas, self.eps))
-        cv = default_cv(self.cv, Y2)
-        folds = list(cv.split(Xf, Y2))
         kw = dict(
             penalty=name,
             fit_intercept=self.fit_intercept,
@@ -146,17 +157,28 @@ class _PathCVMixin:
         )
         jobs = (
             delayed(fold_path)(
-                Xf, Y2, sw, train, test, k, w, grids[j], {**kw, "penalty_params": gp}
+                Xf,
+                Y2,
+                sw,
+                train,
+                test,
+                k,
+                w,
+                grids[j],
+                {**kw, "penalty_params": gp},
+                spec,
             )
             for j, gp in enumerate(grid_params)
             for k, (train, test) in enumerate(folds)
         )
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(jobs)
         n_folds = len(folds)
-        errors = np.array([res[0] for res in results]).reshape(
-            len(values), n_folds, n_alphas
-        )
-        errors = np.transpose(errors, (0, 2, 1))  # (n_l1, n_alphas, n_folds)
+
+        def by_grid(points):  # (n_grid, n_alphas, n_folds)
+            points = np.array(points).reshape(len(values), n_folds, n_alphas)
+            return np.transpose(points, (0, 2, 1))
+
+        errors = by_grid([res[0] for res in results])
         if not all(res[2] for res in results):
             warnings.warn(
                 "The solver did not converge at some alpha of some CV fold's "
@@ -164,7 +186,13 @@ class _PathCVMixin:
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        mean = np.nanmean(errors, axis=2)
+        if spec is None:
+            mean = np.nanmean(errors, axis=2)
+            self.__dict__.pop("score_path_", None)  # of an earlier fit
+        else:
+            scores = by_grid([res[3] for res in results])
+            self.score_path_ = scores if is_list else scores[0]
+            mean = -np.nanmean(scores, axis=2)  # lowest is best below
         if not np.isfinite(mean).any():
             raise ValueError(
                 "No CV fold has a labelled test entry: cannot score the path."
@@ -207,6 +235,9 @@ _FIT_DOC = """Fit along the alpha path in each CV fold, then refit at the best a
             Targets; NaN marks a missing label.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, used in the fits and in the CV errors.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the rows, passed to the splitter's ``split``
+            (for ``GroupKFold`` and the like).
 
         Returns
         -------
@@ -225,7 +256,8 @@ _CV_PARAMS = """alphas : array-like or int, default=None
     cv : int, cross-validation generator or iterable, default=None
         ``None``: 5 folds; an int: that many folds. Folds are
         :class:`~skmtl.model_selection.TaskStratifiedKFold` when ``Y`` has
-        missing labels, ``KFold`` otherwise (as scikit-learn).
+        missing labels, ``KFold`` otherwise (as scikit-learn). A splitter
+        is given ``y`` as passed to ``fit``, and ``groups``.
     fit_intercept : bool, default=True
         One unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
@@ -239,7 +271,18 @@ _CV_PARAMS = """alphas : array-like or int, default=None
     n_jobs : int, default=None
         Folds (and ``l1_ratio`` values) run in parallel with joblib.
     verbose : int, default=0
-        joblib's verbosity."""
+        joblib's verbosity.
+    scoring : str or scorer, default=None
+        What selects ``alpha``. ``None``: the lowest mean ``mse_path_``
+        (raw squared error, where tasks with large targets decide). A metric
+        name of :mod:`skmtl.metrics` (``"nmse"``, ``"r2"``, ``"mse"``,
+        ``"explained_variance"``) or a scorer from
+        :func:`skmtl.metrics.make_multitask_scorer` /
+        :func:`~skmtl.metrics.per_task_scorers`: each task is scored on its
+        labelled test entries, scores are averaged over tasks with the task
+        weights (or the scorer's aggregate, or its one task), and the
+        greatest mean over folds wins (errors negated). ``"nmse"`` or
+        ``"r2"`` give every task the same say whatever its scale."""
 
 _CV_ATTRS = """alpha_ : float
         The selected ``alpha``.
@@ -260,6 +303,9 @@ _CV_ATTRS = """alpha_ : float
         Iterations of the final refit.
     dual_gap_ : float
         Duality gap of the final refit (NaN for "graph").
+    score_path_ : ndarray of the shape of ``mse_path_``
+        Only with ``scoring``: the score (greater is better) of every grid
+        point and fold.
     cv_n_iter_ : int
         Total iterations over all the CV paths.
     n_tasks_ : int
@@ -341,6 +387,7 @@ class MultiTaskLinearRegressionCV(_PathCVMixin, BaseMultiTaskRegressor):
         tol=1e-4,
         n_jobs=None,
         verbose=0,
+        scoring=None,
     ):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -358,10 +405,11 @@ class MultiTaskLinearRegressionCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.tol = tol
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.scoring = scoring
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        return self._fit_path_cv(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        return self._fit_path_cv(X, y, sample_weight, groups)
 
     fit.__doc__ = _FIT_DOC
 
@@ -418,6 +466,7 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         n_jobs=None,
         task_weights=None,
         solver="auto",
+        scoring=None,
     ):
         self.l1_ratio = l1_ratio
         self.eps = eps
@@ -431,13 +480,14 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.n_jobs = n_jobs
         self.task_weights = task_weights
         self.solver = solver
+        self.scoring = scoring
 
     def _penalty_name(self):
         return "elasticnet"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        return self._fit_path_cv(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        return self._fit_path_cv(X, y, sample_weight, groups)
 
     fit.__doc__ = _FIT_DOC
 
@@ -486,6 +536,7 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         n_jobs=None,
         task_weights=None,
         solver="auto",
+        scoring=None,
     ):
         self.eps = eps
         self.alphas = alphas
@@ -498,13 +549,14 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.n_jobs = n_jobs
         self.task_weights = task_weights
         self.solver = solver
+        self.scoring = scoring
 
     def _penalty_name(self):
         return "l21"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        return self._fit_path_cv(X, y, sample_weight)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        return self._fit_path_cv(X, y, sample_weight, groups)
 
     fit.__doc__ = _FIT_DOC
 
@@ -532,18 +584,33 @@ class MultiTaskLogisticRegressionCV(_PathCVMixin, MultiTaskLogisticRegression):
     n_alphas : int, default=100
     eps : float, default=1e-3
     cv : int, cross-validation generator or iterable, default=None
-        As in :class:`MultiTaskLassoCV`.
+        ``None``: 5 folds; an int: that many folds, from
+        :class:`~skmtl.model_selection.TaskStratifiedKFold` stratified by
+        class, so every training set holds both classes of every task where
+        the data allow it (scikit-learn's classifiers use
+        ``StratifiedKFold``). A splitter is given the labels as passed to
+        ``fit`` (and ``groups``). A fold whose training rows hold one class
+        of a task raises a ``ValueError`` naming the fold, task and class.
     fit_intercept : bool, default=True
     task_weights : array-like of shape (n_tasks,), default=None
     max_iter : int, default=1000
     tol : float, default=1e-4
     n_jobs : int, default=None
     verbose : int, default=0
+    scoring : str or scorer, default=None
+        What selects ``alpha``. ``None``: the lowest mean
+        ``log_loss_path_``. A classification metric name of
+        :mod:`skmtl.metrics` (``"roc_auc"``, ``"log_loss"``,
+        ``"accuracy"``) or a scorer from
+        :func:`skmtl.metrics.make_multitask_scorer`: each task is scored on
+        its labelled test entries (ROC AUC on the decision values, log-loss
+        on the probabilities), averaged over tasks with the task weights,
+        and the greatest mean over folds wins.
 
     Attributes
     ----------
     alpha_, l1_ratio_, alphas_, coef_, intercept_, n_iter_, dual_gap_, \
-cv_n_iter_, n_tasks_, classes_ :
+cv_n_iter_, n_tasks_, classes_, score_path_ :
         As in :class:`MultiTaskLassoCV` and
         :class:`skmtl.MultiTaskLogisticRegression`.
     log_loss_path_ : ndarray of shape (n_alphas, n_folds) or \
@@ -590,6 +657,7 @@ cv_n_iter_, n_tasks_, classes_ :
         tol=1e-4,
         n_jobs=None,
         verbose=0,
+        scoring=None,
     ):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -606,9 +674,10 @@ cv_n_iter_, n_tasks_, classes_ :
         self.tol = tol
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.scoring = scoring
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit along the alpha path in each CV fold, then refit at the best alpha.
 
         Parameters
@@ -617,9 +686,11 @@ cv_n_iter_, n_tasks_, classes_ :
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Two labels per task; NaN or None marks a missing label.
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the rows, passed to the splitter's ``split``.
 
         Returns
         -------
         self : object
         """
-        return self._fit_path_cv(X, y, sample_weight)
+        return self._fit_path_cv(X, y, sample_weight, groups)

@@ -86,10 +86,13 @@ def fold_path(
     task_weights,
     alphas,
     path_kwargs,
+    scoring=None,
 ):
     """Path on the training rows, errors on the test rows of one fold.
 
-    Returns ``(errors (n_alphas,), total iterations, all converged)``.
+    Returns ``(errors (n_alphas,), total iterations, all converged)``, and
+    the scores of every point when ``scoring`` (a checked spec of
+    :func:`~._scoring.check_cv_scoring`) is given.
     """
     sw = np.ones(Y2.shape[0]) if sample_weight is None else sample_weight
     try:
@@ -104,13 +107,11 @@ def fold_path(
     loss = path_kwargs.pop("loss")
     Xtr, op, datafit = make_problem(X[train], data, task_weights, loss)
     out = solve_path(Xtr, op, datafit, alphas=alphas, **path_kwargs)
-    err = path_errors(
-        X[test],
-        Y2[test],
-        sw[test],
-        out["coefs"],
-        out["intercepts"],
-        task_weights,
-        loss,
-    )
-    return err, int(out["n_iters"].sum()), bool(out["converged"].all())
+    test_path = (X[test], Y2[test], sw[test], out["coefs"], out["intercepts"])
+    err = path_errors(*test_path, task_weights, loss)
+    result = (err, int(out["n_iters"].sum()), bool(out["converged"].all()))
+    if scoring is None:
+        return result
+    from ._scoring import path_scores
+
+    return (*result, path_scores(*test_path, task_weights, loss, scoring))

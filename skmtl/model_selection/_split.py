@@ -21,20 +21,88 @@ from sklearn.utils.validation import _num_samples
 __all__ = ["TaskShuffleSplit", "TaskStratifiedKFold"]
 
 
-def _label_mask(y):
+def _as_2d_targets(y):
     if y is None:
         raise ValueError(
             "Task-stratified splitters need y: pass the (n_samples, n_tasks) "
             "target array, with NaN for missing labels, to split()."
         )
-    from ..neural_network._labels import missing_label_mask
-
     Y = np.asarray(y)
     if Y.ndim == 1:
         Y = Y.reshape(-1, 1)
     if Y.ndim != 2:
         raise ValueError(f"y must be 1-D or 2-D, got shape {Y.shape}.")
+    return Y
+
+
+def _label_mask(y):
+    from ..neural_network._labels import missing_label_mask
+
+    Y = _as_2d_targets(y)
     return np.column_stack([~missing_label_mask(Y[:, t]) for t in range(Y.shape[1])])
+
+
+def _task_classes(values, stratify_classes):
+    """The classes of one task's labelled ``values``, or None (not classes).
+
+    ``"auto"``: labels are classes when they are not numbers (strings,
+    booleans, categories) or when they are exactly two distinct integers
+    (a binary task, as scikit-learn's ``type_of_target``); other numbers are
+    regression targets.
+    """
+    if not isinstance(stratify_classes, str) and not stratify_classes:
+        return None
+    numeric = values
+    if values.dtype.kind == "O":
+        try:
+            numeric = values.astype(np.float64)
+        except (TypeError, ValueError):
+            numeric = None
+    elif values.dtype.kind not in "iuf":
+        numeric = None
+    if not isinstance(stratify_classes, str) or numeric is None:
+        return np.unique(values)
+    uniq = np.unique(numeric)
+    if uniq.size == 2 and np.all(uniq == np.round(uniq)):
+        return uniq
+    return None
+
+
+def _label_units(y, stratify_classes):
+    """Rows of each stratification unit and what each unit is.
+
+    A unit is one class of a classification task (see :func:`_task_classes`)
+    or all labelled rows of any other task. Returns ``U`` (n, n_units) bool,
+    the task of each unit and its class (None for a whole task).
+    """
+    from ..neural_network._labels import missing_label_mask
+
+    Y = _as_2d_targets(y)
+    cols, unit_task, unit_class = [], [], []
+    for t in range(Y.shape[1]):
+        labelled = ~missing_label_mask(Y[:, t])
+        classes = _task_classes(Y[labelled, t], stratify_classes)
+        if classes is None or classes.size < 2:
+            cols.append(labelled)
+            unit_task.append(t)
+            unit_class.append(None)
+            continue
+        values = Y[:, t]
+        for c in classes:
+            hit = np.zeros(Y.shape[0], dtype=bool)
+            hit[labelled] = values[labelled] == c
+            cols.append(hit)
+            unit_task.append(t)
+            unit_class.append(c)
+    return np.column_stack(cols), np.array(unit_task), unit_class
+
+
+def _check_stratify_classes(value):
+    if isinstance(value, bool | np.bool_) or (
+        isinstance(value, str) and value == "auto"
+    ):
+        return
+    raise ValueError(f"stratify_classes must be 'auto', True or False, got {value!r}.")
 
 
 def _task_name(y, t):
@@ -42,6 +110,15 @@ def _task_name(y, t):
     if cols is not None and not isinstance(y, np.ndarray):
         return f"task {t} ({cols[t]!r})"
     return f"task {t}"
+
+
+def _unit_name(y, unit_task, unit_class, u):
+    name = _task_name(y, unit_task[u])
+    c = unit_class[u]
+    if c is None:
+        return name
+    c = c.item() if isinstance(c, np.generic) else c
+    return f"class {c!r} of {name}"
 
 
 def _strata(M):
@@ -57,6 +134,24 @@ def _strata(M):
     best = ranks.min(axis=1)
     stratum = np.where(best < T, order[np.minimum(best, T - 1)], T)
     return stratum, [*order.tolist(), T], counts
+
+
+def _too_few_message(y, unit_task, unit_class, u, count):
+    name = _unit_name(y, unit_task, unit_class, u)
+    if unit_class[u] is None:
+        return (
+            f"Cannot stratify by task: {name} has {count} labelled row(s); "
+            "with fewer than 2, the training set of the fold that tests it has "
+            "no label for it. Drop or merge the task."
+        )
+    task = _task_name(y, unit_task[u])
+    return (
+        f"Cannot stratify by class: {name} has {count} labelled row(s); with "
+        f"fewer than 2, the training set of the fold that tests it has only "
+        f"one class for {task}, which a classifier cannot fit. Drop the task, "
+        "merge it with another, or pass stratify_classes=False if its targets "
+        "are not classes."
+    )
 
 
 class TaskStratifiedKFold(BaseCrossValidator):
@@ -77,6 +172,21 @@ class TaskStratifiedKFold(BaseCrossValidator):
     raises instead of returning a fold whose training set misses a task.
     Fold sizes differ by at most a few rows.
 
+    **Classification tasks are stratified by class too.** A classifier cannot
+    fit a task whose training rows hold one class, and with rare classes
+    (a few positives per task) task-only stratification often leaves all of a
+    task's positives in one test fold. So each class of a classification
+    task is its own stratum ("unit"), and everything above holds per class:
+    every class with at least 2 rows keeps a row in every training set, and
+    its rows are spread about evenly over the test folds. Which tasks are
+    classification tasks is set by ``stratify_classes``; by default
+    (``"auto"``) it is detected from the labels: strings, booleans and other
+    non-numeric labels, and numeric tasks with exactly two distinct integer
+    values (binary targets, as scikit-learn's ``type_of_target``), are
+    classes; other numeric targets (for instance integer counts with many
+    values, or multiclass integer codes) are not, pass
+    ``stratify_classes=True`` for those.
+
     Parameters
     ----------
     n_splits : int, default=5
@@ -85,14 +195,20 @@ class TaskStratifiedKFold(BaseCrossValidator):
         Shuffle the rows of each stratum before dealing them.
     random_state : int, RandomState instance or None, default=None
         Seed of the shuffle (only used when ``shuffle=True``).
+    stratify_classes : {"auto", True, False}, default="auto"
+        Stratify classification tasks by class: ``"auto"`` detects them from
+        the labels (see above), ``True`` treats every task's distinct label
+        values as classes, ``False`` stratifies by task only (regression).
 
     Raises
     ------
     ValueError
-        From ``split`` when a task has fewer than 2 labelled rows, or when
-        the dealing leaves all of a task's rows in one test fold (possible
-        only with rows labelled for several tasks): some training set would
-        have no label for it. The message names the task.
+        From ``split`` when a task has fewer than 2 labelled rows, or a class
+        of a classification task fewer than 2 rows (the message names the
+        task and the class), or when the dealing leaves all of a task's (or
+        class's) rows in one test fold (possible only with rows labelled for
+        several tasks): some training set would have no label for it, or one
+        class only.
 
     See Also
     --------
@@ -108,9 +224,18 @@ class TaskStratifiedKFold(BaseCrossValidator):
     >>> cv = TaskStratifiedKFold(n_splits=3)
     >>> [sorted(set(test) & {0, 1, 2}) for _, test in cv.split(np.zeros((12, 1)), Y)]
     [[0], [1], [2]]
+
+    A rare class (3 positives among 12 rows) keeps a positive in every
+    training set:
+
+    >>> y = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1])
+    >>> [int(y[train].sum()) for train, _ in cv.split(np.zeros((12, 1)), y)]
+    [2, 2, 2]
     """
 
-    def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
+    def __init__(
+        self, n_splits=5, *, shuffle=False, random_state=None, stratify_classes="auto"
+    ):
         if not isinstance(n_splits, Integral) or isinstance(n_splits, bool):
             raise ValueError(f"n_splits must be an integer, got {n_splits!r}.")
         if n_splits < 2:
@@ -122,9 +247,11 @@ class TaskStratifiedKFold(BaseCrossValidator):
                 "Setting a random_state has no effect since shuffle is False. "
                 "Leave random_state at None, or set shuffle=True."
             )
+        _check_stratify_classes(stratify_classes)
         self.n_splits = n_splits
         self.shuffle = shuffle
         self.random_state = random_state
+        self.stratify_classes = stratify_classes
 
     def get_n_splits(self, X=None, y=None, groups=None):
         """Number of splits (``n_splits``)."""
@@ -143,61 +270,60 @@ class TaskStratifiedKFold(BaseCrossValidator):
             raise ValueError(
                 f"Cannot have n_splits={K} greater than the number of samples {n}."
             )
-        stratum, order, counts = _strata(M)
-        for t in np.flatnonzero(counts < 2):
-            raise ValueError(
-                f"Cannot stratify by task: {_task_name(y, t)} has {counts[t]} "
-                "labelled row(s); with fewer than 2, the training set of the "
-                "fold that tests it has no label for it. Drop or merge the task."
-            )
+        _check_stratify_classes(self.stratify_classes)
+        U, unit_task, unit_class = _label_units(y, self.stratify_classes)
+        stratum, order, counts = _strata(U)
+        for u in np.flatnonzero(counts < 2):
+            raise ValueError(_too_few_message(y, unit_task, unit_class, u, counts[u]))
         few = np.flatnonzero(counts < K)
         if few.size:
             # as StratifiedKFold does for a class with fewer members than folds:
-            # every training set still has the task, some test folds do not
-            t = few[np.argmin(counts[few])]
+            # every training set still has the task (class), some test folds not
+            u = few[np.argmin(counts[few])]
+            what = "task(s)" if unit_class[u] is None else "task classes"
             warnings.warn(
-                f"{few.size} task(s) have fewer labelled rows than n_splits={K}; "
-                f"the smallest, {_task_name(y, t)}, has {counts[t]}. Every "
-                "training fold keeps labels for them, but some test folds have "
-                "none.",
+                f"{few.size} {what} have fewer labelled rows than n_splits={K}; "
+                f"the smallest, {_unit_name(y, unit_task, unit_class, u)}, has "
+                f"{counts[u]}. Every training fold keeps labels for them, but "
+                "some test folds have none.",
                 UserWarning,
                 stacklevel=3,
             )
         rng = check_random_state(self.random_state) if self.shuffle else None
         fold = np.empty(n, dtype=np.int64)
         sizes = np.zeros(K, dtype=np.int64)
-        T = M.shape[1]
-        task_counts = np.zeros((T + 1, K), dtype=np.int64)
+        n_units = U.shape[1]
+        unit_counts = np.zeros((n_units + 1, K), dtype=np.int64)
         for s in order:
             rows = np.flatnonzero(stratum == s)
             if rows.size == 0:
                 continue
             if rng is not None:
                 rows = rng.permutation(rows)
-            cnt = task_counts[s]
+            cnt = unit_counts[s]
             for i in rows:
-                # fewest rows of this task; then the fold where the row's other
-                # tasks are least represented (relative to their size); then
+                # fewest rows of this unit; then the fold where the row's other
+                # units are least represented (relative to their size); then
                 # the smallest fold; then the lowest index
-                fill = (M[i] / np.maximum(counts, 1)) @ task_counts[:T]
+                fill = (U[i] / np.maximum(counts, 1)) @ unit_counts[:n_units]
                 k = int(np.lexsort((np.arange(K), sizes, fill, cnt))[0])
                 fold[i] = k
                 sizes[k] += 1
-                task_counts[:T, k] += M[i]
-                if s == T:
+                unit_counts[:n_units, k] += U[i]
+                if s == n_units:
                     cnt[k] += 1
-        # rows labelled for several tasks are dealt by their rarest task, so
-        # check the promise for every task: labels in every training set
-        test_counts = np.zeros((K, T), dtype=np.int64)
-        np.add.at(test_counts, fold, M)
+        # rows labelled for several tasks are dealt by their rarest unit, so
+        # check the promise for every unit: labels in every training set
+        test_counts = np.zeros((K, n_units), dtype=np.int64)
+        np.add.at(test_counts, fold, U)
         empty = np.argwhere(test_counts == counts[None, :])
         if empty.size:
-            k, t = empty[0]
+            k, u = empty[0]
             raise ValueError(
                 f"Cannot stratify by task: every labelled row of "
-                f"{_task_name(y, t)} ({counts[t]} rows) falls in test fold {k}, "
-                "leaving its training set without labels for it. Use fewer "
-                "splits, or drop or merge the task."
+                f"{_unit_name(y, unit_task, unit_class, u)} ({counts[u]} rows) "
+                f"falls in test fold {k}, leaving its training set without "
+                "labels for it. Use fewer splits, or drop or merge the task."
             )
         return fold, M
 
@@ -287,7 +413,10 @@ class TaskShuffleSplit(BaseCrossValidator):
     one more group); each split draws the test and training rows of each
     group in proportion to its size, so every task keeps its share of
     labelled rows in both sets, and every task with at least two labelled
-    rows keeps at least one training label.
+    rows keeps at least one training label. Classification tasks are
+    grouped by class too (``stratify_classes``, as in
+    :class:`TaskStratifiedKFold`), so every class with at least two rows
+    keeps a training row.
 
     Parameters
     ----------
@@ -299,12 +428,16 @@ class TaskShuffleSplit(BaseCrossValidator):
         Fraction or number of training rows; default: the complement of the
         test set.
     random_state : int, RandomState instance or None, default=None
+    stratify_classes : {"auto", True, False}, default="auto"
+        Which tasks are stratified by class, as in
+        :class:`TaskStratifiedKFold`.
 
     Raises
     ------
     ValueError
-        From ``split`` when a task has fewer than two labelled rows (it
-        cannot be in both sets), naming the task.
+        From ``split`` when a task (or a class of a classification task) has
+        fewer than two labelled rows (it cannot be in both sets), naming the
+        task and the class.
 
     Examples
     --------
@@ -319,10 +452,18 @@ class TaskShuffleSplit(BaseCrossValidator):
     """
 
     def __init__(
-        self, n_splits=10, *, test_size=None, train_size=None, random_state=None
+        self,
+        n_splits=10,
+        *,
+        test_size=None,
+        train_size=None,
+        random_state=None,
+        stratify_classes="auto",
     ):
         if not isinstance(n_splits, Integral) or n_splits < 1:
             raise ValueError(f"n_splits must be a positive integer, got {n_splits!r}.")
+        _check_stratify_classes(stratify_classes)
+        self.stratify_classes = stratify_classes
         self.n_splits = n_splits
         self.test_size = test_size
         self.train_size = train_size
@@ -362,10 +503,14 @@ class TaskShuffleSplit(BaseCrossValidator):
                 f"and {n}."
             )
         n_train, n_test = _split_sizes(n, self.test_size, self.train_size)
-        stratum, order, counts = _strata(M)
-        for t in np.flatnonzero(counts < 2):
+        _check_stratify_classes(self.stratify_classes)
+        U, unit_task, unit_class = _label_units(y, self.stratify_classes)
+        stratum, order, counts = _strata(U)
+        for u in np.flatnonzero(counts < 2):
+            what = "task" if unit_class[u] is None else "class"
             raise ValueError(
-                f"Cannot stratify by task: {_task_name(y, t)} has {counts[t]} "
+                f"Cannot stratify by {what}: "
+                f"{_unit_name(y, unit_task, unit_class, u)} has {counts[u]} "
                 "labelled row(s); it needs at least 2 to be in both the training "
                 "and the test set."
             )
@@ -388,10 +533,10 @@ class TaskShuffleSplit(BaseCrossValidator):
                 train.append(perm[nte : nte + ntr])
             train = np.sort(np.concatenate(train))
             test = np.sort(np.concatenate(test))
-            missing = np.flatnonzero(~M[train].any(axis=0))
-            for t in missing:  # pragma: no cover - guarded by the allocation
+            missing = np.flatnonzero(~U[train].any(axis=0))
+            for u in missing:
                 raise ValueError(
-                    f"{_task_name(y, t)} has no training label in this split; "
-                    "increase train_size."
+                    f"{_unit_name(y, unit_task, unit_class, u)} has no training "
+                    "label in this split; increase train_size."
                 )
             yield train, test
