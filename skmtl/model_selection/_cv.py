@@ -101,17 +101,17 @@ class _PathCVMixin:
         if classes is not None:
             self._task_classes = classes
             self.classes_ = classes[0] if self._y_is_1d else classes
-        return X, Y2, data
+        return X, Y2, data, classes
 
     def _fit_path_cv(self, X, y, sample_weight, groups=None):
-        X, Y2, data = self._check_targets(X, y, sample_weight)
+        X, Y2, data, classes = self._check_targets(X, y, sample_weight)
         folds = cv_folds(
             self.cv,
             X,
             y,
             Y2,
             groups,
-            classes=self._task_classes if self._loss == "logistic" else None,
+            classes=classes,
             task_names=getattr(self, "task_names_", None),
         )
         name = self._penalty_name()
