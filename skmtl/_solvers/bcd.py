@@ -282,17 +282,6 @@ def _gram_costs_many_gradients(X, op, T, n_slots):
     return n_slots * rows_per_slot * p * p > 10 * op.n_entries * p
 
 
-def _full_row_weights(op, datafit):
-    """Row weights ``s_i`` with ``c_(i,t) = s_i k_t`` when every label is present.
-
-    Taken from the task with the largest total weight (``k_t`` is then
-    ``task_c[t] / s.sum()``).
-    """
-    t_star = int(np.argmax(datafit.task_c))
-    C = datafit.c.reshape(op.n_samples, op.n_tasks)
-    return np.ascontiguousarray(C[:, t_star])
-
-
 class BCDSolver:
     """Working-set BCD on one squared-loss problem, reusable across penalties.
 
@@ -309,9 +298,15 @@ class BCDSolver:
         the Gram mode if a single fit's support grows large.
     path : bool
         The solver will be called for many penalties (a path).
+    column_major : array or sparse matrix, default=None
+        A column-major copy of ``X`` (``Xc`` of another solver on the same
+        ``X``) to reuse instead of copying ``X`` again.
     """
 
-    def __init__(self, X, op, datafit, *, fit_intercept=True, mode="auto", path=False):
+    def __init__(
+        self, X, op, datafit, *, fit_intercept=True, mode="auto", path=False,
+        column_major=None,
+    ):  # fmt: skip
         if not datafit.supports_bcd:
             raise ValueError(
                 f"Block coordinate descent needs the squared loss, not "
@@ -332,10 +327,14 @@ class BCDSolver:
         self.yc = y - self.ymean[task]
         self.yy = float(np.dot(c, self.yc * self.yc))
         self.sparse = sp.issparse(X)
-        self.full = op.full and not self.sparse
+        # every label present and c_(i,t) = s_i k_t: one shared Gram, and the
+        # (n, T) residual kernel
+        self.factors = op.factored_weights(c, self.task_c)
+        self.full = self.factors is not None and not self.sparse
+        self.Xc = column_major
         self.switch_to_gram = False
         if mode == "auto":
-            n_slots = 1 if op.full else T
+            n_slots = 1 if self.factors is not None else T
             gram_ok = _use_gram(X, op, T, n_slots)
             if path:
                 # a path amortises one shared Gram over every alpha: it pays as
@@ -367,9 +366,9 @@ class BCDSolver:
         c, xmean = self.c, self.xmean
         if sp.issparse(X):
             raise ValueError("Gram mode needs a dense X.")
-        if op.full:
+        if self.factors is not None:
             # every task uses all rows: one Gram matrix, scaled per task
-            row_s = _full_row_weights(op, self.datafit)
+            row_s = self.factors[0]
             if np.all(row_s == row_s[0]):
                 Q0 = row_s[0] * (X.T @ X)  # symmetric rank-k update, no copy of X
             else:
@@ -397,14 +396,16 @@ class BCDSolver:
         W = self.W
         if not np.any(W):
             self.QW = np.zeros((self.T, self.p))
-        elif self.op.full:  # one symmetric Q for all tasks: no (T, p, p) copy
+        elif self.factors is not None:  # one symmetric Q: no (T, p, p) copy
             self.QW = self.k[:, None] * (W @ self.Q[0])
         else:
             self.QW = np.einsum("tij,tj->ti", self.Q, W)
 
     def _build_residual(self):
-        X, op, T = self.X, self.op, self.T
-        if self.sparse:
+        X, T = self.X, self.T
+        if self.Xc is not None:
+            Xc = self.Xc
+        elif self.sparse:
             Xc = sp.csc_array(X)
             Xc.sort_indices()
         elif X.flags.c_contiguous and not X.flags.f_contiguous and X.nbytes <= 2**28:
@@ -415,7 +416,7 @@ class BCDSolver:
             Xc = X
         self.Xc = Xc
         if self.full:
-            self.row_s = _full_row_weights(op, self.datafit)
+            self.row_s = self.factors[0]
             self.k_full = self.task_c / self.row_s.sum()
             self.uniform_rows = bool(np.all(self.row_s == self.row_s[0]))
         self.n_slots = 1 if self.full else T

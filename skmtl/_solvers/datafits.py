@@ -154,6 +154,22 @@ def _logistic_derivative(c, y, f):
     return out
 
 
+@njit(cache=True)
+def _logistic_hessian(c, y, f, floor):
+    """``d2F/df_e^2 = c_e p_e (1 - p_e)`` with ``p_e = expit(y_e f_e)``, at
+    least ``floor * c_e`` (a separated entry keeps a positive weight)."""
+    out = np.empty(f.shape[0])
+    for e in range(f.shape[0]):
+        z = -y[e] * f[e]
+        if z >= 0.0:
+            p = 1.0 / (1.0 + np.exp(-z))
+        else:
+            ez = np.exp(z)
+            p = ez / (1.0 + ez)
+        out[e] = c[e] * max(p * (1.0 - p), floor)
+    return out
+
+
 class Logistic(_EntryDatafit):
     """Logistic loss ``log(1 + exp(-y f))`` with ``y`` in {-1, +1}.
 
@@ -227,6 +243,11 @@ class Logistic(_EntryDatafit):
     def derivative(self, f):
         f = np.ascontiguousarray(f, dtype=np.float64)
         return _logistic_derivative(self.c, self.y, f)
+
+    def hessian(self, f, floor=1e-10):
+        """Diagonal second derivative ``d2F/df_e^2`` (the Newton weights)."""
+        f = np.ascontiguousarray(f, dtype=np.float64)
+        return _logistic_hessian(self.c, self.y, f, floor)
 
     def _task_losses(self, f):
         f = np.ascontiguousarray(f, dtype=np.float64)

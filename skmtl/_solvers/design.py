@@ -176,13 +176,28 @@ class DesignOperator:
         tasks), every task has the same mean ``X^T s / sum(s)``: one
         matrix-vector product instead of ``T``.
         """
-        if self.full and self.n_tasks > 1:
-            C = c.reshape(self.n_samples, self.n_tasks)
-            t_star = int(np.argmax(task_sums))
-            s = C[:, t_star]
-            k = task_sums / task_sums[t_star]
-            # one pass, cheaper than allclose on an (n, T) array
-            if np.max(np.abs(C - s[:, None] * k)) <= 1e-12 * np.max(np.abs(C)):
-                m = np.asarray(self.X.T @ s).ravel() / task_sums[t_star]
+        if self.n_tasks > 1:
+            factors = self.factored_weights(c, task_sums)
+            if factors is not None:
+                s, k = factors
+                m = np.asarray(self.X.T @ s).ravel() / s.sum()
                 return np.tile(m, (self.n_tasks, 1))
         return self.rmatvec(c) / task_sums[:, None]
+
+    def factored_weights(self, c, task_sums):
+        """``(s, k)`` with ``c_(i,t) = s_i k_t`` when every row is labelled for
+        every task and the entry weights factor so (sample weights times task
+        weights do; Newton weights of the logistic loss do not), else None.
+
+        ``s`` is the column of the task with the largest total weight.
+        """
+        if not self.full:
+            return None
+        C = c.reshape(self.n_samples, self.n_tasks)
+        t_star = int(np.argmax(task_sums))
+        s = np.ascontiguousarray(C[:, t_star])
+        k = task_sums / task_sums[t_star]
+        # one pass, cheaper than allclose on an (n, T) array
+        if np.max(np.abs(C - s[:, None] * k)) > 1e-12 * np.max(np.abs(C)):
+            return None
+        return s, k

@@ -11,22 +11,32 @@ import numpy as np
 
 from .bcd import BCDSolver
 from .fista import solve_fista
+from .prox_newton import solve_prox_newton
 
-SOLVERS = ("auto", "bcd", "fista")
+SOLVERS = ("auto", "bcd", "fista", "prox_newton")
 
 
 def choose_solver(solver, datafit, penalty):
-    """``"bcd"`` or ``"fista"`` for ``solver`` in :data:`SOLVERS`."""
+    """``"bcd"``, ``"prox_newton"`` or ``"fista"`` for ``solver`` in
+    :data:`SOLVERS`: ``"auto"`` takes block coordinate descent for the
+    squared loss with a feature-separable penalty, FISTA otherwise (proximal
+    Newton is opt-in: it reaches high precision in few outer iterations on
+    convex separable penalties, but is not yet faster everywhere; see
+    ``benchmarks/README.md``)."""
     if solver not in SOLVERS:
         raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
-    bcd_ok = datafit.supports_bcd and penalty.separable
     if solver == "auto":
-        return "bcd" if bcd_ok else "fista"
-    if solver == "bcd" and not bcd_ok:
+        return "bcd" if datafit.supports_bcd and penalty.separable else "fista"
+    if solver in ("bcd", "prox_newton") and not penalty.separable:
         raise ValueError(
-            "solver='bcd' needs the squared loss and a feature-separable "
-            f"penalty; got loss={datafit.name!r}, penalty "
-            f"{type(penalty).__name__}. Use solver='auto' or 'fista'."
+            f"solver={solver!r} needs a feature-separable penalty; "
+            f"{type(penalty).__name__} is not. Use solver='auto' or 'fista'."
+        )
+    if solver == "bcd" and not datafit.supports_bcd:
+        raise ValueError(
+            f"solver='bcd' needs the squared loss; got loss={datafit.name!r}. "
+            "Use solver='prox_newton' (its subproblems run BCD), 'auto' or "
+            "'fista'."
         )
     return solver
 
@@ -76,6 +86,12 @@ class ProblemSolver:
             res = self._bcd.solve(
                 penalty, Z0, max_iter=max_iter, tol=tol, verbose=verbose
             )
+        elif method == "prox_newton":
+            res = solve_prox_newton(
+                self.X, self.op, self.datafit, penalty, Z0, b0,
+                fit_intercept=self.fit_intercept, max_iter=max_iter, tol=tol,
+                verbose=verbose,
+            )  # fmt: skip
         else:
             res = solve_fista(
                 self.op, self.datafit, penalty, Z0, b0,

@@ -51,8 +51,12 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         One unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
         Weight of each task's loss.
-    solver : {"auto", "fista"}, default="auto"
-        Accelerated proximal gradient with restart and step search.
+    solver : {"auto", "fista", "prox_newton"}, default="auto"
+        ``"fista"`` (``"auto"``): accelerated proximal gradient with restart
+        and step search, any penalty. ``"prox_newton"``: proximal Newton for
+        feature-separable penalties, each Newton step a weighted
+        least-squares problem solved by block coordinate descent; few outer
+        iterations to high precision (``max_iter`` then counts them).
     max_iter : int, default=1000
     tol : float, default=1e-4
         Stop when the duality gap (penalties that have one) is below ``tol``
@@ -103,7 +107,7 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "task_weights": ["array-like", None],
-        "solver": [StrOptions({"auto", "fista"})],
+        "solver": [StrOptions({"auto", "fista", "prox_newton"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],

@@ -1,0 +1,107 @@
+"""Proximal Newton for smooth non-quadratic losses (logistic) with a
+feature-separable penalty.
+
+Each outer iteration replaces the loss by its second-order model at the
+current predictions ``f``: with ``d = F'(f)`` and Newton weights ``h =
+F''(f)`` (per labelled entry), ``F(f') ~ const + sum_e h_e / 2 (z_e -
+f'_e)^2`` with the working response ``z = f - d / h``. That weighted
+least-squares problem plus the penalty is exactly what block coordinate
+descent solves (:class:`~.bcd.BCDSolver` with a quadratic datafit of targets
+``z`` and weights ``h``, working sets, exact intercepts), so the
+subproblem is solved by the squared-loss engine; a backtracking line search
+on the true objective makes each step a decrease. This is the IRLS / GLMNET
+scheme (Friedman, Hastie & Tibshirani 2010; skglm's ``ProxNewton``, Bertrand
+et al. 2022): it reaches high precision in tens of outer iterations where
+FISTA needs thousands.
+
+Stopping: the duality gap (``tol * datafit.scale``) where the penalty has
+one, else the norm of the per-feature stationarity violations (``tol``
+times the gradient norm at zero), as the other solvers.
+"""
+
+import numpy as np
+
+from .bcd import BCDSolver, SolverResult
+from .datafits import Quadratic
+from .fista import objective_gap
+
+
+def solve_prox_newton(
+    X, op, datafit, penalty, W0, b0=None, *, fit_intercept=True, max_iter=100,
+    tol=1e-4, verbose=0, max_inner=1000,
+):  # fmt: skip
+    """Minimise ``datafit(X W^T + b) + penalty(W)`` by proximal Newton.
+
+    ``max_iter`` bounds the outer (Newton) iterations; ``n_iter`` of the
+    result counts them. Returns a :class:`~.bcd.SolverResult`.
+    """
+    T = op.n_tasks
+    task = datafit.entry_task
+    W = np.array(W0, dtype=np.float64, copy=True)
+    f = op.matvec(W)
+    if not fit_intercept:
+        b = np.zeros(T)
+    else:
+        b = np.zeros(T) if b0 is None else np.array(b0, dtype=np.float64)
+        b = datafit.intercept_step(f, b)
+    gap_scale = datafit.scale(fit_intercept)
+    g_scale = None
+    use_gap = penalty.has_gap
+    gap = residual = np.nan
+    converged = False
+    column_major = None
+    objective = datafit.value(f + b[task]) + penalty.value(W)
+    n_iter = 0
+    rel = 1.0
+    for n_iter in range(1, max_iter + 1):
+        fb = f + b[task]
+        d = datafit.derivative(fb)
+        # certificate at the current point (intercept polished for the gap)
+        if use_gap:
+            b_gap = datafit.intercept_step(f, b) if fit_intercept else b
+            gap, objective = objective_gap(datafit, penalty, op, W, f + b_gap[task])
+            rel = gap / gap_scale
+            done = gap <= tol * gap_scale
+        else:
+            G = op.rmatvec(d)
+            if g_scale is None:
+                d0 = datafit.derivative(datafit.intercepts_at_zero(fit_intercept)[task])
+                g_scale = max(float(np.linalg.norm(op.rmatvec(d0))), 1e-300)
+            residual = float(np.linalg.norm(penalty.kkt_violation(W, G)))
+            rel = residual / g_scale
+            done = residual <= tol * g_scale
+        if verbose:
+            measure = f"gap {gap:.3e}" if use_gap else f"residual {residual:.3e}"
+            print(f"[prox_newton] iter {n_iter}: objective {objective:.6e}, {measure}")
+        if done:
+            converged = True
+            break
+        # the Newton model: weighted least squares on the working response
+        h = datafit.hessian(fb)
+        model = Quadratic(fb - d / h, h, task, T)
+        sub = BCDSolver(
+            X, op, model, fit_intercept=fit_intercept, column_major=column_major
+        )
+        column_major = getattr(sub, "Xc", None)
+        inner_tol = max(min(0.1, 0.1 * rel), 0.01 * tol)
+        step = sub.solve(penalty, W, max_iter=max_inner, tol=inner_tol)
+        dW = step.coef - W
+        db = step.intercept - b if fit_intercept else np.zeros(T)
+        if not np.any(dW) and not np.any(db):
+            break  # the model's minimiser is the current point
+        # backtracking on the true objective
+        df = op.matvec(dW)
+        current = datafit.value(fb) + penalty.value(W)
+        t = 1.0
+        for _ in range(40):
+            W_new, b_new, f_new = W + t * dW, b + t * db, f + t * df
+            value = datafit.value(f_new + b_new[task]) + penalty.value(W_new)
+            if value <= current:
+                W, b, f, objective = W_new, b_new, f_new, value
+                break
+            t *= 0.5
+        else:
+            break  # no decrease along the Newton direction (rounding level)
+    if fit_intercept:
+        b = datafit.intercept_step(f, b)
+    return SolverResult(W, b, n_iter, gap, converged, objective, residual)
