@@ -119,6 +119,8 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         task_graph=None,
         beta=None,
         gamma=None,
+        n_clusters=None,
+        task_tree=None,
         fit_intercept=True,
         task_weights=None,
         solver="auto",
@@ -133,6 +135,8 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         self.task_graph = task_graph
         self.beta = beta
         self.gamma = gamma
+        self.n_clusters = n_clusters
+        self.task_tree = task_tree
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
         self.solver = solver

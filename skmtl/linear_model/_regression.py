@@ -21,6 +21,8 @@ PENALTY_PARAM_CONSTRAINTS = {
     "task_graph": ["array-like", "sparse matrix", list, None],
     "beta": [Interval(Real, 0, None, closed="left"), None],
     "gamma": [Interval(Real, 0, None, closed="neither"), None],
+    "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
+    "task_tree": ["array-like", list, None],
 }
 
 
@@ -215,6 +217,8 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         task_graph=None,
         beta=None,
         gamma=None,
+        n_clusters=None,
+        task_tree=None,
         fit_intercept=True,
         task_weights=None,
         solver="auto",
@@ -229,6 +233,8 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         self.task_graph = task_graph
         self.beta = beta
         self.gamma = gamma
+        self.n_clusters = n_clusters
+        self.task_tree = task_tree
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
         self.solver = solver

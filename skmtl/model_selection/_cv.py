@@ -103,7 +103,8 @@ class _PathCVMixin:
     def _fit_path_cv(self, X, y, sample_weight):
         X, Y2, data = self._check_targets(X, y, sample_weight)
         name = self._penalty_name()
-        composite = get_penalty_class(name).n_parts > 1
+        pen_cls = get_penalty_class(name)
+        composite = "beta_ratio" in pen_cls.hyperparameters
         T = data.n_tasks
         w = check_task_weights(self.task_weights, T)
         Xf, op, datafit = make_problem(X, data, w, self._loss)
@@ -113,8 +114,11 @@ class _PathCVMixin:
             sw[data.entry_row] = data.sample_weight
         params = {
             key: getattr(self, key, None)
-            for key in ("l1_ratio", "task_graph", "gamma", "beta_ratio")
-        }
+            for key in (
+                "l1_ratio", "task_graph", "gamma", "beta_ratio", "n_clusters",
+                "task_tree",
+            )
+        }  # fmt: skip
         grid_name = "beta_ratio" if composite else "l1_ratio"
         grid_param = params[grid_name]
         is_list = grid_param is not None and np.ndim(grid_param) > 0
@@ -132,7 +136,7 @@ class _PathCVMixin:
             if explicit is not None:
                 grids.append(explicit)
             else:
-                a_max = compute_alpha_max(op, datafit, name, gp, self.fit_intercept)
+                a_max = compute_alpha_max(op, datafit, name, gp, self.fit_intercept, Xf)
                 grids.append(alpha_grid(a_max, n_alphas, self.eps))
         cv = default_cv(self.cv, Y2)
         folds = list(cv.split(Xf, Y2))
@@ -194,6 +198,11 @@ class _PathCVMixin:
             self.coef_components_ = {k: v[0] for k, v in out["components"].items()}
         elif hasattr(self, "coef_components_"):
             del self.coef_components_
+        for key in getattr(self, "_penalty_attributes", ()):
+            delattr(self, key)  # learned by the previous fit's penalty
+        for key, value in out["fitted"].items():
+            setattr(self, key, value)
+        self._penalty_attributes = tuple(out["fitted"])
         return self
 
 
@@ -330,6 +339,8 @@ class MultiTaskLinearRegressionCV(_PathCVMixin, BaseMultiTaskRegressor):
         task_graph=None,
         gamma=None,
         beta_ratio=None,
+        n_clusters=None,
+        task_tree=None,
         alphas=None,
         n_alphas=100,
         eps=1e-3,
@@ -347,6 +358,8 @@ class MultiTaskLinearRegressionCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.task_graph = task_graph
         self.gamma = gamma
         self.beta_ratio = beta_ratio
+        self.n_clusters = n_clusters
+        self.task_tree = task_tree
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
@@ -580,6 +593,8 @@ cv_n_iter_, n_tasks_, classes_ :
         task_graph=None,
         gamma=None,
         beta_ratio=None,
+        n_clusters=None,
+        task_tree=None,
         alphas=None,
         n_alphas=100,
         eps=1e-3,
@@ -596,6 +611,8 @@ cv_n_iter_, n_tasks_, classes_ :
         self.task_graph = task_graph
         self.gamma = gamma
         self.beta_ratio = beta_ratio
+        self.n_clusters = n_clusters
+        self.task_tree = task_tree
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
