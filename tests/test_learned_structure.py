@@ -286,3 +286,151 @@ def test_stationarity_residual_small(name):
         assert d_plus >= -1e-4 and d_minus >= -1e-4
         if name == "clustered":
             assert abs(d_plus) <= 1e-4
+
+
+# ----------------------------------------------------------------- planted data
+
+
+def _planted_groups(seed, sizes=(3, 3, 3), n_unrelated=1, n_train=25, n_test=200):
+    """Per-task data: groups of tasks with a common sparse centre (each task
+    a small deviation on the centre's support) plus unrelated tasks."""
+    from skmtl import stack_tasks
+
+    rng = np.random.default_rng(seed)
+    p = 20
+    centres = rng.normal(size=(len(sizes), p)) * (rng.random((len(sizes), p)) < 0.3)
+    W, labels = [], []
+    for c, size in enumerate(sizes):
+        for _ in range(size):
+            W.append(centres[c] + 0.15 * rng.normal(size=p) * (centres[c] != 0))
+            labels.append(c)
+    for u in range(n_unrelated):
+        W.append(rng.normal(size=p) * (rng.random(p) < 0.3))
+        labels.append(len(sizes) + u)
+    W = np.array(W)
+
+    def draw(n):
+        Xs = [rng.normal(size=(n, p)) for _ in W]
+        return stack_tasks(
+            Xs, [X @ w + rng.normal(size=n) for X, w in zip(Xs, W, strict=True)]
+        )
+
+    return draw(n_train), draw(n_test), W, np.array(labels)
+
+
+def _per_task_mse(model, X, Y):
+    P = model.predict(X)
+    M = ~np.isnan(Y)
+    return np.array(
+        [np.mean((P[M[:, t], t] - Y[M[:, t], t]) ** 2) for t in range(Y.shape[1])]
+    )
+
+
+def test_planted_clusters_recovered():
+    from sklearn.metrics import adjusted_rand_score
+
+    (X, Y), _, _, labels = _planted_groups(
+        0, sizes=(4, 4, 4), n_unrelated=0, n_train=60
+    )
+    model = MultiTaskLinearRegression(
+        "clustered", alpha=1.0, beta=0.01, n_clusters=3
+    ).fit(X, Y)
+    assert adjusted_rand_score(labels, model.task_clusters_) >= 0.9
+    # M couples tasks within a cluster: every within-cluster entry is above
+    # every between-cluster entry
+    M = model.cluster_matrix_
+    same = labels[:, None] == labels[None, :]
+    off = ~np.eye(12, dtype=bool)
+    assert M[same & off].min() > M[~same].max()
+
+
+def test_planted_task_correlation_recovered():
+    """Tasks whose coefficients have the planted covariance structure
+    (W W^T = p Omega^2, so MTRL's Omega = (W W^T)^{1/2} / tr is the planted
+    one): the learned correlation has its sign pattern and the order of its
+    off-diagonal entries."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(1)
+    T, p, n = 4, 30, 400
+    C = np.array(
+        [
+            [1.0, 0.7, -0.4, 0.1],
+            [0.7, 1.0, -0.15, 0.35],
+            [-0.4, -0.15, 1.0, -0.6],
+            [0.1, 0.35, -0.6, 1.0],
+        ]
+    )
+    assert np.linalg.eigvalsh(C).min() > 0
+    Q = np.linalg.qr(rng.normal(size=(p, T)))[0].T  # orthonormal rows
+    W = 2 * np.sqrt(p) * C @ Q / np.trace(C)
+    X = rng.normal(size=(n, p))
+    Y = X @ W.T + 0.3 * rng.normal(size=(n, T))
+    Y[rng.random(Y.shape) < 0.2] = np.nan
+    model = MultiTaskLinearRegression("relationship", alpha=0.001).fit(X, Y)
+    S = model.task_covariance_
+    d = np.sqrt(np.diag(S))
+    R = S / np.outer(d, d)
+    iu = np.triu_indices(T, 1)
+    assert np.array_equal(np.sign(R[iu]), np.sign(C[iu]))
+    assert spearmanr(R[iu], C[iu])[0] == pytest.approx(1.0)
+
+
+def test_planted_hierarchy_recovered():
+    """Two super-groups of two sub-groups of two tasks: the learned tree cut
+    into 2 and into 4 clusters gives the planted groups."""
+    from scipy.cluster.hierarchy import fcluster
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(0)
+    p, n = 30, 80
+    top = 2.0 * rng.normal(size=(2, p))
+    sub = 1.0 * rng.normal(size=(4, p))
+    W = np.array(
+        [top[t // 4] + sub[t // 2] + 0.2 * rng.normal(size=p) for t in range(8)]
+    )
+    X = rng.normal(size=(n, p))
+    Y = X @ W.T + 0.5 * rng.normal(size=(n, 8))
+    Y[rng.random(Y.shape) < 0.2] = np.nan
+    model = MultiTaskLinearRegression("tree", alpha=0.01).fit(X, Y)
+    Z = model.task_tree_
+    assert Z.shape == (7, 4)
+    two = fcluster(Z, 2, criterion="maxclust")
+    four = fcluster(Z, 4, criterion="maxclust")
+    assert adjusted_rand_score(np.arange(8) // 4, two) == 1.0
+    assert adjusted_rand_score(np.arange(8) // 2, four) == 1.0
+    # the groups used are the tree's nodes, each task's weights sum to 1
+    weights = np.zeros(8)
+    for g, w in zip(model.task_groups_, model.task_group_weights_, strict=True):
+        weights[g] += w
+    assert_allclose(weights, 1.0)
+
+
+@pytest.mark.parametrize(
+    "name, kw",
+    [
+        ("clustered", dict(n_clusters=4, beta_ratio=0.01)),
+        ("relationship", dict()),
+        ("tree", dict()),
+    ],
+)
+def test_beats_mean_ridge_and_independent(name, kw):
+    """Tuned on the training part only (CV), held-out per-task error: the
+    learned-structure model beats MultiTaskRidge (mean coupling, CV over
+    alpha and coupling) and independent ridge fits (RidgeCV) by 10%."""
+    from sklearn.linear_model import RidgeCV
+
+    from skmtl.baselines import IndependentTasksRegressor
+    from skmtl.model_selection import MultiTaskLinearRegressionCV, MultiTaskRidgeCV
+
+    (X, Y), (Xte, Yte), _, _ = _planted_groups(0)
+    grid = np.geomspace(1e-3, 10, 6)
+    ridge = MultiTaskRidgeCV(alphas=grid, couplings=grid, cv=3).fit(X, Y)
+    indep = IndependentTasksRegressor(RidgeCV(alphas=np.geomspace(1e-3, 1e3, 13)))
+    indep.fit(X, Y)
+    model = MultiTaskLinearRegressionCV(name, n_alphas=8, cv=3, **kw).fit(X, Y)
+    ours = _per_task_mse(model, Xte, Yte).mean()
+    best_baseline = min(
+        _per_task_mse(ridge, Xte, Yte).mean(), _per_task_mse(indep, Xte, Yte).mean()
+    )
+    assert ours <= 0.9 * best_baseline, (ours, best_baseline)

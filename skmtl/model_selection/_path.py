@@ -45,7 +45,9 @@ def compute_alpha_max(op, datafit, penalty, params=None, fit_intercept=True, X=N
     G0, _ = gradient_at_zero(op, datafit, fit_intercept)
     a_max = cls.alpha_max(G0, params)
     if not np.isfinite(a_max) and hasattr(cls, "alpha_scale"):
-        a_max = cls.alpha_scale(lipschitz_estimate(op, datafit, fit_intercept), params)
+        a_max = cls.alpha_scale(
+            G0, lipschitz_estimate(op, datafit, fit_intercept), params
+        )
     return a_max
 
 
@@ -260,7 +262,7 @@ def regularization_path(
         - ``alpha_max``: float, the exact ``alpha_max`` of the data (NaN if
           ``alphas`` were given); for "relationship" and "clustered", which
           are never zero at a finite ``alpha``, the grid top where the
-          penalty's smallest curvature is 10 times the loss's largest.
+          penalty's largest curvature is 10 times the loss's.
         - ``fitted``: dict, the penalty's learned structure at the last
           ``alpha`` (``task_covariance_``, ``cluster_matrix_`` and
           ``task_clusters_``, ``task_tree_`` ...; empty for the others).

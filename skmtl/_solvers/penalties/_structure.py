@@ -60,11 +60,12 @@ class _SpectralStructure(Penalty):
         return np.inf  # quadratic growth at 0: W = 0 is optimal only if G0 = 0
 
     @classmethod
-    def alpha_scale(cls, lipschitz, params=None):
-        """Top of an automatic ``alpha`` grid: where the penalty's smallest
-        curvature is 10 times the datafit's largest (``lipschitz``), so the
-        coefficients are shrunk about tenfold."""
-        return 10.0 * lipschitz / cls.min_curvature(params or {})
+    def alpha_scale(cls, G0, lipschitz, params=None):
+        """Top of an automatic ``alpha`` grid: where the penalty's largest
+        curvature (per unit ``alpha``, :meth:`max_curvature`) is 10 times the
+        datafit's (``lipschitz``): the coupled directions are tied, and the
+        grid runs from there towards independent fits."""
+        return 10.0 * lipschitz / cls.max_curvature(G0.shape[0], params or {})
 
 
 # ------------------------------------------------------------------ MTRL
@@ -114,9 +115,10 @@ class Relationship(_SpectralStructure):
         return cls(alpha, _check_beta(cls, alpha, p, cls.defaults["beta_ratio"]))
 
     @classmethod
-    def min_curvature(cls, params):
+    def max_curvature(cls, n_tasks, params):
         r = cls.resolve(params)["beta_ratio"]
-        return 1.0 + float(r)  # ||W||_*^2 >= ||W||_F^2, equal at rank one
+        # ||W||_*^2 <= n_tasks ||W||_F^2, equal for equal singular values
+        return n_tasks + float(r)
 
     def nonsmooth_value(self, W):
         if W.size == 0:
@@ -156,27 +158,20 @@ def cluster_eigenvalues(sigma, k, eta):
             m[~pos] = (k - n_pos) / (T - n_pos)
         return m
 
-    def total(theta):
-        return np.clip(theta * sigma - eta, 0.0, 1.0).sum()
-
-    lo, hi = 0.0, (1.0 + eta) / sigma[pos].min()  # total(hi) = n_pos > k
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if total(mid) < k:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-15 * hi:
-            break
-    theta = 0.5 * (lo + hi)
-    # exact theta on the identified active set
-    m = np.clip(theta * sigma - eta, 0.0, 1.0)
-    free = (m > 0) & (m < 1)
-    if free.any():
-        n_up = np.count_nonzero(m >= 1)
-        theta = (k - n_up + eta * free.sum()) / sigma[free].sum()
-        m = np.clip(theta * sigma - eta, 0.0, 1.0)
-    return m
+    # total(theta) = sum clip(theta sigma_i - eta, 0, 1) is piecewise linear
+    # and non-decreasing, with breakpoints eta / sigma_i and (1 + eta) / sigma_i:
+    # find the piece where it crosses k and solve exactly there
+    sp = sigma[pos]
+    knots = np.sort(np.concatenate([eta / sp, (1.0 + eta) / sp]))
+    totals = np.clip(knots[:, None] * sp[None, :] - eta, 0.0, 1.0).sum(axis=1)
+    j = int(np.searchsorted(totals, k))  # totals[j - 1] < k <= totals[j]
+    if j == 0:
+        theta = knots[0]
+    else:
+        t0, t1 = knots[j - 1], knots[j]
+        f0, f1 = totals[j - 1], totals[j]
+        theta = t0 + (k - f0) * (t1 - t0) / (f1 - f0) if f1 > f0 else t1
+    return np.clip(theta * sigma - eta, 0.0, 1.0)
 
 
 def cluster_labels(M, k):
@@ -241,16 +236,25 @@ class Clustered(_SpectralStructure):
         return cls(alpha, _check_beta(cls, alpha, p, cls.defaults["beta_ratio"]), k)
 
     @classmethod
-    def min_curvature(cls, params):
+    def max_curvature(cls, n_tasks, params):
         eta = cls.resolve(params)["beta_ratio"]
-        return 2.0 * max(float(eta), 1e-12)  # along cluster-mean directions
+        return 2.0 * (1.0 + float(eta))  # 2 c / eta, within clusters
 
     def _spectrum(self, W):
-        """``(U, weights d_i, sigma_i)`` with the penalty ``sum d_i sigma_i^2``
-        and gradient ``2 U diag(d) U^T W``."""
+        """``(U, weights d_i, m_i)`` with the penalty ``sum d_i sigma_i^2``
+        and gradient ``2 U diag(d) U^T W`` (the last point's is cached: the
+        solver asks for the value and the gradient at the same point)."""
         T = W.shape[0]
         if self.alpha == 0:
             return None, np.full(T, self.beta), None
+        last = getattr(self, "_last", None)
+        if last is not None and last[0].shape == W.shape and np.array_equal(last[0], W):
+            return last[1]
+        out = self._compute_spectrum(W)
+        self._last = (W.copy(), out)
+        return out
+
+    def _compute_spectrum(self, W):
         G = W @ W.T
         evals, U = np.linalg.eigh(0.5 * (G + G.T))
         evals, U = evals[::-1], U[:, ::-1]
