@@ -9,6 +9,9 @@ ESTIMATORS = [
     MultiTaskElasticNet(alpha=0.01),
     MultiTaskLinearRegression(penalty="l1", alpha=0.01),
     MultiTaskLinearRegression(penalty="sparse_group", alpha=0.01),
+    MultiTaskLinearRegression(penalty="relationship", alpha=0.01),
+    MultiTaskLinearRegression(penalty="clustered", alpha=0.01),
+    MultiTaskLinearRegression(penalty="tree", alpha=0.01),
 ]
 
 

@@ -434,3 +434,129 @@ def test_beats_mean_ridge_and_independent(name, kw):
         _per_task_mse(ridge, Xte, Yte).mean(), _per_task_mse(indep, Xte, Yte).mean()
     )
     assert ours <= 0.9 * best_baseline, (ours, best_baseline)
+
+
+# ----------------------------------------------------------------- model selection
+
+STRUCTURES = ["relationship", "clustered", "tree"]
+
+
+@pytest.mark.parametrize("name", STRUCTURES)
+def test_cv_estimators_cover_the_new_penalties(name):
+    from skmtl.model_selection import (
+        MultiTaskLinearRegressionCV,
+        MultiTaskLogisticRegressionCV,
+    )
+
+    X, Y = make_problem(n=60, p=6, T=4, missing=0.2, seed=1)
+    kw = dict(n_alphas=4, cv=3, beta_ratio=[0.05, 0.5])
+    if name == "clustered":
+        kw["n_clusters"] = 2
+    reg = MultiTaskLinearRegressionCV(name, **kw).fit(X, Y)
+    assert reg.mse_path_.shape == (2, 4, 3)
+    assert reg.beta_ratio_ in (0.05, 0.5)
+    # the refit at the chosen point is the plain estimator's fit
+    ref = MultiTaskLinearRegression(
+        name, reg.alpha_, beta=reg.beta_ratio_ * reg.alpha_,
+        n_clusters=kw.get("n_clusters"), tol=1e-8, max_iter=10_000,
+    ).fit(X, Y)  # fmt: skip
+    assert_allclose(reg.coef_, ref.coef_, atol=1e-3 * np.abs(ref.coef_).max())
+    attr = {
+        "relationship": "task_covariance_",
+        "clustered": "task_clusters_",
+        "tree": "task_tree_",
+    }[name]
+    assert hasattr(reg, attr)
+    clf = MultiTaskLogisticRegressionCV(name, **kw).fit(X, _binary(Y))
+    assert clf.log_loss_path_.shape == (2, 4, 3)
+    assert hasattr(clf, attr)
+
+
+def test_path_learns_the_tree_once(monkeypatch):
+    from skmtl._solvers.penalties import _tree
+    from skmtl.model_selection import regularization_path
+
+    calls = []
+    real = _tree.ridge_task_tree
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(_tree, "ridge_task_tree", counting)
+    X, Y = make_problem(n=50, p=6, T=4, missing=0.2, seed=2)
+    path = regularization_path(X, Y, "tree", n_alphas=5)
+    assert len(calls) == 1
+    assert [int(np.any(W != 0)) for W in path.coefs][0] == 0  # exact alpha_max
+    assert np.any(path.coefs[1] != 0)
+    assert path.fitted["task_tree_"].shape == (3, 4)
+
+
+def test_grid_search_with_missing_labels():
+    from sklearn.model_selection import GridSearchCV
+
+    from skmtl.model_selection import TaskStratifiedKFold
+
+    X, Y = make_problem(n=60, p=6, T=4, missing=0.3, seed=4)
+    grid = [
+        {"penalty": ["clustered"], "n_clusters": [1, 2], "beta": [0.01, 0.1]},
+        {"penalty": ["relationship"], "beta": [0.0, 0.1]},
+        {"penalty": ["tree"], "task_tree": [None, [[0, 1], [2, 3]]]},
+    ]
+    search = GridSearchCV(
+        MultiTaskLinearRegression(alpha=0.05), grid, cv=TaskStratifiedKFold(3)
+    ).fit(X, Y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_refit_replaces_learned_attributes():
+    X, Y = make_problem(n=50, p=6, T=4, seed=3)
+    model = MultiTaskLinearRegression("clustered", 0.05, n_clusters=2).fit(X, Y)
+    assert hasattr(model, "cluster_matrix_")
+    model.set_params(penalty="relationship").fit(X, Y)
+    assert hasattr(model, "task_covariance_")
+    assert not hasattr(model, "cluster_matrix_")
+
+
+@pytest.mark.parametrize("name", STRUCTURES)
+def test_sparse_X_and_weights_match_dense(name):
+    X, Y = make_problem(n=50, p=6, T=4, missing=0.2, seed=6)
+    X[np.abs(X) < 0.5] = 0
+    sw = np.random.default_rng(1).uniform(0.5, 2, size=50)
+    kw = dict(tol=1e-10, max_iter=50_000, n_clusters=2)
+    dense = MultiTaskLinearRegression(name, 0.05, **kw).fit(X, Y, sample_weight=sw)
+    sparse = MultiTaskLinearRegression(name, 0.05, **kw).fit(
+        sp.csr_matrix(X), Y, sample_weight=sw
+    )
+    assert_allclose(dense.coef_, sparse.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kw, err, match",
+    [
+        (dict(penalty="clustered", n_clusters=5), ValueError, "n_clusters"),
+        (dict(penalty="clustered", beta=0.0), ValueError, "beta > 0"),
+        (dict(penalty="tree", task_tree=[[0, 1], [2]]), ValueError, "missing"),
+        (dict(penalty="tree", task_tree=[[0, 1], [2, 3, 3]]), ValueError, "repeated"),
+        (dict(penalty="tree", task_tree=[[0, 1], [2, 9]]), ValueError, "task 9"),
+        (dict(penalty="tree", task_tree=[[0, 1], [2, "a"]]), TypeError, "str"),
+        (dict(penalty="tree", task_tree=np.zeros((2, 4))), ValueError, "linkage"),
+        (dict(penalty="tree", task_tree=np.zeros((3, 3))), ValueError, "shape"),
+    ],
+)
+def test_bad_structure_parameters(kw, err, match):
+    X, Y = make_problem(n=30, p=4, T=4, seed=0)
+    with pytest.raises(err, match=match):
+        MultiTaskLinearRegression(alpha=0.1, **kw).fit(X, Y)
+
+
+def test_input_not_modified_and_tree_given_as_linkage():
+    from scipy.cluster.hierarchy import linkage
+
+    X, Y = make_problem(n=40, p=5, T=4, missing=0.2, seed=7)
+    Z = linkage(np.random.default_rng(0).normal(size=(4, 3)), "average")
+    Z0, X0, Y0 = Z.copy(), X.copy(), Y.copy()
+    model = MultiTaskLinearRegression("tree", 0.05, task_tree=Z).fit(X, Y)
+    assert_allclose(model.task_tree_, Z)
+    assert np.array_equal(Z, Z0) and np.array_equal(X, X0)
+    assert np.array_equal(Y, Y0, equal_nan=True)

@@ -228,6 +228,8 @@ class Clustered(_SpectralStructure):
             k = min(2, n_tasks)
         if not isinstance(k, (Integral, np.integer)) or isinstance(k, bool):
             raise TypeError(f"n_clusters must be an int, got {k!r}.")
+        if n_tasks == 1:
+            k = 1  # a single task is one cluster whatever n_clusters says
         if not 1 <= k <= n_tasks:
             raise ValueError(
                 f"n_clusters must be between 1 and the number of tasks "
