@@ -69,8 +69,9 @@ class _PathCVMixin:
 
     Subclasses give ``_loss``, ``_penalty_name()`` and ``_error_attr`` (name
     of the error path attribute). Besides ``alpha``, one hyperparameter may
-    be a list that is searched: ``beta_ratio`` for composite penalties,
-    ``l1_ratio`` otherwise.
+    be a list that is searched: ``beta_ratio`` for penalties with a second
+    strength (composite and learned-structure penalties), ``l1_ratio``
+    otherwise.
     """
 
     _loss = "squared"
@@ -302,13 +303,37 @@ class MultiTaskLinearRegressionCV(_PathCVMixin, BaseMultiTaskRegressor):
     beta_ratio : float or list of float, default=None
         Composite penalties ("dirty", "robust", "sparse_low_rank"): the
         second part's strength is ``beta = beta_ratio * alpha`` along each
-        path (default 1); a list is searched, as ``l1_ratio`` is for the
-        other penalties.
+        path (default 1); learned-structure penalties: the ridge strength
+        ``beta = beta_ratio * alpha`` ("relationship", "tree": default 0;
+        "clustered": ``eta = beta_ratio``, default 0.1). A list is searched,
+        as ``l1_ratio`` is for the other penalties.
+    n_clusters : int, default=None
+        Number of task clusters of "clustered" (None: 2), fixed.
+    task_tree : ndarray of shape (n_tasks - 1, 4) or nested lists, \
+            default=None
+        Task hierarchy of "tree"; None: learned from each fold's training
+        rows (and from all rows for the refit), as in
+        :class:`skmtl.MultiTaskLinearRegression`.
     {_CV_PARAMS}
 
     Attributes
     ----------
     {_CV_ATTRS}
+    beta_ratio_ : float or None
+        The selected ``beta_ratio`` (penalties that read it).
+    task_covariance_, cluster_matrix_, task_clusters_, task_tree_, \
+task_groups_, task_group_weights_ :
+        The learned task structure of the refit ("relationship",
+        "clustered", "tree"), as in :class:`skmtl.MultiTaskLinearRegression`.
+
+    Notes
+    -----
+    The automatic ``alpha`` grid starts at the exact ``alpha_max`` where
+    there is one. "relationship" and "clustered" are never zero at a
+    finite ``alpha`` (their penalty is quadratic near 0); their grid starts
+    where the penalty's largest curvature is 10 times the loss's (``10 L /
+    (n_tasks + beta_ratio)`` and ``10 L / (2 (1 + beta_ratio))``, ``L`` the
+    loss's Lipschitz constant), where coupled tasks are tied.
 
     Examples
     --------
@@ -538,6 +563,8 @@ class MultiTaskLogisticRegressionCV(_PathCVMixin, MultiTaskLogisticRegression):
     task_graph : array-like, sparse matrix or list of edges, default=None
     gamma : float, default=None
     beta_ratio : float or list of float, default=None
+    n_clusters : int, default=None
+    task_tree : ndarray or nested lists, default=None
         As in :class:`MultiTaskLinearRegressionCV`.
     alphas : array-like or int, default=None
         Grid or its size; ``None``: ``n_alphas`` values from the exact
@@ -559,6 +586,9 @@ class MultiTaskLogisticRegressionCV(_PathCVMixin, MultiTaskLogisticRegression):
 cv_n_iter_, n_tasks_, classes_ :
         As in :class:`MultiTaskLassoCV` and
         :class:`skmtl.MultiTaskLogisticRegression`.
+    beta_ratio_, task_covariance_, cluster_matrix_, task_clusters_, \
+task_tree_, task_groups_, task_group_weights_ :
+        As in :class:`MultiTaskLinearRegressionCV`.
     log_loss_path_ : ndarray of shape (n_alphas, n_folds) or \
 (n_l1_ratio, n_alphas, n_folds)
         CV error: per-task mean logistic loss ``log(1 + exp(-y f))`` on the
