@@ -560,3 +560,69 @@ def test_input_not_modified_and_tree_given_as_linkage():
     assert_allclose(model.task_tree_, Z)
     assert np.array_equal(Z, Z0) and np.array_equal(X, X0)
     assert np.array_equal(Y, Y0, equal_nan=True)
+
+
+# ----------------------------------------------------------------- inspection
+
+
+def _two_groups(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(80, 6))
+    W = rng.normal(size=(2, 6))[[0, 0, 1, 1, 1]] + 0.05 * rng.normal(size=(5, 6))
+    return X, X @ W.T + 0.1 * rng.normal(size=(80, 5))
+
+
+def test_task_structure_reads_each_model():
+    from scipy.cluster.hierarchy import cophenet
+    from sklearn.metrics import adjusted_rand_score
+
+    from skmtl.inspection import task_similarity, task_structure
+
+    X, Y = _two_groups()
+    truth = [0, 0, 1, 1, 1]
+    rel = MultiTaskLinearRegression("relationship", 0.01).fit(X, Y)
+    s = task_structure(rel, n_clusters=2)
+    S = rel.task_covariance_
+    assert_allclose(s.correlation, S / np.sqrt(np.outer(np.diag(S), np.diag(S))))
+    assert adjusted_rand_score(truth, s.clusters) == 1.0
+    assert_allclose(task_similarity(rel, metric="learned"), s.correlation)
+
+    clu = MultiTaskLinearRegression("clustered", 0.1, n_clusters=2).fit(X, Y)
+    s = task_structure(clu)
+    assert s.kind == "clustered"
+    assert np.array_equal(s.clusters, clu.task_clusters_)
+
+    tree = MultiTaskLinearRegression("tree", 0.01).fit(X, Y)
+    s = task_structure(tree, n_clusters=2)
+    assert_allclose(s.linkage, tree.task_tree_)
+    assert adjusted_rand_score(truth, s.clusters) == 1.0
+    # correlation is 1 - cophenetic distance / max, from scipy here
+    from scipy.spatial.distance import squareform
+
+    d = squareform(cophenet(tree.task_tree_))
+    assert_allclose(s.correlation, 1 - d / d.max())
+
+    with pytest.raises(ValueError, match="no learned task structure"):
+        task_structure(MultiTaskLinearRegression("l21", 0.1).fit(X, Y))
+
+
+def test_structure_plots():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skmtl.plotting import plot_task_similarity, plot_task_tree
+
+    X, Y = _two_groups()
+    tree = MultiTaskLinearRegression("tree", 0.01, task_tree=[[0, 1], [2, [3, 4]]])
+    disp = plot_task_tree(tree.fit(X, Y), n_clusters=2)
+    assert sorted(disp.dendrogram_["leaves"]) == list(range(5))
+    colors = {t.get_text(): t.get_color() for t in disp.ax_.get_xticklabels()}
+    assert colors["task0"] == colors["task1"] != colors["task2"]
+    rel = MultiTaskLinearRegression("relationship", 0.01).fit(X, Y)
+    heat = plot_task_similarity(rel, metric="learned")
+    order = heat.order_.tolist()
+    assert sorted(order[:2]) == [0, 1] or sorted(order[-2:]) == [0, 1]
+    plt.close("all")
