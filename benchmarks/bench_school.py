@@ -57,6 +57,24 @@ def log_grid(lo, hi, n):
     return list(np.logspace(lo, hi, n))
 
 
+#: the models that learn how tasks are related (grids from a pilot run on one
+#: 20% split; eta = beta / alpha of "clustered" spans 3e-4 .. 3e-2)
+LEARNED_STRUCTURE = {
+    "relationship (MTRL)": (
+        MultiTaskLinearRegression(penalty="relationship", max_iter=MAX_ITER),
+        {"alpha": [0.03, 0.1, 0.3, 1.0]},
+    ),
+    "clustered": (
+        MultiTaskLinearRegression(penalty="clustered", max_iter=MAX_ITER),
+        {"alpha": [10.0, 30.0, 100.0], "beta": [0.1, 0.3], "n_clusters": [1, 3]},
+    ),
+    "tree (learned)": (
+        MultiTaskLinearRegression(penalty="tree", max_iter=MAX_ITER),
+        {"alpha": [3.0, 10.0, 30.0, 100.0]},
+    ),
+}
+
+
 def models(quick):
     """name -> (estimator, grid over the last Pipeline step).
 
@@ -89,6 +107,7 @@ def models(quick):
             MultiTaskLinearRegression(penalty="graph", max_iter=MAX_ITER),
             {"alpha": [3.0, 30.0, 300.0, 3000.0]},
         ),
+        **LEARNED_STRUCTURE,
     }
     if quick:
         grids = {
@@ -128,7 +147,10 @@ def scores(Y, P):
     }
 
 
-def run(X, Y, task, ratios, repeats, quick, log=print):
+def run(X, Y, task, ratios, repeats, quick, log=print, model_grids=None, only=None):
+    """``model_grids(quick)``: name -> (estimator, grid) (default
+    :func:`models`); ``only``: names to run (default all)."""
+    model_grids = models if model_grids is None else model_grids
     results = {}  # (ratio, model) -> list of dicts
     for ratio in ratios:
         for rep in range(repeats):
@@ -143,7 +165,9 @@ def run(X, Y, task, ratios, repeats, quick, log=print):
                         X[tr], Y[tr]
                     )
                 )
-            for name, (est, grid) in models(quick).items():
+            for name, (est, grid) in model_grids(quick).items():
+                if only is not None and name not in only:
+                    continue
                 pipe = Pipeline([("scale", StandardScaler()), ("model", est)])
                 search = GridSearchCV(
                     pipe,
@@ -181,7 +205,7 @@ def _on_grid_edge(best, grid):
     return any(
         np.isclose(best[f"model__{k}"], v[0]) or np.isclose(best[f"model__{k}"], v[-1])
         for k, v in grid.items()
-        if len(v) > 2
+        if len(v) > 2 and k != "n_clusters"
     )
 
 
@@ -237,6 +261,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="2 repeats, 3-point grids")
     ap.add_argument("--json", help="also write raw results to this file")
     ap.add_argument(
+        "--models", help="comma-separated model names to run (default: all)"
+    )
+    ap.add_argument(
         "--ratios",
         default=",".join(str(r) for r in RATIOS),
         help="comma-separated training ratios (default: 0.1,0.2,0.3,0.75)",
@@ -267,6 +294,7 @@ def main():
         repeats,
         args.quick,
         log=lambda s: print(s, flush=True),
+        only=None if args.models is None else args.models.split(","),
     )
     print(f"\ntotal time {time.perf_counter() - t0:.0f}s\n")
     print(tables(results, ratios))

@@ -243,39 +243,33 @@ class Clustered(_SpectralStructure):
         return 2.0 * (1.0 + float(eta))  # 2 c / eta, within clusters
 
     def _spectrum(self, W):
-        """``(U, weights d_i, m_i)`` with the penalty ``sum d_i sigma_i^2``
-        and gradient ``2 U diag(d) U^T W`` (the last point's is cached: the
-        solver asks for the value and the gradient at the same point)."""
-        T = W.shape[0]
-        if self.alpha == 0:
-            return None, np.full(T, self.beta), None
+        """``(U, s, Vt, m)``: the thin SVD of ``W`` and the eigenvalues ``m``
+        (length ``n_tasks``) of the optimal ``M``, ``m[:r]`` along ``U``'s
+        columns and the rest (equal) on their orthogonal complement. The
+        last point's is cached: the solver asks for the value and the
+        gradient at the same point."""
         last = getattr(self, "_last", None)
         if last is not None and last[0].shape == W.shape and np.array_equal(last[0], W):
             return last[1]
-        out = self._compute_spectrum(W)
+        U, s, Vt = np.linalg.svd(W, full_matrices=False)
+        sigma = np.zeros(W.shape[0])
+        sigma[: s.size] = s
+        out = (U, s, Vt, cluster_eigenvalues(sigma, self.k, self.eta))
         self._last = (W.copy(), out)
         return out
 
-    def _compute_spectrum(self, W):
-        G = W @ W.T
-        evals, U = np.linalg.eigh(0.5 * (G + G.T))
-        evals, U = evals[::-1], U[:, ::-1]
-        sigma = np.sqrt(np.maximum(evals, 0.0))
-        m = cluster_eigenvalues(sigma, self.k, self.eta)
-        return U, self.c / (self.eta + m), m
-
     def smooth_value(self, W):
-        U, d, _ = self._spectrum(W)
-        if U is None:
+        if self.alpha == 0:
             return float(self.beta * np.sum(W * W))
-        P = U.T @ W
-        return float(np.sum(d * np.sum(P * P, axis=1)))
+        _, s, _, m = self._spectrum(W)
+        return float(np.sum(self.c / (self.eta + m[: s.size]) * s * s))
 
     def smooth_grad(self, W):
-        U, d, _ = self._spectrum(W)
-        if U is None:
+        # 2 c (eta I + M)^{-1} W = 2 U diag(c s / (eta + m)) Vt
+        if self.alpha == 0:
             return 2.0 * self.beta * W
-        return 2.0 * (U * d) @ (U.T @ W)
+        U, s, Vt, m = self._spectrum(W)
+        return 2.0 * (U * (self.c * s / (self.eta + m[: s.size]))) @ Vt
 
     def nonsmooth_value(self, W):
         return 0.0
@@ -288,8 +282,11 @@ class Clustered(_SpectralStructure):
         T = W.shape[0]
         if self.alpha == 0:
             return np.eye(T) * (self.k / T)
-        U, _, m = self._spectrum(W)
-        M = (U * m) @ U.T
+        U, s, _, m = self._spectrum(W)
+        r = s.size
+        M = (U * m[:r]) @ U.T
+        if T > r:
+            M += m[r] * (np.eye(T) - U @ U.T)
         return 0.5 * (M + M.T)
 
     def fitted_attributes(self, Z):
