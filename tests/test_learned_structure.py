@@ -626,3 +626,27 @@ def test_structure_plots():
     order = heat.order_.tolist()
     assert sorted(order[:2]) == [0, 1] or sorted(order[-2:]) == [0, 1]
     plt.close("all")
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_tree_alpha_max_is_exact(loss):
+    """Just above alpha_max the model is zero, just below it is not, even with
+    a node at height 0 (leaf weights 0 below it)."""
+    from scipy.cluster.hierarchy import linkage
+
+    from skmtl.model_selection import regularization_path
+
+    X, Y = make_problem(n=50, p=6, T=4, missing=0.2, seed=12)
+    if loss == "logistic":
+        Y = _binary(Y)
+    Z = linkage(np.array([[0.0, 0], [0, 0], [1, 0], [0, 3]]), "average")
+    assert Z[0, 2] == 0  # tasks 0 and 1 merged at height 0
+    path = regularization_path(X, Y, "tree", task_tree=Z, n_alphas=2, loss=loss)
+    a_max = path.alpha_max
+    est = (
+        MultiTaskLinearRegression if loss == "squared" else MultiTaskLogisticRegression
+    )
+    above = est("tree", a_max * (1 + 1e-6), task_tree=Z, tol=1e-8).fit(X, Y)
+    below = est("tree", a_max * (1 - 1e-3), task_tree=Z, tol=1e-8).fit(X, Y)
+    assert not np.any(above.coef_)
+    assert np.any(below.coef_)

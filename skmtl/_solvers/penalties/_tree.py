@@ -142,12 +142,15 @@ class Tree(RowPenalty):
         G0 = np.asarray(G0, dtype=np.float64)
         zeros, ones = np.zeros(T), np.ones(T)
         out = np.empty(T)
+        # every task is in a node of positive weight: at ||g|| / (smallest
+        # positive weight), that node's shrinkage zeroes it
+        w_min = float(pen.weights[pen.weights > 0].min())
         best = 0.0
         for j in range(G0.shape[1]):
             g = np.ascontiguousarray(G0[:, j])
-            hi = float(np.abs(g).sum()) / max(pen.weights[:T].min(), 1e-300) + 1e-300
             if not np.any(g):
                 continue
+            hi = float(np.linalg.norm(g)) / w_min
             lo = 0.0
             for _ in range(100):
                 mid = 0.5 * (lo + hi)
