@@ -230,7 +230,8 @@ def tables(results, ratios):
         )
         out.append("|---|---|---|---|---|---|---|")
         for r in main:
-            base = np.mean([s["nmse"] for s in results[(r, "independent ridge")]])
+            ref = results.get((r, "independent ridge"))
+            base = np.mean([s["nmse"] for s in ref]) if ref else np.nan
             for name in names:
                 rs = results[(r, name)]
                 nm = [s["nmse"] for s in rs]
@@ -247,7 +248,8 @@ def tables(results, ratios):
             "| nMSE (pooled) | ratio to indep. ridge | grid-edge picks |"
         )
         out.append("|---|---|---|---|---|---|")
-        base = np.mean([s["nmse"] for s in results[(0.75, "independent ridge")]])
+        ref = results.get((0.75, "independent ridge"))
+        base = np.mean([s["nmse"] for s in ref]) if ref else np.nan
         for name in names:
             rs = results[(0.75, name)]
             nm = [s["nmse"] for s in rs]
