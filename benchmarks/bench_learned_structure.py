@@ -16,7 +16,8 @@ passed as ``task_tree`` so that cvxpy solves the same problem):
 
 Problems: per-task regression and classification, T tasks with 100-300
 rows each, p features, tasks drawn from 3 clusters
-(``make_multitask_regression(structure="clustered")``).
+(``make_multitask_regression(structure="clustered")``). One BLAS thread for
+everything (threadpoolctl; see README "BLAS threads").
 
 Run:  python benchmarks/bench_learned_structure.py [--T 20] [--p 30]
 """
@@ -188,6 +189,13 @@ def main():
     ap.add_argument("--T", type=int, default=20)
     ap.add_argument("--p", type=int, default=30)
     args = ap.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        run(args)
+
+
+def run(args):
     rows = []
     for kind in ("reg", "clf"):
         X, Y = problem(kind, args.T, args.p)
