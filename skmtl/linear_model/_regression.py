@@ -182,7 +182,8 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         Non-negative weight ``w_t`` of each task's loss (default all 1).
     solver : {"auto", "bcd", "fista"}, default="auto"
         ``"bcd"``: working-set block coordinate descent (feature-separable
-        penalties: l1, l21, elasticnet, sparse_group). ``"fista"``:
+        penalties: l1, l21, elasticnet, sparse_group, the non-convex rows,
+        tree). ``"fista"``:
         accelerated proximal gradient (any penalty). ``"auto"`` uses bcd when
         it applies.
     max_iter : int, default=1000
