@@ -20,7 +20,8 @@ def cvxpy_solve(
 
     Composite penalties ("dirty", "robust", "sparse_low_rank") use two
     variables ``P, Q`` with ``W = P + Q``; ``beta`` is the second strength.
-    Returns ``(W, b, objective)``.
+    ``penalty`` may also be a callable ``W -> (expression, constraints)``
+    (a penalty written in the test). Returns ``(W, b, objective)``.
     """
     import cvxpy as cp
 
@@ -28,7 +29,11 @@ def cvxpy_solve(
     T = Y.shape[1]
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     tw = np.ones(T) if task_weights is None else np.asarray(task_weights, float)
-    composite = penalty in ("dirty", "robust", "sparse_low_rank")
+    composite = isinstance(penalty, str) and penalty in (
+        "dirty",
+        "robust",
+        "sparse_low_rank",
+    )
     if composite:
         P, Q = cp.Variable((T, p)), cp.Variable((T, p))
         W = P + Q
@@ -47,7 +52,10 @@ def cvxpy_solve(
             terms.append(cp.sum(cp.multiply(w, cp.logistic(-cp.multiply(ysign, f)))))
     data = sum(terms)
     col = cp.norm(W, 2, axis=0)
-    if penalty == "l21":
+    constraints = []
+    if callable(penalty):
+        pen, constraints = penalty(W)
+    elif penalty == "l21":
         pen = alpha * cp.sum(col)
     elif penalty == "l1":
         pen = alpha * cp.sum(cp.abs(W))
@@ -77,7 +85,7 @@ def cvxpy_solve(
         pen = alpha * cp.sum(cp.abs(P)) + beta * cp.normNuc(Q)
     else:
         raise ValueError(penalty)
-    prob = cp.Problem(cp.Minimize(data + pen))
+    prob = cp.Problem(cp.Minimize(data + pen), constraints)
     prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
     bval = b.value if fit_intercept else np.zeros(T)
     return W.value, bval, prob.value

@@ -19,6 +19,9 @@ ESTIMATORS = [
     MultiTaskLinearRegression(penalty="sparse_group", alpha=0.01),
     *(MultiTaskLinearRegression(penalty=p, alpha=0.01) for p in NEW_PENALTIES),
     *(MultiTaskLogisticRegression(penalty=p, alpha=0.01) for p in NEW_PENALTIES),
+    MultiTaskLinearRegression(penalty="relationship", alpha=0.01),
+    MultiTaskLinearRegression(penalty="clustered", alpha=0.01),
+    MultiTaskLinearRegression(penalty="tree", alpha=0.01),
 ]
 
 

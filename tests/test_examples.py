@@ -22,7 +22,13 @@ def test_examples_found():
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(path, tmp_path):
     pytest.importorskip("matplotlib")
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
+    # import this checkout's skmtl (not another installed copy)
+    root = str(EXAMPLES_DIR.parent)
+    path_env = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env = {
+        **os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore",
+        "PYTHONPATH": path_env,
+    }  # fmt: skip
     proc = subprocess.run(
         [sys.executable, str(path)],
         cwd=path.parent,

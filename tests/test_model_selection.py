@@ -294,6 +294,10 @@ CV_ESTIMATORS = [
     MultiTaskLinearRegressionCV("sparse_group", n_alphas=4, cv=3),
     MultiTaskRidgeCV(alphas=[0.1, 1.0], couplings=[0.0, 1.0], cv=3),
     MultiTaskLogisticRegressionCV(n_alphas=3, cv=3),
+    MultiTaskLinearRegressionCV("relationship", n_alphas=3, cv=3),
+    MultiTaskLinearRegressionCV("clustered", n_alphas=3, cv=3),
+    MultiTaskLinearRegressionCV("tree", n_alphas=3, cv=3),
+    MultiTaskLogisticRegressionCV("clustered", n_alphas=3, cv=3),
 ]
 
 

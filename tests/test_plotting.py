@@ -133,7 +133,8 @@ def test_public_api():
         "RegularizationPathDisplay", "TaskSimilarityDisplay",
         "TransferGainDisplay", "plot_coef_pattern", "plot_cv_path",
         "plot_learning_curves", "plot_regularization_path",
-        "plot_task_similarity", "plot_transfer_gain",
+        "plot_task_similarity", "plot_transfer_gain", "TaskTreeDisplay",
+        "plot_task_tree",
     }  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from ._coef import task_vectors
 __all__ = ["task_similarity"]
 
 _METRICS = ("cosine", "correlation")
+_ALL_METRICS = (*_METRICS, "learned")
 
 
 def similarity_matrix(V, metric="cosine"):
@@ -39,6 +40,11 @@ def task_similarity(estimator_or_coef, metric="cosine"):
 
     - Linear models (anything with ``coef_`` of shape ``(n_tasks,
       n_features)``) and arrays: ``v_t = coef_[t]``.
+    - ``metric="learned"``: the structure a model learned with ``W``
+      (``penalty="relationship"``, ``"clustered"``, ``"tree"``): the
+      correlation matrix of ``task_covariance_`` or ``cluster_matrix_``, or
+      the tree's cophenetic similarity (see
+      :func:`skmtl.inspection.task_structure`).
     - skmtl MLPs (:class:`~skmtl.MultiTaskMLPRegressor`,
       :class:`~skmtl.MultiTaskMLPClassifier`): ``v_t`` is task ``t``'s first
       head layer, the weights that read the shared representation
@@ -54,7 +60,7 @@ def task_similarity(estimator_or_coef, metric="cosine"):
 (n_tasks, n_features)
         A fitted linear multi-task model, a fitted skmtl MLP, or a
         coefficient matrix (one row per task).
-    metric : {"cosine", "correlation"}, default="cosine"
+    metric : {"cosine", "correlation", "learned"}, default="cosine"
         Similarity measure, in ``[-1, 1]``.
 
     Returns
@@ -89,6 +95,10 @@ def task_similarity(estimator_or_coef, metric="cosine"):
            [ 0.,  0.,  1., nan],
            [nan, nan, nan, nan]])
     """
-    if metric not in _METRICS:
-        raise ValueError(f"Unknown metric {metric!r}; expected one of {_METRICS}.")
+    if metric not in _ALL_METRICS:
+        raise ValueError(f"Unknown metric {metric!r}; expected one of {_ALL_METRICS}.")
+    if metric == "learned":
+        from ._structure import task_structure
+
+        return task_structure(estimator_or_coef).correlation
     return similarity_matrix(task_vectors(estimator_or_coef), metric)

@@ -32,8 +32,9 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
     penalty : str or Penalty subclass, default="l21"
         As in :class:`MultiTaskLinearRegression`: "l21", "l1",
         "elasticnet", "sparse_group", "trace", "graph", the non-convex
-        "mcp", "scad", "capped_l1" and the composite "dirty", "robust",
-        "sparse_low_rank".
+        "mcp", "scad", "capped_l1", the composite "dirty", "robust",
+        "sparse_low_rank", and the learned task structures "relationship",
+        "clustered", "tree".
     alpha : float, default=1.0
         Regularisation strength. With ``penalty="l1"`` each task is
         scikit-learn's ``LogisticRegression`` with ``l1_ratio=1`` and
@@ -44,9 +45,17 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
     task_graph : array-like, sparse matrix or list of edges, default=None
         Task adjacency for ``penalty="graph"`` (default: pull to the mean).
     beta : float, default=None
-        Strength of the second part of a composite penalty (None: ``alpha``).
+        Strength of the second part of a composite penalty (None:
+        ``alpha``), or the ridge term of "relationship", "tree" (None: 0)
+        and "clustered" (None: ``0.1 * alpha``).
     gamma : float, default=None
         Concavity of "mcp" / "scad", or the cap of "capped_l1".
+    n_clusters : int, default=None
+        Number of task clusters of "clustered" (None: 2).
+    task_tree : ndarray of shape (n_tasks - 1, 4) or nested lists, \
+            default=None
+        Task hierarchy of "tree" (None: learned, as in
+        :class:`MultiTaskLinearRegression`).
     fit_intercept : bool, default=True
         One unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
@@ -79,6 +88,10 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         NaN for "graph" and the non-convex penalties.
     coef_components_ : dict of str to ndarray of shape (n_tasks, n_features)
         The parts of a composite penalty, summing to ``coef_``.
+    task_covariance_, cluster_matrix_, task_clusters_, task_tree_, \
+task_groups_, task_group_weights_ :
+        The learned task structure of "relationship", "clustered" and
+        "tree", as in :class:`MultiTaskLinearRegression`.
     n_tasks_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray
@@ -123,6 +136,8 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         task_graph=None,
         beta=None,
         gamma=None,
+        n_clusters=None,
+        task_tree=None,
         fit_intercept=True,
         task_weights=None,
         solver="auto",
@@ -137,6 +152,8 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         self.task_graph = task_graph
         self.beta = beta
         self.gamma = gamma
+        self.n_clusters = n_clusters
+        self.task_tree = task_tree
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
         self.solver = solver

@@ -21,6 +21,8 @@ PENALTY_PARAM_CONSTRAINTS = {
     "task_graph": ["array-like", "sparse matrix", list, None],
     "beta": [Interval(Real, 0, None, closed="left"), None],
     "gamma": [Interval(Real, 0, None, closed="neither"), None],
+    "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
+    "task_tree": ["array-like", list, None],
 }
 
 
@@ -121,6 +123,27 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         - ``"sparse_low_rank"``: ``alpha ||P||_1 + beta ||Q||_*``
           (``"sparse"`` and ``"low_rank"``).
 
+        Learned task structure (which tasks are related is learned with
+        ``W``; see the user guide's "Learning how tasks are related"):
+
+        - ``"relationship"``: task-relationship learning (MTRL, Zhang &
+          Yeung 2010), ``alpha/2 min_Omega tr(W^T Omega^{-1} W) + beta/2
+          ||W||_F^2`` over task covariances ``Omega`` (PSD, trace 1), which
+          equals ``alpha/2 ||W||_*^2 + beta/2 ||W||_F^2``; the optimal
+          ``Omega = (W W^T)^{1/2} / tr((W W^T)^{1/2})`` is
+          ``task_covariance_``. Exact prox, FISTA.
+        - ``"clustered"``: convex clustered MTL (Zhou, Chen & Ye 2011;
+          MALSAR's ``Least_CMTL``), ``alpha eta (1 + eta) min_M tr(W^T (eta
+          I + M)^{-1} W)`` over ``tr M = n_clusters``, ``0 <= M <= I``, with
+          ``eta = beta / alpha``. The optimal ``M`` is ``cluster_matrix_``
+          and its hard clustering ``task_clusters_``. Smooth; FISTA.
+        - ``"tree"``: tree-guided group lasso (Kim & Xing 2010), ``alpha
+          sum_j sum_v weight_v ||W[G_v, j]||_2 + beta/2 ||W||_F^2`` over the
+          nodes ``v`` of the task tree ``task_tree`` (``G_v`` the tasks
+          under ``v``, leaves included; Kim & Xing's weights from the node
+          heights). Block coordinate descent (squared loss) or FISTA, exact
+          prox.
+
         A :class:`skmtl.penalties.Penalty` subclass defines a new penalty.
     alpha : float, default=1.0
         Regularisation strength, ``>= 0``.
@@ -133,19 +156,34 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         Ignored otherwise.
     beta : float, default=None
         Strength of the second part of a composite penalty ("dirty",
-        "robust", "sparse_low_rank"); None means ``beta = alpha``. Ignored
+        "robust", "sparse_low_rank"; None means ``beta = alpha``), or of the
+        ridge term of "relationship" and "tree" (None: 0) and "clustered"
+        (MALSAR's ``rho2``, must be > 0; None: ``0.1 * alpha``). Ignored
         otherwise.
     gamma : float, default=None
         Concavity of "mcp" (default 3) and "scad" (default 3.7, must be
         > 2), or the cap of "capped_l1" (default 1, in coefficient units).
         Ignored otherwise.
+    n_clusters : int, default=None
+        Number of task clusters ``k`` of "clustered" (``1 <= k <=
+        n_tasks``; None: 2, or 1 for a single task). Ignored otherwise.
+    task_tree : ndarray of shape (n_tasks - 1, 4) or nested lists, \
+            default=None
+        Task hierarchy of "tree": a scipy linkage matrix, or nested lists of
+        task indices (``[[0, 1, 2], [[3, 4], 5]]``). None: learned from the
+        data before the fit: an independent ridge fit of every task
+        (strength ``0.1 L``, ``L`` the largest per-task curvature of the
+        loss), then scipy's average linkage on the correlation distance
+        ``1 - corr(w_s, w_t)`` between the tasks' coefficient vectors
+        (learned once per path or CV fold). Ignored otherwise.
     fit_intercept : bool, default=True
         Fit one unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
         Non-negative weight ``w_t`` of each task's loss (default all 1).
     solver : {"auto", "bcd", "fista"}, default="auto"
         ``"bcd"``: working-set block coordinate descent (feature-separable
-        penalties: l1, l21, elasticnet, sparse_group). ``"fista"``:
+        penalties: l1, l21, elasticnet, sparse_group, the non-convex rows,
+        tree). ``"fista"``:
         accelerated proximal gradient (any penalty). ``"auto"`` uses bcd when
         it applies.
     max_iter : int, default=1000
@@ -153,7 +191,8 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
     tol : float, default=1e-4
         Stop when the duality gap is below ``tol`` times ``sum_e c_e y_e^2``
         (as scikit-learn does), or, for penalties without a gap ("graph",
-        "mcp", "scad", "capped_l1"), when the optimality residual
+        "mcp", "scad", "capped_l1", "relationship", "clustered", "tree"),
+        when the optimality residual
         (proximal-gradient step or stationarity violation) is below ``tol``
         times the gradient norm at zero.
     warm_start : bool, default=False
@@ -169,11 +208,32 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         Epochs (bcd: passes over the working set, in its Gram space when the
         working set is solved there) or iterations (fista).
     dual_gap_ : float
-        Duality gap at the solution (NaN for "graph" and the non-convex
-        penalties, which stop on the stationarity residual).
+        Duality gap at the solution (NaN for "graph", the non-convex and the
+        learned-structure penalties, which stop on the optimality residual).
     coef_components_ : dict of str to ndarray of shape (n_tasks, n_features)
         The parts of a composite penalty, summing to ``coef_``; only for
         "dirty", "robust" and "sparse_low_rank".
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        Only for "relationship": the learned task covariance ``Omega``
+        (trace 1; :func:`skmtl.inspection.task_structure` gives it as a
+        correlation matrix).
+    cluster_matrix_ : ndarray of shape (n_tasks, n_tasks)
+        Only for "clustered": the learned relaxed cluster matrix ``M``
+        (the relaxation of ``F (F^T F)^{-1} F^T`` for a cluster assignment
+        ``F``).
+    task_clusters_ : ndarray of shape (n_tasks,)
+        Only for "clustered": hard cluster labels from ``cluster_matrix_``:
+        k-means (10 starts, seed 0) on the rows of its top ``n_clusters``
+        eigenvectors normalised to unit length; numbered by first
+        appearance.
+    task_tree_ : ndarray of shape (n_tasks - 1, 4) or list
+        Only for "tree": the tree used (the learned linkage matrix, or
+        ``task_tree`` as given).
+    task_groups_ : list of ndarray
+        Only for "tree": the tasks of every node, leaves first.
+    task_group_weights_ : ndarray of shape (n_nodes,)
+        Only for "tree": the weight of every node (each task's weights sum
+        to 1; the root's is 0).
     solver_ : str
         The solver used.
     n_tasks_ : int
@@ -199,6 +259,15 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
     >>> model = MultiTaskLinearRegression(penalty="l21", alpha=0.05).fit(X, Y)
     >>> np.flatnonzero(np.abs(model.coef_).sum(axis=0))
     array([0, 1])
+
+    Tasks drawn from two groups; the clustered model finds them:
+
+    >>> centres = rng.normal(size=(2, 6))
+    >>> W = centres[[0, 0, 1, 1]] + 0.05 * rng.normal(size=(4, 6))
+    >>> Y = X @ W.T + 0.1 * rng.normal(size=(100, 4))
+    >>> model = MultiTaskLinearRegression("clustered", alpha=0.1, n_clusters=2)
+    >>> model.fit(X, Y).task_clusters_
+    array([0, 0, 1, 1])
     """
 
     _parameter_constraints = {
@@ -215,6 +284,8 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         task_graph=None,
         beta=None,
         gamma=None,
+        n_clusters=None,
+        task_tree=None,
         fit_intercept=True,
         task_weights=None,
         solver="auto",
@@ -229,6 +300,8 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         self.task_graph = task_graph
         self.beta = beta
         self.gamma = gamma
+        self.n_clusters = n_clusters
+        self.task_tree = task_tree
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
         self.solver = solver

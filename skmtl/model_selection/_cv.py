@@ -72,8 +72,9 @@ class _PathCVMixin:
 
     Subclasses give ``_loss``, ``_penalty_name()`` and ``_error_attr`` (name
     of the error path attribute). Besides ``alpha``, one hyperparameter may
-    be a list that is searched: ``beta_ratio`` for composite penalties,
-    ``l1_ratio`` otherwise.
+    be a list that is searched: ``beta_ratio`` for penalties with a second
+    strength (composite and learned-structure penalties), ``l1_ratio``
+    otherwise.
     """
 
     _loss = "squared"
@@ -115,7 +116,8 @@ class _PathCVMixin:
             task_names=getattr(self, "task_names_", None),
         )
         name = self._penalty_name()
-        composite = get_penalty_class(name).n_parts > 1
+        pen_cls = get_penalty_class(name)
+        composite = "beta_ratio" in pen_cls.hyperparameters
         T = data.n_tasks
         w = check_task_weights(self.task_weights, T)
         Xf, op, datafit = make_problem(X, data, w, self._loss)
@@ -126,8 +128,11 @@ class _PathCVMixin:
         spec = check_cv_scoring(self.scoring, self._loss)
         params = {
             key: getattr(self, key, None)
-            for key in ("l1_ratio", "task_graph", "gamma", "beta_ratio")
-        }
+            for key in (
+                "l1_ratio", "task_graph", "gamma", "beta_ratio", "n_clusters",
+                "task_tree",
+            )
+        }  # fmt: skip
         grid_name = "beta_ratio" if composite else "l1_ratio"
         grid_param = params[grid_name]
         is_list = grid_param is not None and np.ndim(grid_param) > 0
@@ -145,7 +150,7 @@ class _PathCVMixin:
             if explicit is not None:
                 grids.append(explicit)
             else:
-                a_max = compute_alpha_max(op, datafit, name, gp, self.fit_intercept)
+                a_max = compute_alpha_max(op, datafit, name, gp, self.fit_intercept, Xf)
                 grids.append(alpha_grid(a_max, n_alphas, self.eps))
         kw = dict(
             penalty=name,
@@ -222,6 +227,11 @@ class _PathCVMixin:
             self.coef_components_ = {k: v[0] for k, v in out["components"].items()}
         elif hasattr(self, "coef_components_"):
             del self.coef_components_
+        for key in getattr(self, "_penalty_attributes", ()):
+            delattr(self, key)  # learned by the previous fit's penalty
+        for key, value in out["fitted"].items():
+            setattr(self, key, value)
+        self._penalty_attributes = tuple(out["fitted"])
         return self
 
 
@@ -339,13 +349,37 @@ class MultiTaskLinearRegressionCV(_PathCVMixin, BaseMultiTaskRegressor):
     beta_ratio : float or list of float, default=None
         Composite penalties ("dirty", "robust", "sparse_low_rank"): the
         second part's strength is ``beta = beta_ratio * alpha`` along each
-        path (default 1); a list is searched, as ``l1_ratio`` is for the
-        other penalties.
+        path (default 1); learned-structure penalties: the ridge strength
+        ``beta = beta_ratio * alpha`` ("relationship", "tree": default 0;
+        "clustered": ``eta = beta_ratio``, default 0.1). A list is searched,
+        as ``l1_ratio`` is for the other penalties.
+    n_clusters : int, default=None
+        Number of task clusters of "clustered" (None: 2), fixed.
+    task_tree : ndarray of shape (n_tasks - 1, 4) or nested lists, \
+            default=None
+        Task hierarchy of "tree"; None: learned from each fold's training
+        rows (and from all rows for the refit), as in
+        :class:`skmtl.MultiTaskLinearRegression`.
     {_CV_PARAMS}
 
     Attributes
     ----------
     {_CV_ATTRS}
+    beta_ratio_ : float or None
+        The selected ``beta_ratio`` (penalties that read it).
+    task_covariance_, cluster_matrix_, task_clusters_, task_tree_, \
+task_groups_, task_group_weights_ :
+        The learned task structure of the refit ("relationship",
+        "clustered", "tree"), as in :class:`skmtl.MultiTaskLinearRegression`.
+
+    Notes
+    -----
+    The automatic ``alpha`` grid starts at the exact ``alpha_max`` where
+    there is one. "relationship" and "clustered" are never zero at a
+    finite ``alpha`` (their penalty is quadratic near 0); their grid starts
+    where the penalty's largest curvature is 10 times the loss's (``10 L /
+    (n_tasks + beta_ratio)`` and ``10 L / (2 (1 + beta_ratio))``, ``L`` the
+    loss's Lipschitz constant), where coupled tasks are tied.
 
     Examples
     --------
@@ -376,6 +410,8 @@ class MultiTaskLinearRegressionCV(_PathCVMixin, BaseMultiTaskRegressor):
         task_graph=None,
         gamma=None,
         beta_ratio=None,
+        n_clusters=None,
+        task_tree=None,
         alphas=None,
         n_alphas=100,
         eps=1e-3,
@@ -394,6 +430,8 @@ class MultiTaskLinearRegressionCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.task_graph = task_graph
         self.gamma = gamma
         self.beta_ratio = beta_ratio
+        self.n_clusters = n_clusters
+        self.task_tree = task_tree
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
@@ -577,6 +615,8 @@ class MultiTaskLogisticRegressionCV(_PathCVMixin, MultiTaskLogisticRegression):
     task_graph : array-like, sparse matrix or list of edges, default=None
     gamma : float, default=None
     beta_ratio : float or list of float, default=None
+    n_clusters : int, default=None
+    task_tree : ndarray or nested lists, default=None
         As in :class:`MultiTaskLinearRegressionCV`.
     alphas : array-like or int, default=None
         Grid or its size; ``None``: ``n_alphas`` values from the exact
@@ -613,6 +653,9 @@ class MultiTaskLogisticRegressionCV(_PathCVMixin, MultiTaskLogisticRegression):
 cv_n_iter_, n_tasks_, classes_, score_path_ :
         As in :class:`MultiTaskLassoCV` and
         :class:`skmtl.MultiTaskLogisticRegression`.
+    beta_ratio_, task_covariance_, cluster_matrix_, task_clusters_, \
+task_tree_, task_groups_, task_group_weights_ :
+        As in :class:`MultiTaskLinearRegressionCV`.
     log_loss_path_ : ndarray of shape (n_alphas, n_folds) or \
 (n_l1_ratio, n_alphas, n_folds)
         CV error: per-task mean logistic loss ``log(1 + exp(-y f))`` on the
@@ -647,6 +690,8 @@ cv_n_iter_, n_tasks_, classes_, score_path_ :
         task_graph=None,
         gamma=None,
         beta_ratio=None,
+        n_clusters=None,
+        task_tree=None,
         alphas=None,
         n_alphas=100,
         eps=1e-3,
@@ -664,6 +709,8 @@ cv_n_iter_, n_tasks_, classes_, score_path_ :
         self.task_graph = task_graph
         self.gamma = gamma
         self.beta_ratio = beta_ratio
+        self.n_clusters = n_clusters
+        self.task_tree = task_tree
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps

@@ -23,6 +23,7 @@ from sklearn.utils import Bunch
 
 from .._solvers.datafits import get_datafit_class
 from .._solvers.dispatch import SOLVERS, ProblemSolver
+from .._solvers.fista import lipschitz_estimate
 from .._solvers.penalties import get_penalty_class, make_penalty
 from .._validation import check_array_X, check_task_weights, make_task_data
 from ..linear_model._setup import gradient_at_zero, make_problem
@@ -30,11 +31,24 @@ from ..linear_model._setup import gradient_at_zero, make_problem
 __all__ = ["regularization_path"]
 
 
-def compute_alpha_max(op, datafit, penalty, params=None, fit_intercept=True):
-    """Smallest ``alpha`` with ``W = 0`` optimal (``inf`` if there is none)."""
+def compute_alpha_max(op, datafit, penalty, params=None, fit_intercept=True, X=None):
+    """Smallest ``alpha`` with ``W = 0`` optimal (``inf`` if there is none).
+
+    Penalties that learn their structure from the data first complete
+    ``params`` (``complete_params``, given ``X``); penalties that are never
+    zero-optimal but define ``alpha_scale`` (quadratic growth at 0) return
+    that grid top instead of ``inf``.
+    """
     cls = get_penalty_class(penalty)
+    if X is not None and hasattr(cls, "complete_params"):
+        params = cls.complete_params(X, op, datafit, fit_intercept, params)
     G0, _ = gradient_at_zero(op, datafit, fit_intercept)
-    return cls.alpha_max(G0, params)
+    a_max = cls.alpha_max(G0, params)
+    if not np.isfinite(a_max) and hasattr(cls, "alpha_scale"):
+        a_max = cls.alpha_scale(
+            G0, lipschitz_estimate(op, datafit, fit_intercept), params
+        )
+    return a_max
 
 
 def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
@@ -62,8 +76,9 @@ def solve_path(
     ``task_graph``, ``gamma``, ``beta_ratio``, ...) to values.
 
     Returns a dict of arrays ``coefs`` (n_alphas, T, p), ``intercepts``
-    (n_alphas, T), ``dual_gaps``, ``n_iters``, ``converged``, and for a
-    composite penalty ``components`` (name -> (n_alphas, T, p)).
+    (n_alphas, T), ``dual_gaps``, ``n_iters``, ``converged``, for a
+    composite penalty ``components`` (name -> (n_alphas, T, p)), and
+    ``fitted`` (the penalty's learned structure at the last ``alpha``).
     """
     T, p = op.n_tasks, op.n_features
     alphas = np.asarray(alphas, dtype=np.float64)
@@ -112,6 +127,7 @@ def solve_path(
     }
     if components is not None:
         out["components"] = components
+    out["fitted"] = dict(pen.fitted_attributes(res.parts)) if n_alphas else {}
     return out
 
 
@@ -166,6 +182,8 @@ def regularization_path(
     task_graph=None,
     gamma=None,
     beta_ratio=None,
+    n_clusters=None,
+    task_tree=None,
     fit_intercept=True,
     sample_weight=None,
     task_weights=None,
@@ -207,7 +225,13 @@ def regularization_path(
     beta_ratio : float, default=None
         Composite penalties ("dirty", "robust", "sparse_low_rank"): the
         second part's strength is ``beta = beta_ratio * alpha`` at every
-        ``alpha`` (default 1).
+        ``alpha`` (default 1); "relationship", "clustered", "tree": the ridge
+        strength ``beta = beta_ratio * alpha`` (defaults 0, 0.1, 0).
+    n_clusters : int, default=None
+        Number of task clusters of "clustered" (None: 2).
+    task_tree : linkage matrix or nested lists, default=None
+        Task hierarchy of "tree" (None: learned once from the data, see
+        :class:`skmtl.MultiTaskLinearRegression`).
     fit_intercept : bool, default=True
         One unpenalised intercept per task.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -236,7 +260,12 @@ def regularization_path(
         - ``n_iters``: ndarray of shape (n_alphas,), epochs or iterations.
         - ``converged``: ndarray of bool of shape (n_alphas,).
         - ``alpha_max``: float, the exact ``alpha_max`` of the data (NaN if
-          ``alphas`` were given).
+          ``alphas`` were given); for "relationship" and "clustered", which
+          are never zero at a finite ``alpha``, the grid top where the
+          penalty's largest curvature is 10 times the loss's.
+        - ``fitted``: dict, the penalty's learned structure at the last
+          ``alpha`` (``task_covariance_``, ``cluster_matrix_`` and
+          ``task_clusters_``, ``task_tree_`` ...; empty for the others).
         - ``components``: dict of ndarray of shape (n_alphas, n_tasks,
           n_features), the parts of a composite penalty (only for those).
 
@@ -272,11 +301,13 @@ def regularization_path(
         "task_graph": task_graph,
         "gamma": gamma,
         "beta_ratio": beta_ratio,
+        "n_clusters": n_clusters,
+        "task_tree": task_tree,
     }
     explicit, n = check_alphas(alphas, n_alphas)
     a_max = np.nan
     if explicit is None:
-        a_max = compute_alpha_max(op, datafit, penalty, params, fit_intercept)
+        a_max = compute_alpha_max(op, datafit, penalty, params, fit_intercept, X)
         explicit = alpha_grid(a_max, n, eps)
     out = solve_path(
         X, op, datafit, penalty, explicit, penalty_params=params,

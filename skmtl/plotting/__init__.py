@@ -17,6 +17,7 @@ from ._path import (
 )
 from ._similarity import TaskSimilarityDisplay, plot_task_similarity
 from ._transfer import TransferGainDisplay, plot_transfer_gain
+from ._tree import TaskTreeDisplay, plot_task_tree
 
 __all__ = [
     "CVPathDisplay",
@@ -24,11 +25,13 @@ __all__ = [
     "LearningCurvesDisplay",
     "RegularizationPathDisplay",
     "TaskSimilarityDisplay",
+    "TaskTreeDisplay",
     "TransferGainDisplay",
     "plot_coef_pattern",
     "plot_cv_path",
     "plot_learning_curves",
     "plot_regularization_path",
     "plot_task_similarity",
+    "plot_task_tree",
     "plot_transfer_gain",
 ]

@@ -155,7 +155,7 @@ class TaskSimilarityDisplay:
         estimator : fitted estimator or array-like of shape \
 (n_tasks, n_features)
             Anything :func:`skmtl.inspection.task_similarity` accepts.
-        metric : {"cosine", "correlation"}, default="cosine"
+        metric : {"cosine", "correlation", "learned"}, default="cosine"
         task_names : sequence of str, default=None
             Default: the estimator's ``task_names_`` if any.
         ax : matplotlib Axes, default=None
@@ -240,7 +240,9 @@ def plot_task_similarity(
     ----------
     estimator_or_coef : fitted estimator or array-like of shape \
 (n_tasks, n_features)
-    metric : {"cosine", "correlation"}, default="cosine"
+    metric : {"cosine", "correlation", "learned"}, default="cosine"
+        ``"learned"``: the task correlation a "relationship" or "clustered"
+        model learned (or a "tree" model's cophenetic similarity).
     task_names : sequence of str, default=None
     ax : matplotlib Axes, default=None
     **kwargs

@@ -12,6 +12,8 @@ from ._graph import Graph
 from ._nonconvex import MCP, SCAD, CappedL1
 from ._sparsity import L1, L21, ElasticNet, SparseGroup
 from ._spectral import Trace
+from ._structure import Clustered, Relationship
+from ._tree import Tree
 
 __all__ = [
     "PENALTIES",
@@ -35,6 +37,9 @@ PENALTIES = {
     "dirty": Dirty,
     "robust": Robust,
     "sparse_low_rank": SparseLowRank,
+    "relationship": Relationship,
+    "clustered": Clustered,
+    "tree": Tree,
 }
 
 
@@ -54,6 +59,7 @@ def make_penalty(penalty, alpha, n_tasks, params=None):
     """Penalty object at ``alpha`` from a name (or class) and hyperparameters.
 
     ``params`` maps hyperparameter names (``l1_ratio``, ``gamma``, ``beta``,
-    ...) to values; each penalty reads the ones it declares.
+    ``n_clusters``, ``task_tree``, ...) to values; each penalty reads the
+    ones it declares.
     """
     return get_penalty_class(penalty).from_params(alpha, n_tasks, params or {})
