@@ -278,6 +278,7 @@ def test_uncertainty_weights_track_noise():
         random_state=0,
         learning_rate_init=0.01,
         n_iter_no_change=100,
+        standardize_targets=False,  # noise levels compared in raw units
     ).fit(X, Y)
     w = m.task_weights_[-1]
     assert w[0] > 3 * w[1]  # the noisy task gets the smaller weight
@@ -649,3 +650,95 @@ def test_weight_init_rejects_unknown_scheme():
     X, Y = np.zeros((10, 2)), np.zeros((10, 2))
     with pytest.raises(ValueError, match="weight_init"):
         MultiTaskMLPRegressor(weight_init="he").fit(X, Y)
+
+
+# ------------------------------------------------------------ target scaling
+def scaled_problem(n=600, n_test=1000, seed=0):
+    """Four tasks on one tanh representation, targets 100x apart in scale."""
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(6, 4)) / np.sqrt(6)
+    B = rng.normal(size=(4, 4))
+    scale = np.array([100.0, 1.0, 1.0, 1.0])
+    shift = np.array([500.0, -3.0, 0.0, 2.0])
+
+    def sample(m):
+        X = rng.normal(size=(m, 6))
+        F = np.tanh(2 * X @ A) @ B
+        return X, (F + 0.1 * rng.normal(size=F.shape)) * scale + shift
+
+    X, Y = sample(n)
+    Y[rng.random(Y.shape) < 0.3] = np.nan
+    Xt, Yt = sample(n_test)
+    return X, Y, Xt, Yt
+
+
+def _nmse(Yt, P):
+    return ((Yt - P) ** 2).mean(axis=0) / Yt.var(axis=0)
+
+
+def test_target_scaling_is_manual_standardisation():
+    X, Y, Xt, _ = scaled_problem(n=200)
+    kw = dict(hidden_layer_sizes=(16,), max_iter=30, random_state=0)
+    m = MultiTaskMLPRegressor(**kw).fit(X, Y)
+    mu, sd = np.nanmean(Y, axis=0), np.nanstd(Y, axis=0)  # independent oracle
+    np.testing.assert_allclose(m.target_mean_, mu)
+    np.testing.assert_allclose(m.target_scale_, sd)
+    ref = MultiTaskMLPRegressor(standardize_targets=False, **kw)
+    ref.fit(X, (Y - mu) / sd)
+    np.testing.assert_allclose(m.predict(Xt), ref.predict(Xt) * sd + mu, rtol=1e-9)
+    # loss curves are in standardised units: those of the reference fit
+    np.testing.assert_allclose(m.task_loss_curves_, ref.task_loss_curves_)
+    off = MultiTaskMLPRegressor(standardize_targets=False, **kw).fit(X, Y)
+    np.testing.assert_array_equal(off.target_mean_, 0.0)
+    np.testing.assert_array_equal(off.target_scale_, 1.0)
+
+
+def test_target_scaling_weighted_and_1d():
+    X, Y, _, _ = scaled_problem(n=120)
+    sw = np.linspace(0.2, 3.0, len(X))
+    m = MultiTaskMLPRegressor((8,), max_iter=3, random_state=0).fit(X, Y, sw)
+    for t in range(Y.shape[1]):
+        r = ~np.isnan(Y[:, t])
+        mu = np.average(Y[r, t], weights=sw[r])
+        sd = np.sqrt(np.average((Y[r, t] - mu) ** 2, weights=sw[r]))
+        assert np.isclose(m.target_mean_[t], mu) and np.isclose(m.target_scale_[t], sd)
+    # a 1-D target far from 0 is predicted in its own units
+    y = 1000.0 + 50.0 * X[:, 0]
+    one = MultiTaskMLPRegressor((16,), max_iter=200, random_state=0).fit(X, y)
+    assert one.predict(X).shape == (120,) and one.score(X, y) > 0.9
+    # a constant task keeps scale 1 (no division by zero)
+    Yc = Y.copy()
+    Yc[:, 1] = np.where(np.isnan(Yc[:, 1]), np.nan, 7.0)
+    c = MultiTaskMLPRegressor((8,), max_iter=3, random_state=0).fit(X, Yc)
+    assert c.target_scale_[1] == 1.0 and c.target_mean_[1] == 7.0
+    assert np.all(np.isfinite(c.predict(X)))
+
+
+def test_target_scaling_partial_fit_keeps_first_statistics():
+    X, Y, _, _ = scaled_problem(n=200)
+    m = MultiTaskMLPRegressor((8,), random_state=0)
+    m.partial_fit(X[:100], Y[:100])
+    mu = m.target_mean_.copy()
+    m.partial_fit(X[100:], Y[100:] + 1e4)
+    np.testing.assert_array_equal(m.target_mean_, mu)
+    np.testing.assert_allclose(mu, np.nanmean(Y[:100], axis=0))
+
+
+def test_target_scaling_balances_tasks_100x_apart():
+    # Per-task normalised error of the default network is within 20% of
+    # fitting each task's standardised targets separately (one network per
+    # task), while the unscaled network sacrifices the small-scale tasks.
+    X, Y, Xt, Yt = scaled_problem()
+    kw = dict(hidden_layer_sizes=(32,), max_iter=200, random_state=0)
+    kw["learning_rate_init"] = 1e-2
+    default = _nmse(Yt, MultiTaskMLPRegressor(**kw).fit(X, Y).predict(Xt))
+    separate = np.empty(Y.shape[1])
+    for t in range(Y.shape[1]):
+        r = ~np.isnan(Y[:, t])
+        mu, sd = Y[r, t].mean(), Y[r, t].std()
+        net = MLPRegressor(**kw).fit(X[r], (Y[r, t] - mu) / sd)
+        separate[t] = _nmse(Yt[:, [t]], net.predict(Xt)[:, None] * sd + mu)[0]
+    raw = MultiTaskMLPRegressor(standardize_targets=False, **kw).fit(X, Y)
+    unscaled = _nmse(Yt, raw.predict(Xt))
+    assert np.all(default <= 1.2 * separate), (default, separate)
+    assert unscaled[1:].mean() > 1.5 * default[1:].mean(), (unscaled, default)

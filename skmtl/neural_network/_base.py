@@ -165,6 +165,13 @@ class BaseMultiTaskMLP(BaseEstimator):
         """Per-task validation scores of raw outputs against ``targets``."""
         raise NotImplementedError
 
+    def _fit_target_scaling(self, targets, sample_weight):
+        """Learn the target transformation on the first fit (default: none)."""
+
+    def _scale_targets(self, targets):
+        """Encoded targets -> the scale the network is trained in."""
+        return targets
+
     # ---------------------------------------------------------------- fitting
     @property
     def coefs_(self):
@@ -196,6 +203,9 @@ class BaseMultiTaskMLP(BaseEstimator):
             # per-task checks: every task labelled, valid sample weights
             make_task_data(targets, sample_weight, getattr(self, "task_names_", None))
         sw = _check_sample_weight_only(sample_weight, n)
+        if first:
+            self._fit_target_scaling(targets, sw)
+        targets = self._scale_targets(targets)
         base = check_task_weights(self.task_weights, T)
 
         if not first and (
@@ -483,6 +493,7 @@ class BaseMultiTaskMLP(BaseEstimator):
         """
         X = self._validate_predict_X(X)
         targets, _ = self._encode_targets(Y, X.shape[0], reset=False)
+        targets = self._scale_targets(targets)
         sw = _check_sample_weight_only(sample_weight, X.shape[0])
         mask = ~np.isnan(targets)
         if self._loss == "softmax":

@@ -8,6 +8,7 @@ from .._validation import check_targets
 from ..metrics import accuracy_score, per_task_scores, r2_score
 from ._base import BaseMultiTaskMLP
 from ._labels import _as_2d_labels, decode_task_labels, encode_task_labels
+from ._targets import target_standardization
 
 _PARAMS_DOC = """
     Parameters
@@ -105,10 +106,12 @@ _ATTRS_DOC = """
         stacked ``(n_tasks, n_in, n_out)``.
     loss_curve_ : list of float
         Training objective (weighted loss + L2) per epoch, averaged over
-        the epoch's mini-batches.
+        the epoch's mini-batches; for the regressor, in the units of the
+        standardised targets unless ``standardize_targets=False``.
     task_loss_curves_ : ndarray of shape (n_epochs, n_tasks)
         Per-task mean training loss per epoch (unweighted; each task's
-        mean over its labelled rows seen in the epoch).
+        mean over its labelled rows seen in the epoch), in the same units
+        as ``loss_curve_``.
     task_weights_ : ndarray of shape (n_epochs, n_tasks)
         Multiplier of each task's mean loss in effect at the end of each
         epoch (for "dwa", the weights used throughout that epoch):
@@ -163,7 +166,23 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
     label for this task on this row".
 """
         + _PARAMS_DOC
-        + """
+        + """    standardize_targets : bool, default=True
+        Standardise each task's targets on its labelled rows (sample-weighted
+        mean and standard deviation, learned on the first ``fit`` /
+        ``partial_fit`` call) before training, so that tasks whose targets
+        differ in scale weigh alike in the shared trunk; predictions are
+        mapped back to the original units. ``False`` trains on the raw
+        targets.
+
+    Attributes
+    ----------
+    target_mean_, target_scale_ : ndarray of shape (n_tasks,)
+        The per-task target standardisation (``0`` and ``1`` with
+        ``standardize_targets=False``); the network is trained on
+        ``(y - target_mean_) / target_scale_``. Training losses
+        (``loss_curve_``, ``task_loss_curves_``) are in these standardised
+        units: multiply task ``t``'s loss by ``target_scale_[t] ** 2`` for
+        the original units.
     Attributes
     ----------"""
         + _ATTRS_DOC
@@ -196,6 +215,86 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
     )
 
     _loss = "squared"
+
+    _parameter_constraints: dict = {
+        **BaseMultiTaskMLP._parameter_constraints,
+        "standardize_targets": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        task_layer_sizes=(),
+        solver="adam",
+        alpha=0.0001,
+        dropout=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        task_weighting="equal",
+        task_weights=None,
+        weight_init="glorot",
+        standardize_targets=True,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            task_layer_sizes=task_layer_sizes,
+            solver=solver,
+            alpha=alpha,
+            dropout=dropout,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            task_weighting=task_weighting,
+            task_weights=task_weights,
+            weight_init=weight_init,
+        )
+        self.standardize_targets = standardize_targets
+
+    def _fit_target_scaling(self, targets, sample_weight):
+        T = targets.shape[1]
+        if self.standardize_targets:
+            self.target_mean_, self.target_scale_ = target_standardization(
+                targets, sample_weight
+            )
+        else:
+            self.target_mean_, self.target_scale_ = np.zeros(T), np.ones(T)
+
+    def _scale_targets(self, targets):
+        return (targets - self.target_mean_) / self.target_scale_
 
     def _encode_targets(self, Y, n_samples, *, reset, classes=None):
         Y2, is_1d, names = check_targets(Y, n_samples)
@@ -266,7 +365,9 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
             fitted on a 1-D ``y``.
         """
         X = self._validate_predict_X(X)
-        P = np.ascontiguousarray(self._raw_output(X)[:, :, 0])
+        P = self._raw_output(X)[:, :, 0].astype(np.float64)
+        P *= self.target_scale_
+        P += self.target_mean_
         return P[:, 0] if self._y_is_1d else P
 
     def score(self, X, y, sample_weight=None):
