@@ -82,6 +82,11 @@ def small_labels(n=60, p=4, seed=0):
     [
         MultiTaskMLPRegressor((16,), max_iter=200, random_state=0),
         MultiTaskMLPClassifier((16,), max_iter=200, random_state=0),
+    ]
+    + [
+        cls((16,), max_iter=200, random_state=0, architecture=arch, n_experts=2)
+        for arch in ("soft", "cross_stitch", "mmoe")
+        for cls in (MultiTaskMLPRegressor, MultiTaskMLPClassifier)
     ],
     expected_failed_checks=lambda est: {
         # Mini-batch SGD/Adam: a row of weight 2 is not the same as two copies
@@ -742,3 +747,250 @@ def test_target_scaling_balances_tasks_100x_apart():
     unscaled = _nmse(Yt, raw.predict(Xt))
     assert np.all(default <= 1.2 * separate), (default, separate)
     assert unscaled[1:].mean() > 1.5 * default[1:].mean(), (unscaled, default)
+
+
+# ------------------------------------------------------------- architectures
+ARCHS = ["hard", "soft", "cross_stitch", "mmoe"]
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+@pytest.mark.parametrize("architecture", ARCHS)
+@pytest.mark.parametrize("task_layers", [(), (4,)])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_architecture_gradients_match_finite_differences(
+    kind, architecture, task_layers, activation
+):
+    X, Y = small_data(n=20) if kind == "regressor" else small_labels(n=20)
+    cls = MultiTaskMLPRegressor if kind == "regressor" else MultiTaskMLPClassifier
+    model = cls(
+        (5, 4),
+        activation,
+        task_layer_sizes=task_layers,
+        architecture=architecture,
+        sharing_strength=0.7,
+        n_experts=3,
+        alpha=0.3,
+        max_iter=3,
+        task_weighting="uncertainty",
+        task_weights=[1.0, 2.0, 0.5],
+        random_state=0,
+    ).fit(X, Y)
+    params = model._flat.copy()
+    params[model._net.n_net_params :] = [0.3, -0.7, 1.1]
+    _fd_check(model, X, Y, params)
+
+
+@pytest.mark.parametrize("architecture", ["soft", "cross_stitch", "mmoe"])
+def test_architecture_gradient_sparse_X(architecture):
+    X, Y = small_data(n=20)
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    m = MultiTaskMLPRegressor(
+        (4, 3), architecture=architecture, n_experts=2, max_iter=2, random_state=0
+    ).fit(Xs, Y)
+    _fd_check(m, Xs, Y, m._flat.copy())
+    vd, gd = m._loss_and_gradient(Xs.toarray(), Y)
+    vs, gs = m._loss_and_gradient(Xs, Y)
+    assert np.isclose(vd, vs)
+    np.testing.assert_allclose(gd, gs, atol=1e-12)
+
+
+def _column_params(soft, hard_like, t, vec=None):
+    """Task t's column + head of a soft network, in a 1-task hard layout.
+
+    ``vec`` (default the soft network's parameters) may be its gradient.
+    """
+    v = soft._net.views(soft._flat if vec is None else vec)
+    flat = np.zeros_like(hard_like._flat)
+    coefs, ints, _ = hard_like._net.unpack(flat)
+    h = soft._net.hidden
+    coefs[0][...] = v["body_W0"][:, t * h[0] : (t + 1) * h[0]]
+    ints[0][...] = v["body_b0"][t * h[0] : (t + 1) * h[0]]
+    for i in range(1, len(h)):
+        coefs[i][...] = v[f"body_W{i}"][t]
+        ints[i][...] = v[f"body_b{i}"][t, 0]
+    coefs[len(h)][...] = v["head_W0"][t]
+    ints[len(h)][...] = v["head_b0"][t, 0]
+    return flat
+
+
+def test_soft_sharing_at_strength_zero_is_independent_networks():
+    X, Y = small_data(n=40, missing=False)
+    kw = dict(alpha=0.1, batch_size=40, shuffle=False, random_state=0)
+    soft = MultiTaskMLPRegressor(
+        (5, 4), architecture="soft", sharing_strength=0.0, max_iter=1, **kw
+    ).fit(X, Y)
+    singles = []
+    for t in range(3):
+        m = MultiTaskMLPRegressor((5, 4), max_iter=1, **kw).fit(X, Y[:, t])
+        m._flat[...] = _column_params(soft, m, t)
+        m._make_optimizer()
+        singles.append(m)
+    # objective and gradient: the sum of the independent networks'
+    value, grad = soft._loss_and_gradient(X, Y)
+    gv = soft._net.views(grad)
+    total = 0.0
+    for t, m in enumerate(singles):
+        v1, g1 = m._loss_and_gradient(X, Y[:, t])
+        total += v1
+        np.testing.assert_allclose(
+            _column_params(soft, m, t, grad), g1, rtol=1e-10, atol=1e-12
+        )
+    assert np.isclose(value, total)
+    assert gv["body_W0"].shape == (4, 15)
+    # training: with full batches Adam moves every column exactly as the
+    # independent network would
+    soft._make_optimizer()
+    for _ in range(15):
+        soft.partial_fit(X, Y)
+        for t, m in enumerate(singles):
+            m.partial_fit(X, Y[:, t])
+    P = soft.predict(X)
+    for t, m in enumerate(singles):
+        np.testing.assert_allclose(P[:, t], m.predict(X), rtol=1e-8, atol=1e-10)
+
+
+def test_soft_sharing_on_equal_columns_is_hard_sharing():
+    # the large-strength limit: columns forced equal. On that set the soft
+    # objective is the hard one and the summed column gradients are the
+    # trunk gradient.
+    X, Y = small_data(n=30)
+    hard = MultiTaskMLPRegressor((5, 4), alpha=0.2, max_iter=2, random_state=0)
+    hard.fit(X, Y)
+    soft = clone(hard).set_params(architecture="soft", sharing_strength=50.0)
+    soft.fit(X, Y)
+    hc, hi, _ = hard._net.unpack(hard._flat)
+    v = soft._net.views(soft._flat)
+    v["body_W0"][...] = np.tile(hc[0], 3)
+    v["body_b0"][...] = np.tile(hi[0], 3)
+    v["body_W1"][...] = hc[1]
+    v["body_b1"][...] = hi[1]
+    v["head_W0"][...] = hc[2].reshape(4, 3, 1).transpose(1, 0, 2)
+    v["head_b0"][...] = hi[2].reshape(3, 1, 1)
+    vh, gh = hard._loss_and_gradient(X, Y)
+    vs, gs = soft._loss_and_gradient(X, Y)
+    # the trunk's L2 term is counted once per column in the soft network
+    extra_l2 = 2 * 0.5 * 0.2 / 30 * sum((W**2).sum() for W in hc[:2])
+    assert np.isclose(vs, vh + extra_l2)
+    ghc, ghi, _ = hard._net.unpack(gh)
+    g = soft._net.views(gs)
+    l2 = 0.2 / 30
+    np.testing.assert_allclose(
+        g["body_W0"].reshape(4, 3, 5).sum(1), ghc[0] + 2 * l2 * hc[0], atol=1e-12
+    )
+    np.testing.assert_allclose(g["body_b1"].sum(0)[0], ghi[1], atol=1e-12)
+    np.testing.assert_allclose(
+        g["head_W0"].transpose(1, 0, 2).reshape(4, 3), ghc[2], atol=1e-12
+    )
+
+
+def _column_spread(model):
+    parts = model._net._coupled(model._flat)
+    num = sum(((P - P.mean(0)) ** 2).sum() for P in parts)
+    return np.sqrt(num / sum((P**2).sum() for P in parts))
+
+
+def test_soft_sharing_strength_pulls_columns_together():
+    X, Y = small_data(n=90)
+    spreads, scores = [], []
+    for s in [0.0, 1.0, 30.0, 3000.0]:
+        m = MultiTaskMLPRegressor(
+            (8,),
+            architecture="soft",
+            sharing_strength=s,
+            max_iter=150,
+            learning_rate_init=0.01,
+            random_state=0,
+        ).fit(X, Y)
+        spreads.append(_column_spread(m))
+        scores.append(m.score(X, Y))
+    assert all(a > b for a, b in zip(spreads[:-1], spreads[1:], strict=True)), spreads
+    assert spreads[-1] < 0.02 * spreads[0], spreads
+    # a strongly coupled network still fits (it trains more slowly: the
+    # columns must move together)
+    assert min(scores[:3]) > 0.95 and scores[-1] > 0.7, scores
+
+
+def test_mmoe_gates_differ_between_task_groups():
+    # tasks 0, 1 read f (features 0-1), tasks 2, 3 read g (features 3-4);
+    # every gate starts uniform, so differences are learned
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(600, 6))
+    f = np.sin(2 * X[:, 0]) * X[:, 1]
+    g = np.abs(X[:, 3]) - X[:, 4] ** 2
+    Y = np.c_[f, 2 * f, g, -g] + 0.05 * rng.normal(size=(600, 4))
+    m = MultiTaskMLPRegressor(
+        (16,),
+        architecture="mmoe",
+        n_experts=4,
+        max_iter=200,
+        learning_rate_init=0.01,
+        random_state=2,
+    ).fit(X, Y)
+    assert m.score(X, Y) > 0.9
+    G = m.gate_weights(X)
+    # oracle: softmax of the gate logits written out here
+    v = m._net.views(m._flat)
+    logits = (X @ v["gate_W"] + v["gate_b"]).reshape(600, 4, 4)
+    E = np.exp(logits - logits.max(axis=2, keepdims=True))
+    np.testing.assert_allclose(G, (E / E.sum(axis=2, keepdims=True)).mean(0))
+    np.testing.assert_allclose(G.sum(axis=1), 1.0)
+    tv = 0.5 * np.abs(G[:, None] - G[None]).sum(-1)
+    within = (tv[0, 1] + tv[2, 3]) / 2
+    across = tv[:2, 2:].mean()
+    assert across > 0.15 and across > 3 * within, tv
+    assert m.transform(X).shape == (600, 4 * 16)
+    with pytest.raises(AttributeError, match="mmoe"):
+        MultiTaskMLPRegressor((4,), max_iter=2).fit(X, Y).gate_weights(X)
+
+
+def test_cross_stitch_units_learned():
+    X, Y = small_data(n=90)
+    m = MultiTaskMLPRegressor(
+        (8, 6),
+        architecture="cross_stitch",
+        max_iter=100,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X, Y)
+    units = m.cross_stitch_units_
+    assert [S.shape for S in units] == [(3, 3), (3, 3)]
+    init = np.full((3, 3), 0.05) + 0.85 * np.eye(3)
+    assert all(np.abs(S - init).max() > 1e-3 for S in units)
+    assert m.score(X, Y) > 0.9
+    assert m.transform(X).shape == (90, 3 * 6)
+    with pytest.raises(AttributeError, match="cross_stitch"):
+        _ = MultiTaskMLPRegressor((4,), max_iter=2).fit(X, Y).cross_stitch_units_
+
+
+@pytest.mark.parametrize("architecture", ["soft", "cross_stitch", "mmoe"])
+@pytest.mark.parametrize("weighting", ["pcgrad", "gradnorm", "dwa"])
+def test_architectures_train_with_weightings(architecture, weighting):
+    X, Y = small_data(n=90)
+    m = MultiTaskMLPRegressor(
+        (12,),
+        architecture=architecture,
+        task_weighting=weighting,
+        task_layer_sizes=(4,),
+        max_iter=80,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X, Y)
+    assert m.score(X, Y) > 0.8
+    assert m.task_weights_.shape == (m.n_iter_, 3)
+    c = MultiTaskMLPClassifier(
+        (12,),
+        architecture=architecture,
+        task_weighting=weighting,
+        max_iter=80,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(*small_labels(n=90))
+    assert c.score(*small_labels(n=90)) > 0.8
+
+
+def test_architecture_cannot_change_on_warm_start():
+    X, Y = small_data()
+    m = MultiTaskMLPRegressor((4,), max_iter=2, warm_start=True).fit(X, Y)
+    m.set_params(architecture="mmoe")
+    with pytest.raises(ValueError, match="architecture"):
+        m.fit(X, Y)

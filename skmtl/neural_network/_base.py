@@ -12,7 +12,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._validation import check_task_weights, make_task_data, validate_X
-from ._network import ACTIVATIONS, SharedTrunkNetwork
+from ._columns import ARCHITECTURES, make_network
+from ._network import ACTIVATIONS
 from ._objective import batch_coefficients, loss_and_gradient
 from ._optim import SCHEDULES, SGD, Adam, scheduled_learning_rate
 from ._weighting import STRATEGIES, make_weighting
@@ -85,6 +86,9 @@ class BaseMultiTaskMLP(BaseEstimator):
         "task_weighting": [StrOptions(set(STRATEGIES))],
         "task_weights": ["array-like", Real, None],
         "weight_init": [StrOptions({"glorot", "fan_in"})],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "sharing_strength": [Interval(Real, 0, None, closed="left")],
+        "n_experts": [Interval(Integral, 1, None, closed="left")],
     }
 
     _loss = None  # "squared" or "softmax"
@@ -119,6 +123,9 @@ class BaseMultiTaskMLP(BaseEstimator):
         task_weighting="equal",
         task_weights=None,
         weight_init="glorot",
+        architecture="hard",
+        sharing_strength=1.0,
+        n_experts=4,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -147,6 +154,9 @@ class BaseMultiTaskMLP(BaseEstimator):
         self.task_weighting = task_weighting
         self.task_weights = task_weights
         self.weight_init = weight_init
+        self.architecture = architecture
+        self.sharing_strength = sharing_strength
+        self.n_experts = n_experts
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -213,11 +223,12 @@ class BaseMultiTaskMLP(BaseEstimator):
             or self._net.task_hidden != task_hidden
             or self._net.activation != self.activation
             or self._weighting_name != self.task_weighting
+            or self._architecture != (self.architecture, self.n_experts)
         ):
             raise ValueError(
                 "warm_start / partial_fit cannot change hidden_layer_sizes, "
-                "task_layer_sizes, activation or task_weighting; refit from "
-                "scratch (warm_start=False) instead."
+                "task_layer_sizes, activation, task_weighting, architecture or "
+                "n_experts; refit from scratch (warm_start=False) instead."
             )
         if first:
             dtype = X.dtype if X.dtype == np.float32 else np.float64
@@ -226,7 +237,9 @@ class BaseMultiTaskMLP(BaseEstimator):
             self._weighting = make_weighting(
                 self.task_weighting, base, self._random_state
             )
-            self._net = SharedTrunkNetwork(
+            self._architecture = (self.architecture, self.n_experts)
+            self._net = make_network(
+                self.architecture,
                 X.shape[1],
                 hidden,
                 task_hidden,
@@ -234,6 +247,7 @@ class BaseMultiTaskMLP(BaseEstimator):
                 self.activation,
                 dtype,
                 n_extra=self._weighting.n_extra,
+                n_experts=self.n_experts,
             )
             self._flat = self._net.init_params(self._random_state, self.weight_init)
             self._optimizer = None
@@ -319,6 +333,7 @@ class BaseMultiTaskMLP(BaseEstimator):
                         loss=self._loss,
                         alpha=self.alpha,
                         weighting=weighting,
+                        sharing_strength=self.sharing_strength,
                         grad=grad,
                         dropout=self.dropout,
                         rng=rng if self.dropout > 0 else None,
@@ -455,6 +470,11 @@ class BaseMultiTaskMLP(BaseEstimator):
     def transform(self, X):
         """Shared representation: activations of the last trunk layer.
 
+        For ``architecture="hard"`` the trunk output; for ``"soft"`` and
+        ``"cross_stitch"`` the last hidden layer of every task's column side
+        by side (task 0 first); for ``"mmoe"`` the outputs of all experts
+        side by side.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -462,12 +482,67 @@ class BaseMultiTaskMLP(BaseEstimator):
 
         Returns
         -------
-        H : ndarray of shape (n_samples, hidden_layer_sizes[-1])
-            Trunk output (no dropout), usable as features for a new task.
+        H : ndarray of shape (n_samples, n_components)
+            ``n_components`` is ``hidden_layer_sizes[-1]`` (hard),
+            ``n_tasks * hidden_layer_sizes[-1]`` (soft, cross-stitch) or
+            ``n_experts * hidden_layer_sizes[-1]`` (MMoE). No dropout.
         """
         X = self._validate_predict_X(X)
-        H, _ = self._net.forward(self._flat, X, trunk_only=True)
-        return np.ascontiguousarray(H)
+        return np.ascontiguousarray(self._net.transform(self._flat, X))
+
+    def gate_weights(self, X):
+        """MMoE: each task's gate weights over the experts, averaged over ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples over which the gate probabilities are averaged.
+
+        Returns
+        -------
+        G : ndarray of shape (n_tasks, n_experts)
+            ``G[t, e]``: mean over the rows of ``X`` of the probability that
+            task ``t``'s gate gives expert ``e`` (each row sums to 1).
+
+        Raises
+        ------
+        AttributeError
+            If the model was not fitted with ``architecture="mmoe"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmtl.neural_network import MultiTaskMLPRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(100, 3))
+        >>> Y = np.c_[X[:, 0], np.sin(X[:, 1])]
+        >>> m = MultiTaskMLPRegressor((8,), architecture="mmoe", n_experts=3,
+        ...                           max_iter=20, random_state=0).fit(X, Y)
+        >>> m.gate_weights(X).shape
+        (2, 3)
+        """
+        check_is_fitted(self, "_flat")
+        if self._architecture[0] != "mmoe":
+            raise AttributeError(
+                "gate_weights is only defined for architecture='mmoe' (this model "
+                f"was fitted with architecture={self._architecture[0]!r})."
+            )
+        X = self._validate_predict_X(X)
+        return self._net.gate_weights(self._flat, X).mean(axis=0).astype(np.float64)
+
+    @property
+    def cross_stitch_units_(self):
+        """Cross-stitch: the learned ``(n_tasks, n_tasks)`` mixing matrices.
+
+        One per hidden layer; row ``t`` mixes the task columns into task
+        ``t``'s input of the next layer.
+        """
+        check_is_fitted(self, "_flat")
+        if self._architecture[0] != "cross_stitch":
+            raise AttributeError(
+                "cross_stitch_units_ only exists for architecture='cross_stitch'."
+            )
+        return [S.copy() for S in self._net.stitch_units(self._flat)]
 
     def fit_transform(self, X, y, sample_weight=None):
         """Fit, then return the shared representation of ``X``.
@@ -512,5 +587,6 @@ class BaseMultiTaskMLP(BaseEstimator):
             loss=self._loss,
             alpha=self.alpha,
             weighting=self._weighting,
+            sharing_strength=self.sharing_strength,
         )
         return value, grad

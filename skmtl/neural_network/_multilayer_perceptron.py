@@ -82,6 +82,22 @@ default="equal"
         ``"fan_in"`` (PyTorch's ``nn.Linear`` default) ``b = 1 /
         sqrt(fan_in)``, smaller for narrow layers such as one-output task
         heads.
+    architecture : {"hard", "soft", "cross_stitch", "mmoe"}, default="hard"
+        How tasks share parameters (see Notes): one shared trunk
+        (``"hard"``); one column per task with the trunk's layer sizes,
+        coupled by an L2 pull towards the columns' mean (``"soft"``); one
+        column per task mixed after every hidden layer by learned
+        cross-stitch units (``"cross_stitch"``); ``n_experts`` expert
+        columns combined per task by a softmax gate on the input
+        (``"mmoe"``, multi-gate mixture of experts).
+    sharing_strength : float, default=1.0
+        ``"soft"`` only (ignored otherwise): strength ``lambda`` of the
+        penalty ``lambda / (2 |batch|) * sum_l sum_t ||P_lt - mean_s
+        P_ls||^2`` on the weights and biases ``P_lt`` of layer ``l`` of task
+        ``t``'s column (same per-batch convention as ``alpha``). ``0`` gives
+        independent networks; a large value approaches hard sharing.
+    n_experts : int, default=4
+        ``"mmoe"`` only (ignored otherwise): number of expert columns.
 """
 
 _ATTRS_DOC = """
@@ -101,9 +117,17 @@ _ATTRS_DOC = """
         Number of layers on a path input -> output, input and output
         included.
     coefs_, intercepts_ : list of ndarray
-        Weights: trunk layers ``(n_in, n_out)``; first head layer of all
-        tasks side by side ``(d, n_tasks * width)``; further head layers
+        Weights and biases. ``"hard"``: trunk layers ``(n_in, n_out)``;
+        first head layer of all tasks side by side ``(d, n_tasks *
+        width)``; further head layers stacked ``(n_tasks, n_in, n_out)``.
+        Other architectures: first column layer of all columns side by side
+        ``(n_features, n_columns * width)``, further column layers
+        ``(n_columns, n_in, n_out)``, then (``"mmoe"``) the gates
+        ``(n_features, n_tasks * n_experts)``, then every head layer
         stacked ``(n_tasks, n_in, n_out)``.
+    cross_stitch_units_ : list of ndarray of shape (n_tasks, n_tasks)
+        ``"cross_stitch"`` only: the learned mixing matrix after each hidden
+        layer.
     loss_curve_ : list of float
         Training objective (weighted loss + L2) per epoch, averaged over
         the epoch's mini-batches; for the regressor, in the units of the
@@ -130,8 +154,25 @@ _ATTRS_DOC = """
 _NOTES_DOC = """
     Notes
     -----
-    Hard parameter sharing: a trunk of dense layers shared by all tasks and
-    one head per task. The objective on a mini-batch ``B`` is::
+    Architectures. ``"hard"`` (hard parameter sharing): a trunk of dense
+    layers shared by all tasks and one head per task. ``"soft"`` (Duong et
+    al., ACL 2015): one network per task with the trunk's layer sizes, the
+    networks' layer parameters pulled towards their mean across tasks by
+    ``sharing_strength``. ``"cross_stitch"`` (Misra et al., CVPR 2016): one
+    column per task; after each hidden layer task ``t`` receives ``sum_s
+    S[t, s] A_s``, with ``S`` a learned ``(n_tasks, n_tasks)`` unit
+    initialised to 0.9 on the diagonal and ``0.1 / (n_tasks - 1)`` off it.
+    ``"mmoe"`` (Ma et al., KDD 2018): ``n_experts`` expert columns shared by
+    all tasks; task ``t``'s head reads ``sum_e g_te(x) expert_e(x)`` with
+    ``g_t(x) = softmax(x W_t + b_t)`` (gates start uniform);
+    :meth:`gate_weights` shows which experts each task uses. In every
+    architecture each task has its own head (``task_layer_sizes``), and
+    ``alpha`` applies to all weight matrices (gates included, cross-stitch
+    units excluded). A column architecture costs about ``n_tasks`` (or
+    ``n_experts``) times the trunk per epoch; gradient-combining weightings
+    ("pcgrad", "gradnorm") then run one body backward pass per task.
+
+    The objective on a mini-batch ``B`` is::
 
         sum_t w_t * L_t + alpha / (2 |B|) * sum ||W||^2,
         L_t = sum_{i in B labelled for t} s_i loss_it / sum_{same i} s_i
@@ -251,6 +292,9 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
         task_weighting="equal",
         task_weights=None,
         weight_init="glorot",
+        architecture="hard",
+        sharing_strength=1.0,
+        n_experts=4,
         standardize_targets=True,
     ):
         super().__init__(
@@ -281,6 +325,9 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
             task_weighting=task_weighting,
             task_weights=task_weights,
             weight_init=weight_init,
+            architecture=architecture,
+            sharing_strength=sharing_strength,
+            n_experts=n_experts,
         )
         self.standardize_targets = standardize_targets
 

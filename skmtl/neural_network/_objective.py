@@ -6,7 +6,9 @@ For a batch ``B`` the data term is ``sum_t w_t L_t`` with
 
 (each task's weighted mean over its labelled rows in the batch; 0 if it has
 none), and the penalty is ``alpha / (2 |B|) * sum of squared weights`` (biases
-excluded), scikit-learn's MLP convention, so ``alpha`` means the same as there.
+excluded), scikit-learn's MLP convention, so ``alpha`` means the same as there,
+plus, for soft parameter sharing, ``sharing_strength / (2 |B|)`` times the
+squared distance of each task column's layer parameters to their mean.
 """
 
 import numpy as np
@@ -61,6 +63,7 @@ def loss_and_gradient(
     loss,
     alpha,
     weighting,
+    sharing_strength=0.0,
     grad=None,
     dropout=0.0,
     rng=None,
@@ -82,6 +85,9 @@ def loss_and_gradient(
         Tasks with at least one label in the batch.
     loss : {"squared", "softmax"}
     alpha : float
+    sharing_strength : float
+        Strength of the soft-sharing coupling (only networks with coupled
+        columns use it), ``sharing_strength / (2 |B|)`` like ``alpha``.
     weighting : a strategy from :mod:`._weighting`
     grad : ndarray, optional
         Output buffer.
@@ -107,27 +113,22 @@ def loss_and_gradient(
         out = out + net.output_mask
     task_losses, dOut = LOSSES[loss](out, target, C, w.astype(flat.dtype))
     value = float(w @ task_losses)
-    gcoefs, gints, _ = net.unpack(grad)
     needs = weighting.needs
     if needs is None:
-        dH = net.backward_heads(flat, grad, cache, dOut)
-        net.backward_trunk(flat, gcoefs, gints, cache, dH)
+        net.backward(flat, grad, cache, dOut)
+    elif needs == "task_trunk_grads":
+        G = net.task_shared_grads(flat, grad, cache, dOut)
+        grad[: net.n_shared] = weighting.combine(G)
     else:
-        dHt = net.backward_heads(flat, grad, cache, dOut, per_task_dH=True)
-        if needs == "task_trunk_grads":
-            G = np.zeros((net.n_tasks, net.n_trunk_params), dtype=flat.dtype)
-            gc, gi = net.trunk_grad_views(G)
-            net.backward_trunk(flat, gc, gi, cache, dHt)
-            grad[: net.n_trunk_params] = weighting.combine(G)
-        else:
-            norms = net.last_trunk_grad_norms(cache, dHt)
-            net.backward_trunk(flat, gcoefs, gints, cache, dHt.sum(axis=0))
-            if lr is not None:
-                weighting.after_step(task_losses, present, norms, lr)
+        norms = net.backward_with_norms(flat, grad, cache, dOut)
+        if lr is not None:
+            weighting.after_step(task_losses, present, norms, lr)
     gextra[...] = 0.0
     value += weighting.extra_loss_grad(extra, task_losses, present, gextra)
+    n = X.shape[0]
     if alpha:
-        n = X.shape[0]
         value += 0.5 * alpha / n * net.l2_penalty(flat)
         net.add_l2_grad(flat, grad, alpha / n)
+    if sharing_strength:
+        value += net.coupling_penalty(flat, grad, sharing_strength / n)
     return value, task_losses, grad
