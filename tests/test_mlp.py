@@ -126,7 +126,9 @@ def _fd_check(model, X, Y, params, h=1e-6):
 
 
 @pytest.mark.parametrize("kind", ["regressor", "classifier"])
-@pytest.mark.parametrize("weighting", ["equal", "uncertainty", "dwa", "gradnorm"])
+@pytest.mark.parametrize(
+    "weighting", ["equal", "uncertainty", "dwa", "gradnorm", "rlw", "minimax"]
+)
 @pytest.mark.parametrize("activation", ACTS)
 @pytest.mark.parametrize("task_layers", [(), (5, 4)])
 def test_gradient_matches_finite_differences(kind, weighting, activation, task_layers):
@@ -243,7 +245,20 @@ def test_inputs_not_modified_and_reproducible():
 
 # -------------------------------------------------------- weighting + curves
 @pytest.mark.parametrize(
-    "weighting", ["equal", "uncertainty", "dwa", "gradnorm", "pcgrad"]
+    "weighting",
+    [
+        "equal",
+        "uncertainty",
+        "dwa",
+        "gradnorm",
+        "pcgrad",
+        "mgda",
+        "cagrad",
+        "imtl",
+        "rlw",
+        "famo",
+        "minimax",
+    ],
 )
 def test_weighting_strategies_train(weighting):
     X, Y = small_data(n=120)
@@ -263,7 +278,7 @@ def test_weighting_strategies_train(weighting):
     assert m.score(X, Y) > 0.7
     if weighting in ("equal", "pcgrad"):
         np.testing.assert_allclose(m.task_weights_, 1.0)
-    if weighting in ("dwa", "gradnorm"):
+    if weighting in ("dwa", "gradnorm", "mgda", "imtl", "rlw", "famo", "minimax"):
         np.testing.assert_allclose(m.task_weights_.sum(1), 3.0)
     if weighting == "dwa":
         np.testing.assert_allclose(m.task_weights_[:2], 1.0)
@@ -994,3 +1009,172 @@ def test_architecture_cannot_change_on_warm_start():
     m.set_params(architecture="mmoe")
     with pytest.raises(ValueError, match="architecture"):
         m.fit(X, Y)
+
+
+# ------------------------------------------------- gradient-based weightings
+def test_min_norm_coefficients_against_scipy():
+    from scipy.optimize import minimize
+
+    from skmtl.neural_network._weighting import min_norm_coefficients
+
+    rng = np.random.default_rng(0)
+    # two tasks: closed form a_1 = clip((g2 - g1).g2 / ||g1 - g2||^2, 0, 1)
+    g = rng.normal(size=(2, 6))
+    a = min_norm_coefficients(g @ g.T)
+    d = g[0] - g[1]
+    a1 = np.clip(-(d @ g[1]) / (d @ d), 0, 1)
+    np.testing.assert_allclose(a, [a1, 1 - a1], atol=1e-6)
+    for T in (3, 5):
+        G = rng.normal(size=(T, 8)) + 0.5
+        a = min_norm_coefficients(G @ G.T)
+        ref = minimize(
+            lambda x, G=G: 0.5 * np.sum((x @ G) ** 2),
+            np.full(T, 1 / T),
+            jac=lambda x, G=G: G @ (x @ G),
+            bounds=[(0, 1)] * T,
+            constraints=({"type": "eq", "fun": lambda x: x.sum() - 1},),
+            method="SLSQP",
+            options={"ftol": 1e-14},
+        ).x
+        assert np.all(a >= 0) and np.isclose(a.sum(), 1)
+        dn = a @ G
+        assert dn @ dn <= np.sum((ref @ G) ** 2) * (1 + 1e-5)
+        # optimality: every task gradient has g_t . d >= ||d||^2
+        assert np.all(G @ dn >= (dn @ dn) * (1 - 1e-4))
+
+
+def test_cagrad_coefficients_against_grid_search():
+    from skmtl.neural_network._weighting import cagrad_coefficients
+
+    rng = np.random.default_rng(1)
+    G = rng.normal(size=(2, 5))
+    G[1] = -0.5 * G[0] + 0.3 * rng.normal(size=5)  # conflicting tasks
+    c = 0.5
+    g0 = G.mean(0)
+    s = np.linspace(0, 1, 200001)
+    W = np.c_[s, 1 - s]
+    GW = W @ G
+    F = GW @ g0 + c * np.linalg.norm(g0) * np.linalg.norm(GW, axis=1)
+    gw = GW[np.argmin(F)]
+    d = g0 + c * np.linalg.norm(g0) * gw / np.linalg.norm(gw)
+    k = cagrad_coefficients(G @ G.T, c)
+    np.testing.assert_allclose(k @ G, 2 * d / (1 + c**2), rtol=1e-3, atol=1e-5)
+    # CAGrad's aim: a better worst-task improvement rate than the mean
+    dk = k @ G
+    assert (G @ dk).min() / np.linalg.norm(dk) > (G @ g0).min() / np.linalg.norm(g0)
+
+
+def test_imtl_coefficients_equal_projections():
+    from skmtl.neural_network._weighting import imtl_coefficients
+
+    rng = np.random.default_rng(2)
+    G = rng.normal(size=(4, 9)) * np.array([[1.0], [5.0], [0.2], [2.0]])
+    k = imtl_coefficients(G @ G.T)
+    assert np.isclose(k.sum(), 4)
+    g = k @ G
+    U = G / np.linalg.norm(G, axis=1, keepdims=True)
+    proj = U @ g
+    np.testing.assert_allclose(proj, proj[0], rtol=1e-8)
+    np.testing.assert_array_equal(imtl_coefficients(np.zeros((3, 3))), 1.0)
+
+
+@pytest.mark.parametrize("weighting", ["mgda", "cagrad", "imtl"])
+def test_combined_trunk_gradient_is_a_combination_of_task_gradients(weighting):
+    # The trunk gradient of a combining strategy lies in the span of the
+    # per-task trunk gradients, computed here by the plain code path (one
+    # model per task with a one-hot task weight), with the strategy's
+    # coefficients; the heads keep their own gradients.
+    from skmtl.neural_network import _weighting as wmod
+
+    X, Y = small_data(n=30)
+    m = MultiTaskMLPRegressor(
+        (5,), task_weighting=weighting, alpha=0.0, max_iter=2, random_state=0
+    ).fit(X, Y)
+    _, grad = m._loss_and_gradient(X, Y)
+    G = []
+    for t in range(3):
+        e = clone(m).set_params(task_weighting="equal", task_weights=np.eye(3)[t])
+        e.fit(X, Y)
+        e._flat[...] = m._flat
+        G.append(e._loss_and_gradient(X, Y)[1][: m._net.n_shared])
+    G = np.array(G)
+    fn = {
+        "mgda": lambda gr: 3 * wmod.min_norm_coefficients(gr),
+        "cagrad": lambda gr: wmod.cagrad_coefficients(gr, wmod.CAGRAD_C),
+        "imtl": wmod.imtl_coefficients,
+    }[weighting]
+    np.testing.assert_allclose(
+        grad[: m._net.n_shared], fn(G @ G.T) @ G, rtol=1e-6, atol=1e-9
+    )
+    eq = clone(m).set_params(task_weighting="equal").fit(X, Y)
+    eq._flat[...] = m._flat
+    np.testing.assert_allclose(
+        grad[m._net.n_shared :], eq._loss_and_gradient(X, Y)[1][m._net.n_shared :]
+    )
+
+
+def test_famo_direction_is_gradient_of_weighted_log_losses():
+    # FAMO steps along (T / c) * grad sum_t z_t log L_t, c = sum_t z_t / L_t
+    X, Y = small_data(n=30, missing=False)
+    m = MultiTaskMLPRegressor(
+        (5,), task_weighting="famo", alpha=0.0, max_iter=20, random_state=0
+    ).fit(X, Y)
+    logits = m._weighting.logits
+    assert np.abs(logits).max() > 0  # the weights moved
+    z = np.exp(logits) / np.exp(logits).sum()
+
+    def task_losses(params):
+        Ys = (Y - m.target_mean_) / m.target_scale_
+        out, _ = m._net.forward(params, X)
+        return 0.5 * ((out[:, :, 0] - Ys) ** 2).mean(axis=0)
+
+    p = m._flat.copy()
+    L = task_losses(p)
+    c = np.sum(z / L)
+    _, grad = m._loss_and_gradient(X, Y)
+    num = np.empty(p.size)
+    for i in range(p.size):
+        e = p.copy()
+        e[i] += 1e-6
+        fp = z @ np.log(task_losses(e))
+        e[i] -= 2e-6
+        num[i] = (fp - z @ np.log(task_losses(e))) / 2e-6
+    np.testing.assert_allclose(grad, 3 / c * num, rtol=1e-5, atol=1e-8)
+
+
+def test_minimax_weights_follow_exponentiated_gradient():
+    from skmtl.neural_network._weighting import MINIMAX_STEP, MinimaxWeighting
+
+    w = MinimaxWeighting(np.ones(3))
+    L1, L2 = np.array([1.0, 2.0, 0.5]), np.array([0.5, 3.0, 0.0])
+    w.observe(L1, np.array([True, True, True]))
+    w.observe(L2, np.array([True, True, False]))  # task 2 absent
+    q = np.exp(MINIMAX_STEP * (L1 + np.r_[L2[:2], 0.0]))
+    np.testing.assert_allclose(w.loss_weights(None), 3 * q / q.sum())
+
+
+def test_minimax_raises_worst_task_score():
+    # three easy linear tasks and one hard oscillating task share a trunk
+    rng = np.random.default_rng(1)
+
+    def sample(m):
+        X = rng.normal(size=(m, 5))
+        Y = np.c_[
+            X[:, 0] + X[:, 1],
+            X[:, 1] - X[:, 2],
+            X[:, 2] + 0.5 * X[:, 3],
+            np.sin(2.5 * X[:, 0]) * np.cos(2 * X[:, 3]),
+        ]
+        return X, Y + 0.05 * rng.normal(size=Y.shape)
+
+    X, Y = sample(1000)
+    Xt, Yt = sample(2000)
+    kw = dict(hidden_layer_sizes=(16,), max_iter=200, learning_rate_init=0.01)
+    worst = {}
+    for name in ["equal", "minimax"]:
+        m = MultiTaskMLPRegressor(task_weighting=name, random_state=0, **kw)
+        r = r2_score(Yt, m.fit(X, Y).predict(Xt), aggregate="raw_values")
+        worst[name] = r.min()
+        if name == "minimax":
+            assert np.argmax(m.task_weights_[-1]) == 3  # the hard task
+    assert worst["minimax"] > worst["equal"] + 0.05, worst

@@ -14,7 +14,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from .._validation import check_task_weights, make_task_data, validate_X
 from ._columns import ARCHITECTURES, make_network
 from ._network import ACTIVATIONS
-from ._objective import batch_coefficients, loss_and_gradient
+from ._objective import batch_coefficients, batch_task_losses, loss_and_gradient
 from ._optim import SCHEDULES, SGD, Adam, scheduled_learning_rate
 from ._weighting import STRATEGIES, make_weighting
 
@@ -341,7 +341,15 @@ class BaseMultiTaskMLP(BaseEstimator):
                     )
                     if not np.isfinite(value) or not np.all(np.isfinite(grad)):
                         self._raise_non_finite()
+                    value += weighting.report_shift(tl)
                     self._optimizer.update(self._flat, grad, self._lr)
+                    if weighting.needs_post_losses:
+                        weighting.after_update(
+                            batch_task_losses(
+                                net, self._flat, Xb, tgt[idx], C, loss=self._loss
+                            ),
+                            present,
+                        )
                     nb = Xb.shape[0]
                     epoch_value += value * nb
                     task_sum += tl * S
@@ -353,6 +361,9 @@ class BaseMultiTaskMLP(BaseEstimator):
                     task_sum, task_den, out=np.full(T, np.nan), where=task_den > 0
                 )
                 weight_curves.append(weighting.current(self._flat[net.n_net_params :]))
+                monitored = weighting.monitor(
+                    epoch_loss, np.nan_to_num(task_loss, nan=0.0)
+                )
                 weighting.end_epoch(np.nan_to_num(task_loss, nan=0.0))
                 losses.append(epoch_loss)
                 task_curves.append(task_loss)
@@ -375,9 +386,9 @@ class BaseMultiTaskMLP(BaseEstimator):
                         self.best_validation_score_ = score
                         self._best_flat = self._flat.copy()
                 else:
-                    improved = epoch_loss < self.best_loss_ - self.tol
-                if epoch_loss < self.best_loss_:
-                    self.best_loss_ = epoch_loss
+                    improved = monitored < self.best_loss_ - self.tol
+                if monitored < self.best_loss_:
+                    self.best_loss_ = monitored
                 self._no_improvement_count = (
                     0 if improved else self._no_improvement_count + 1
                 )

@@ -69,8 +69,8 @@ default="constant"
         Adam parameters.
     n_iter_no_change : int, default=10
         Patience, in epochs.
-    task_weighting : {"equal", "uncertainty", "dwa", "gradnorm", "pcgrad"}, \
-default="equal"
+    task_weighting : {"equal", "uncertainty", "dwa", "gradnorm", "pcgrad", \
+"mgda", "cagrad", "imtl", "rlw", "famo", "minimax"}, default="equal"
         How per-task losses are combined (see Notes).
     task_weights : array-like of shape (n_tasks,) or float, default=None
         Fixed non-negative task weights ``w_t`` (default all 1); with a
@@ -141,7 +141,11 @@ _ATTRS_DOC = """
         epoch (for "dwa", the weights used throughout that epoch):
         ``task_weights`` for "equal" and "pcgrad", ``task_weights *
         exp(-s_t)`` for "uncertainty", ``task_weights * w_t`` for "dwa" and
-        "gradnorm" (the ``w_t`` sum to ``n_tasks``).
+        "gradnorm" (the ``w_t`` sum to ``n_tasks``). For the per-step
+        strategies ("mgda", "cagrad", "imtl", "rlw", "famo", "minimax") the
+        mean over the epoch's steps of ``task_weights * k_t``, ``k_t`` the
+        coefficient of task ``t``'s (shared-parameter) gradient; the ``k_t``
+        sum to ``n_tasks`` except for "cagrad".
     validation_scores_ : ndarray of shape (n_epochs, n_tasks) or None
         Per-task validation score per epoch with ``early_stopping``
         (NaN for a task without labelled validation rows).
@@ -195,7 +199,21 @@ _NOTES_DOC = """
     the task's last two epoch losses; "gradnorm" (Chen et al. 2018, asymmetry
     1.5) learns weights balancing the gradient norms on the last trunk
     layer; "pcgrad" (Yu et al. 2020) projects conflicting per-task trunk
-    gradients. PCGrad and GradNorm need one trunk backward pass per task.
+    gradients. Gradient combinations: "mgda" (Sener & Koltun 2018) takes
+    the minimum-norm convex combination of the per-task trunk gradients;
+    "cagrad" (Liu et al. 2021, c=0.5) the conflict-averse direction near
+    their mean; "imtl" (IMTL-G, Liu et al. 2021) the combination with equal
+    projections on every task's gradient direction. Loss weights: "rlw"
+    (Lin et al. 2022) draws ``T softmax(N(0, I))`` every step; "famo" (Liu
+    et al. 2023) learns weights that make all task losses decrease at the
+    same rate (in log); "minimax" (group DRO, Sagawa et al. 2020) minimises
+    the worst task's loss by exponentiated-gradient weights ``q_t <- q_t
+    exp(0.02 L_t)``, so no task is traded away for the average (at some
+    cost in mean score). The formulas are in the user guide
+    (:ref:`balancing`). PCGrad, GradNorm, MGDA, CAGrad and IMTL need one
+    trunk backward pass per task. With the per-step strategies the
+    stopping rule (``tol``) watches ``sum_t w_t L_t`` with the fixed
+    ``task_weights`` (``max_t`` for "minimax"), as does ``best_loss_``.
 """
 
 

@@ -93,8 +93,10 @@ def loss_and_gradient(
         Output buffer.
     dropout, rng : dropout rate and random state (training only).
     lr : float, optional
-        When given, strategies that learn outside the gradient (GradNorm)
-        take their step with this learning rate.
+        Given for training steps only: then strategies that learn outside
+        the gradient see the batch's task losses before the weights are
+        taken (minimax, random weights), and GradNorm takes its step with
+        this learning rate.
 
     Returns
     -------
@@ -107,11 +109,15 @@ def loss_and_gradient(
         grad = np.empty_like(flat)
     extra = flat[net.n_net_params :]
     gextra = grad[net.n_net_params :]
-    w = weighting.loss_weights(extra)
     out, cache = net.forward(flat, X, dropout=dropout, rng=rng)
     if net.output_mask is not None:
         out = out + net.output_mask
-    task_losses, dOut = LOSSES[loss](out, target, C, w.astype(flat.dtype))
+    ones = np.ones(net.n_tasks, dtype=flat.dtype)
+    task_losses, dOut = LOSSES[loss](out, target, C, ones)
+    if lr is not None:  # a training step: stateful strategies observe it
+        weighting.observe(task_losses, present)
+    w = weighting.loss_weights(extra, task_losses)
+    dOut *= w.astype(flat.dtype)[None, :, None]
     value = float(w @ task_losses)
     needs = weighting.needs
     if needs is None:
@@ -132,3 +138,12 @@ def loss_and_gradient(
     if sharing_strength:
         value += net.coupling_penalty(flat, grad, sharing_strength / n)
     return value, task_losses, grad
+
+
+def batch_task_losses(net, flat, X, target, C, *, loss):
+    """Per-task mean losses of a batch (forward pass only, no dropout)."""
+    out, _ = net.forward(flat, X)
+    if net.output_mask is not None:
+        out = out + net.output_mask
+    ones = np.ones(net.n_tasks, dtype=flat.dtype)
+    return LOSSES[loss](out, target, C, ones)[0]
