@@ -84,7 +84,7 @@ def small_labels(n=60, p=4, seed=0):
         MultiTaskMLPClassifier((16,), max_iter=200, random_state=0),
     ]
     + [
-        cls((16,), max_iter=200, random_state=0, architecture=arch, n_experts=2)
+        cls((16,), max_iter=60, random_state=0, architecture=arch, n_experts=2)
         for arch in ("soft", "cross_stitch", "mmoe")
         for cls in (MultiTaskMLPRegressor, MultiTaskMLPClassifier)
     ],
@@ -750,7 +750,7 @@ def test_target_scaling_balances_tasks_100x_apart():
     # task), while the unscaled network sacrifices the small-scale tasks.
     X, Y, Xt, Yt = scaled_problem()
     kw = dict(hidden_layer_sizes=(32,), max_iter=200, random_state=0)
-    kw["learning_rate_init"] = 1e-2
+    kw.update(learning_rate_init=1e-2, alpha=1e-4)  # the same for every model
     default = _nmse(Yt, MultiTaskMLPRegressor(**kw).fit(X, Y).predict(Xt))
     separate = np.empty(Y.shape[1])
     for t in range(Y.shape[1]):
@@ -939,6 +939,8 @@ def test_mmoe_gates_differ_between_task_groups():
         n_experts=4,
         max_iter=200,
         learning_rate_init=0.01,
+        alpha=1e-4,
+        batch_size=200,
         random_state=2,
     ).fit(X, Y)
     assert m.score(X, Y) > 0.9
@@ -1178,3 +1180,115 @@ def test_minimax_raises_worst_task_score():
         if name == "minimax":
             assert np.argmax(m.task_weights_[-1]) == 3  # the hard task
     assert worst["minimax"] > worst["equal"] + 0.05, worst
+
+
+# ------------------------------------------------------- small-data defaults
+def representation_problem(seed=0, n_tasks=6, n_per_task=60, p=10, k=5):
+    """Tasks y_t = |x A| b_t + noise on a shared 5-dim representation.
+
+    Each training row is labelled for one task (``n_per_task`` per task).
+    """
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(p, k)) * 2 / np.sqrt(p)
+    B = rng.normal(size=(k, n_tasks + 1))
+
+    def f(X):
+        return (np.abs(X @ A) - 0.8) @ B
+
+    n = n_tasks * n_per_task
+    X = rng.normal(size=(n, p))
+    Y = np.full((n, n_tasks), np.nan)
+    task = np.repeat(np.arange(n_tasks), n_per_task)
+    Y[np.arange(n), task] = f(X)[np.arange(n), task] + 0.1 * rng.normal(size=n)
+    Xt = rng.normal(size=(1000, p))
+    return X, Y, Xt, f(Xt)[:, :n_tasks], f, rng
+
+
+def test_default_beats_independent_mlps_with_60_rows_per_task():
+    X, Y, Xt, Ft, _, _ = representation_problem()
+    r_mtl = r2_score(Ft, MultiTaskMLPRegressor(random_state=0).fit(X, Y).predict(Xt))
+    sk, own = [], []
+    for t in range(Y.shape[1]):
+        rows = ~np.isnan(Y[:, t])
+        # scikit-learn's MLP of the same size, its defaults
+        sk.append(MLPRegressor(random_state=0).fit(X[rows], Y[rows, t]).predict(Xt))
+        # our network with the same defaults on each task alone
+        own.append(
+            MultiTaskMLPRegressor(random_state=0).fit(X[rows], Y[rows, t]).predict(Xt)
+        )
+    r_sk = r2_score(Ft, np.array(sk).T)
+    r_own = r2_score(Ft, np.array(own).T)
+    assert r_mtl > r_sk + 0.05, (r_mtl, r_sk)
+    assert r_mtl > r_own + 0.05, (r_mtl, r_own)  # the sharing, not only defaults
+
+
+# ---------------------------------------------------------------- transfer
+def _new_task(f, rng, n, p=10, t=6):
+    X = rng.normal(size=(n, p))
+    return X, f(X)[:, t] + 0.1 * rng.normal(size=n)
+
+
+def test_transfer_to_a_new_task_with_40_rows():
+    X, Y, Xt, _, f, rng = representation_problem()
+    src = MultiTaskMLPRegressor((16,), random_state=0).fit(X, Y)
+    Xn, yn = _new_task(f, rng, 40)
+    ft = f(Xt)[:, 6]
+
+    def r2(pred):
+        return 1 - np.mean((ft - pred) ** 2) / ft.var()
+
+    raw = r2(Ridge(alpha=1.0).fit(Xn, yn).predict(Xt))
+    feats = r2(Ridge(alpha=1.0).fit(src.transform(Xn), yn).predict(src.transform(Xt)))
+    assert feats > raw + 0.2, (feats, raw)
+    scratch = MultiTaskMLPRegressor((16,), random_state=0).fit(Xn, yn)
+    tuned = MultiTaskMLPRegressor((16,), random_state=0, trunk_init=src).fit(Xn, yn)
+    assert r2(tuned.predict(Xt)) > r2(scratch.predict(Xt)) + 0.1
+    # fine-tuning started from the source trunk and moved it a little
+    W0 = src.coefs_[0]
+    assert 0 < np.abs(tuned.coefs_[0] - W0).max() < 0.5 * np.abs(W0).max()
+
+
+@pytest.mark.parametrize("architecture", ARCHS)
+def test_frozen_trunk_keeps_source_weights(architecture):
+    X, Y = small_data(n=60)
+    kw = dict(architecture=architecture, n_experts=2, random_state=0)
+    src = MultiTaskMLPRegressor((6, 5), max_iter=20, **kw).fit(X, Y)
+    k = src._net.trunk_size
+    if architecture in ("soft", "cross_stitch"):
+        Yn = Y[:, ::-1]  # the same number of tasks (one column per task)
+    else:
+        Yn = Y[:, :2] * 3 + 1  # different tasks
+    new = MultiTaskMLPRegressor(
+        (6, 5), max_iter=20, trunk_init=FrozenEstimator(src), freeze_trunk=True, **kw
+    ).fit(X, Yn)
+    np.testing.assert_array_equal(new._flat[:k], src._flat[:k])
+    if architecture != "cross_stitch":  # (cross-stitch units start fresh)
+        np.testing.assert_array_equal(new.transform(X), src.transform(X))
+    assert new.n_tasks_ == Yn.shape[1]
+    # SGD with momentum also honours the freeze
+    sgd = clone(new).set_params(solver="sgd").fit(X, Yn)
+    np.testing.assert_array_equal(sgd._flat[:k], src._flat[:k])
+
+
+def test_trunk_init_errors():
+    X, Y = small_data(n=60)
+    src = MultiTaskMLPRegressor((6,), max_iter=5, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        MultiTaskMLPRegressor((7,), trunk_init=src, max_iter=2).fit(X, Y)
+    with pytest.raises(ValueError, match="architecture"):
+        MultiTaskMLPRegressor(
+            (6,), trunk_init=src, architecture="mmoe", max_iter=2
+        ).fit(X, Y)
+    with pytest.raises(ValueError, match="n_features"):
+        MultiTaskMLPRegressor((6,), trunk_init=src, max_iter=2).fit(X[:, :3], Y)
+    with pytest.raises(ValueError, match="FrozenEstimator"):
+        MultiTaskMLPRegressor((6,), trunk_init=clone(src), max_iter=2).fit(X, Y)
+    with pytest.raises(TypeError, match="trunk_init"):
+        MultiTaskMLPRegressor((6,), trunk_init=Ridge(), max_iter=2).fit(X, Y)
+    # a FrozenEstimator survives clone (GridSearchCV)
+    grid = GridSearchCV(
+        MultiTaskMLPRegressor((6,), max_iter=5, trunk_init=FrozenEstimator(src)),
+        {"freeze_trunk": [True, False]},
+        cv=2,
+    ).fit(X, Y)
+    assert np.isfinite(grid.best_score_)

@@ -7,6 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
@@ -43,6 +44,22 @@ def _check_sample_weight_only(sample_weight, n):
     if np.any(sw < 0):
         raise ValueError("Negative values in sample_weight are not allowed.")
     return np.array(sw, dtype=np.float64)
+
+
+def auto_batch_size(n_samples):
+    """``batch_size="auto"``: about 10 steps per epoch, between 16 and 200.
+
+    ``min(n, clip(ceil(n / 10), 16, 200))``: scikit-learn's ``min(200, n)``
+    gives a data set of a few hundred rows one or two optimisation steps per
+    epoch, so ``max_iter`` epochs are too few steps on small data.
+
+    Examples
+    --------
+    >>> from skmtl.neural_network._base import auto_batch_size
+    >>> [auto_batch_size(n) for n in (10, 100, 360, 5000)]
+    [10, 16, 36, 200]
+    """
+    return int(min(n_samples, max(16, min(200, -(-n_samples // 10)))))
 
 
 class NonFiniteLossError(ValueError):
@@ -89,6 +106,9 @@ class BaseMultiTaskMLP(BaseEstimator):
         "architecture": [StrOptions(set(ARCHITECTURES))],
         "sharing_strength": [Interval(Real, 0, None, closed="left")],
         "n_experts": [Interval(Integral, 1, None, closed="left")],
+        "trunk_init": "no_validation",
+        "freeze_trunk": ["boolean"],
+        "trunk_learning_rate_scale": [Interval(Real, 0, None, closed="left")],
     }
 
     _loss = None  # "squared" or "softmax"
@@ -100,11 +120,11 @@ class BaseMultiTaskMLP(BaseEstimator):
         *,
         task_layer_sizes=(),
         solver="adam",
-        alpha=0.0001,
+        alpha=0.5,
         dropout=0.0,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate_init=0.003,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -126,6 +146,9 @@ class BaseMultiTaskMLP(BaseEstimator):
         architecture="hard",
         sharing_strength=1.0,
         n_experts=4,
+        trunk_init=None,
+        freeze_trunk=False,
+        trunk_learning_rate_scale=0.1,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -157,6 +180,9 @@ class BaseMultiTaskMLP(BaseEstimator):
         self.architecture = architecture
         self.sharing_strength = sharing_strength
         self.n_experts = n_experts
+        self.trunk_init = trunk_init
+        self.freeze_trunk = freeze_trunk
+        self.trunk_learning_rate_scale = trunk_learning_rate_scale
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -250,6 +276,10 @@ class BaseMultiTaskMLP(BaseEstimator):
                 n_experts=self.n_experts,
             )
             self._flat = self._net.init_params(self._random_state, self.weight_init)
+            if self.trunk_init is not None:
+                src = self._check_trunk_init()
+                k = self._net.trunk_size
+                self._flat[:k] = src._flat[:k]
             self._optimizer = None
             self.n_iter_ = 0
             self.t_ = 0
@@ -291,7 +321,7 @@ class BaseMultiTaskMLP(BaseEstimator):
             self.best_validation_score_ = None
         n_train = X.shape[0]
         if self.batch_size == "auto":
-            bs = min(200, n_train)
+            bs = auto_batch_size(n_train)
         else:
             bs = int(np.clip(self.batch_size, 1, n_train))
 
@@ -342,7 +372,9 @@ class BaseMultiTaskMLP(BaseEstimator):
                     if not np.isfinite(value) or not np.all(np.isfinite(grad)):
                         self._raise_non_finite()
                     value += weighting.report_shift(tl)
-                    self._optimizer.update(self._flat, grad, self._lr)
+                    self._optimizer.update(
+                        self._flat, grad, self._lr, self._trunk_step_scale()
+                    )
                     if weighting.needs_post_losses:
                         weighting.after_update(
                             batch_task_losses(
@@ -428,6 +460,47 @@ class BaseMultiTaskMLP(BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _check_trunk_init(self):
+        """The fitted network whose trunk starts this one (validated)."""
+        src = self.trunk_init
+        if isinstance(src, FrozenEstimator):
+            src = src.estimator
+        if not isinstance(src, BaseMultiTaskMLP):
+            raise TypeError(
+                "trunk_init must be a fitted multi-task network (a "
+                "MultiTaskMLPRegressor, MultiTaskMLPClassifier or MultiTaskMLP), "
+                f"got {type(src).__name__}."
+            )
+        if not hasattr(src, "_flat"):
+            raise ValueError(
+                "trunk_init is not fitted. Note that clone() (used by "
+                "GridSearchCV, cross_val_score, ...) returns an unfitted copy of "
+                "an estimator parameter: wrap the fitted network in "
+                "sklearn.frozen.FrozenEstimator to pass it through clone."
+            )
+        have, want = src._net.trunk_signature(), self._net.trunk_signature()
+        if have != want:
+            names = ("architecture", "n_features", "hidden_layer_sizes")
+            names += ("activation", "columns (tasks or n_experts)")
+            diff = [
+                f"{n}: {a!r} vs {b!r}"
+                for n, a, b in zip(names, want, have, strict=True)
+                if a != b
+            ]
+            raise ValueError(
+                "trunk_init's trunk does not fit this network (this network vs "
+                "trunk_init): " + "; ".join(diff) + "."
+            )
+        return src
+
+    def _trunk_step_scale(self):
+        """``(trunk length, step multiplier)`` or None (plain training)."""
+        if self.freeze_trunk:
+            return (self._net.trunk_size, 0.0)
+        if self.trunk_init is not None:
+            return (self._net.trunk_size, float(self.trunk_learning_rate_scale))
+        return None
 
     def _make_optimizer(self):
         size, dtype = self._flat.shape[0], self._flat.dtype

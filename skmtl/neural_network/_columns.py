@@ -121,6 +121,21 @@ class ColumnNetwork:
             self.output_mask = m
 
     # ------------------------------------------------------------------ layout
+    @property
+    def trunk_size(self):
+        """Length of the prefix holding the column layers (no stitch/gates)."""
+        return self._offsets[2 * len(self.hidden)]
+
+    def trunk_signature(self):
+        """What a network must match to take this one's columns."""
+        return (
+            self.architecture,
+            self.n_features,
+            self.hidden,
+            self.activation,
+            self.n_columns,
+        )
+
     def views(self, vec):
         """Dict name -> view into ``vec`` (entries that fit in its length)."""
         out = {}

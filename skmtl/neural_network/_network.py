@@ -320,10 +320,21 @@ class SharedTrunkNetwork:
         return gc, gi
 
     # ---------------------------------------- interface shared with columns
+    architecture = "hard"
+
     @property
     def n_shared(self):
         """Length of the shared-parameter prefix (the trunk)."""
         return self.n_trunk_params
+
+    @property
+    def trunk_size(self):
+        """Length of the prefix holding the ``hidden_layer_sizes`` layers."""
+        return self.n_trunk_params
+
+    def trunk_signature(self):
+        """What a network must match to take this one's trunk."""
+        return ("hard", self.n_features, self.hidden, self.activation, 1)
 
     def backward(self, flat, grad, cache, dOut):
         """Data-term gradient of the whole network into ``grad``."""
