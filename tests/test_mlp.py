@@ -18,6 +18,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmtl.metrics import r2_score
 from skmtl.neural_network import (
+    MultiTaskMLP,
     MultiTaskMLPClassifier,
     MultiTaskMLPRegressor,
     decode_task_labels,
@@ -87,7 +88,8 @@ def small_labels(n=60, p=4, seed=0):
         cls((16,), max_iter=60, random_state=0, architecture=arch, n_experts=2)
         for arch in ("soft", "cross_stitch", "mmoe")
         for cls in (MultiTaskMLPRegressor, MultiTaskMLPClassifier)
-    ],
+    ]
+    + [MultiTaskMLP(hidden_layer_sizes=(16,), max_iter=100, random_state=0)],
     expected_failed_checks=lambda est: {
         # Mini-batch SGD/Adam: a row of weight 2 is not the same as two copies
         # of the row (batches and shuffling differ), as for sklearn's MLP.
@@ -1292,3 +1294,144 @@ def test_trunk_init_errors():
         cv=2,
     ).fit(X, Y)
     assert np.isfinite(grid.best_score_)
+
+
+# --------------------------------------------------------- mixed task types
+def mixed_data(n=200, seed=0):
+    """Task 0: price-like regression (large scale); task 1: yes/no; task 2:
+    3 classes (ints); task 3: a second regression. Some labels missing."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    Y = np.empty((n, 4), dtype=object)
+    Y[:, 0] = 100 + 20 * X[:, 0] + 5 * X[:, 1] ** 2
+    Y[:, 1] = np.where(X[:, 0] - X[:, 2] > 0, "yes", "no")
+    Y[:, 2] = np.digitize(X[:, 1] + X[:, 3], [-0.7, 0.7])
+    Y[:, 3] = np.sin(X[:, 2]) + 0.05 * rng.normal(size=n)
+    Y[::5, 1] = None
+    Y[1::4, 3] = np.nan
+    return X, Y
+
+
+TYPES = ["regression", "classification", "classification", "regression"]
+
+
+@pytest.mark.parametrize("architecture", ARCHS)
+def test_mixed_gradient_matches_finite_differences(architecture):
+    X, Y = mixed_data(n=20)
+    from skmtl.neural_network import MultiTaskMLP
+
+    m = MultiTaskMLP(
+        TYPES,
+        (5, 4),
+        "tanh",
+        task_layer_sizes=(3,),
+        architecture=architecture,
+        n_experts=2,
+        sharing_strength=0.5,
+        max_iter=3,
+        task_weighting="uncertainty",
+        random_state=0,
+    ).fit(X, Y)
+    params = m._flat.copy()
+    params[m._net.n_net_params :] = [0.2, -0.4, 0.6, 0.1]
+    _fd_check(m, X, Y, params)
+
+
+def test_mixed_outputs_and_scores():
+    from sklearn.metrics import accuracy_score as sk_acc
+    from sklearn.metrics import r2_score as sk_r2
+
+    from skmtl import MultiTaskMLP as Exported
+    from skmtl.neural_network import MultiTaskMLP
+
+    assert Exported is MultiTaskMLP
+    X, Y = mixed_data(n=400)
+    Xt, Yt = mixed_data(n=400, seed=1)
+    m = MultiTaskMLP(TYPES, (32,), random_state=0).fit(X, Y)
+    assert m.task_types_ == TYPES
+    assert m.classes_[0] is None and list(m.classes_[1]) == ["no", "yes"]
+    P = m.predict(Xt)
+    assert P.shape == (400, 4) and P.dtype == object
+    proba = m.predict_proba(Xt)
+    assert proba[0] is None and proba[3] is None
+    assert proba[1].shape == (400, 2) and proba[2].shape == (400, 3)
+    np.testing.assert_allclose(proba[2].sum(1), 1.0)
+    # score = mean of per-task R2 / accuracy on labelled entries (sklearn)
+    per = []
+    for t, kind in enumerate(TYPES):
+        lab = np.array([v is not None and v == v for v in Yt[:, t]])
+        if kind == "regression":
+            per.append(sk_r2(Yt[lab, t].astype(float), P[lab, t].astype(float)))
+        else:
+            per.append(sk_acc(Yt[lab, t].astype(str), P[lab, t].astype(str)))
+    assert np.isclose(m.score(Xt, Yt), np.mean(per))
+    # sensible on every task
+    assert per[0] > 0.9 and per[3] > 0.8 and per[1] > 0.85 and per[2] > 0.8, per
+    # regression predictions are in the original units (price ~ 100)
+    assert 80 < np.mean(P[:, 0].astype(float)) < 120
+    # "auto" infers the same types
+    auto = MultiTaskMLP(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    assert auto.fit(X, Y).task_types_ == TYPES
+
+
+def test_mixed_single_type_matches_specialised_estimators():
+    X, Y = small_data(n=80)
+    from skmtl.neural_network import MultiTaskMLP
+
+    kw = dict(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
+    reg = MultiTaskMLPRegressor(**kw).fit(X, Y)
+    mix = MultiTaskMLP(["regression"] * 3, **kw).fit(X, Y)
+    np.testing.assert_allclose(mix.predict(X), reg.predict(X), rtol=1e-10)
+    Xc, L = small_labels(n=80)
+    clf = MultiTaskMLPClassifier(**kw).fit(Xc, L)
+    mixc = MultiTaskMLP(["classification"] * 3, **kw).fit(Xc, L)
+    for a, b in zip(mixc.predict_proba(Xc), clf.predict_proba(Xc), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+    np.testing.assert_array_equal(mixc.predict(Xc), clf.predict(Xc))
+
+
+@pytest.mark.parametrize(
+    "architecture, weighting",
+    [("hard", "mgda"), ("soft", "famo"), ("cross_stitch", "minimax"), ("mmoe", "rlw")],
+)
+def test_mixed_trains_with_every_architecture(architecture, weighting):
+    from skmtl.neural_network import MultiTaskMLP
+
+    X, Y = mixed_data(n=300)
+    m = MultiTaskMLP(
+        TYPES,
+        (16,),
+        architecture=architecture,
+        task_weighting=weighting,
+        n_experts=3,
+        random_state=0,
+    ).fit(X, Y)
+    assert m.score(X, Y) > 0.8
+
+
+def test_mixed_bad_inputs_and_partial_fit():
+    from skmtl.neural_network import MultiTaskMLP
+
+    X, Y = mixed_data(n=60)
+    with pytest.raises(ValueError, match="task_types has 2 entries"):
+        MultiTaskMLP(["regression", "classification"], max_iter=2).fit(X, Y)
+    with pytest.raises(ValueError, match="'regression' or 'classification'"):
+        MultiTaskMLP(["regression", "ordinal", "classification", "regression"]).fit(
+            X, Y
+        )
+    with pytest.raises(ValueError, match="task 1 is a regression task"):
+        MultiTaskMLP(["regression"] * 4, max_iter=2).fit(X, Y)
+    Y1 = Y.copy()
+    Y1[:, 2] = 1
+    with pytest.raises(ValueError, match="task 2 has only one class"):
+        MultiTaskMLP(TYPES, max_iter=2).fit(X, Y1)
+    m = MultiTaskMLP(TYPES, (8,), random_state=0)
+    first = Y[:30].copy()
+    first[:, 2] = np.where(first[:, 2] == 2, 1, first[:, 2])  # class 2 unseen
+    with pytest.raises(ValueError, match="not in its classes"):
+        m.partial_fit(X[:30], first).partial_fit(X[30:], Y[30:])
+    m = MultiTaskMLP(TYPES, (8,), random_state=0)
+    classes = [None, ["no", "yes"], [0, 1, 2], None]
+    m.partial_fit(X[:30], Y[:30], classes=classes)
+    m.partial_fit(X[30:], Y[30:])
+    assert m.n_iter_ == 2 and m.predict(X).shape == (60, 4)

@@ -44,6 +44,11 @@ def softmax_cross_entropy(out, target, C, w):
 LOSSES = {"squared": squared_loss, "softmax": softmax_cross_entropy}
 
 
+def _loss_fn(loss):
+    """A loss by name, or a callable with the same interface."""
+    return LOSSES[loss] if isinstance(loss, str) else loss
+
+
 def batch_coefficients(Mw):
     """Per-task mean coefficients ``C`` from masked sample weights ``Mw``."""
     S = Mw.sum(axis=0)
@@ -113,7 +118,7 @@ def loss_and_gradient(
     if net.output_mask is not None:
         out = out + net.output_mask
     ones = np.ones(net.n_tasks, dtype=flat.dtype)
-    task_losses, dOut = LOSSES[loss](out, target, C, ones)
+    task_losses, dOut = _loss_fn(loss)(out, target, C, ones)
     if lr is not None:  # a training step: stateful strategies observe it
         weighting.observe(task_losses, present)
     w = weighting.loss_weights(extra, task_losses)
@@ -146,4 +151,4 @@ def batch_task_losses(net, flat, X, target, C, *, loss):
     if net.output_mask is not None:
         out = out + net.output_mask
     ones = np.ones(net.n_tasks, dtype=flat.dtype)
-    return LOSSES[loss](out, target, C, ones)[0]
+    return _loss_fn(loss)(out, target, C, ones)[0]
