@@ -89,7 +89,10 @@ def small_labels(n=60, p=4, seed=0):
         for arch in ("soft", "cross_stitch", "mmoe")
         for cls in (MultiTaskMLPRegressor, MultiTaskMLPClassifier)
     ]
-    + [MultiTaskMLP(hidden_layer_sizes=(16,), max_iter=100, random_state=0)],
+    + [
+        MultiTaskMLP(hidden_layer_sizes=(16,), max_iter=100, random_state=0),
+        MultiTaskMLPRegressor((16, 8), task_head_depth=1, max_iter=100, random_state=0),
+    ],
     expected_failed_checks=lambda est: {
         # Mini-batch SGD/Adam: a row of weight 2 is not the same as two copies
         # of the row (batches and shuffling differ), as for sklearn's MLP.
@@ -1435,3 +1438,83 @@ def test_mixed_bad_inputs_and_partial_fit():
     m.partial_fit(X[:30], Y[:30], classes=classes)
     m.partial_fit(X[30:], Y[30:])
     assert m.n_iter_ == 2 and m.predict(X).shape == (60, 4)
+
+
+# ------------------------------------------------------- task hierarchies
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+@pytest.mark.parametrize("task_layers", [(), (4,)])
+@pytest.mark.parametrize("depth", [[1, 3, 2], [2, 2, 3]])
+def test_head_depth_gradients_match_finite_differences(kind, task_layers, depth):
+    X, Y = small_data(n=20) if kind == "regressor" else small_labels(n=20)
+    cls = MultiTaskMLPRegressor if kind == "regressor" else MultiTaskMLPClassifier
+    m = cls(
+        (5, 4, 3),
+        "tanh",
+        task_layer_sizes=task_layers,
+        task_head_depth=depth,
+        alpha=0.3,
+        max_iter=3,
+        task_weighting="uncertainty",
+        random_state=0,
+    ).fit(X, Y)
+    params = m._flat.copy()
+    params[m._net.n_net_params :] = [0.3, -0.7, 1.1]
+    _fd_check(m, X, Y, params)
+
+
+def test_head_depth_reads_the_given_layer():
+    X, Y = small_data(n=80)
+    m = MultiTaskMLPRegressor(
+        (6, 5), task_head_depth=[1, 2, 1], max_iter=300, random_state=0
+    ).fit(X, Y)
+    v = m._net.views(m._flat)
+    H1 = np.maximum(X @ v["W0"] + v["b0"], 0)
+    H2 = np.maximum(H1 @ v["W1"] + v["b1"], 0)
+    raw = np.empty((80, 3))
+    raw[:, [0, 2]] = H1 @ v["head0_d0"] + v["head0b_d0"]
+    raw[:, 1] = (H2 @ v["head0_d1"] + v["head0b_d1"])[:, 0]
+    np.testing.assert_allclose(
+        m.predict(X), raw * m.target_scale_ + m.target_mean_, rtol=1e-10
+    )
+    assert m.score(X, Y) > 0.8
+    # every head on the last layer is the plain network
+    a = MultiTaskMLPRegressor((6, 5), task_head_depth=2, max_iter=10, random_state=0)
+    b = MultiTaskMLPRegressor((6, 5), max_iter=10, random_state=0)
+    np.testing.assert_array_equal(a.fit(X, Y).predict(X), b.fit(X, Y).predict(X))
+
+
+@pytest.mark.parametrize("weighting", ["pcgrad", "gradnorm", "mgda", "famo"])
+def test_head_depth_with_weightings(weighting):
+    X, Y = small_data(n=90)
+    m = MultiTaskMLPRegressor(
+        (12, 8),
+        task_head_depth=[1, 2, 2],
+        task_weighting=weighting,
+        max_iter=60,
+        random_state=0,
+    ).fit(X, Y)
+    assert m.score(X, Y) > 0.8
+    # per-task trunk gradients add up to the plain trunk gradient
+    net = m._net
+    out, cache = net.forward(m._flat, X)
+    dOut = np.random.default_rng(0).normal(size=out.shape)
+    g1, g2 = np.zeros_like(m._flat), np.zeros_like(m._flat)
+    net.backward(m._flat, g1, cache, dOut)
+    G = net.task_shared_grads(m._flat, g2, cache, dOut)
+    np.testing.assert_allclose(G.sum(0), g1[: net.n_shared], atol=1e-12)
+
+
+def test_head_depth_errors():
+    X, Y = small_data()
+    for depth, match in [
+        ([1, 2], "one entry per task"),
+        ([0, 1, 1], "between 1 and"),
+        ([1, 3, 1], "between 1 and"),
+        (1.5, "task_head_depth"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            MultiTaskMLPRegressor((4, 3), task_head_depth=depth, max_iter=2).fit(X, Y)
+    with pytest.raises(ValueError, match="only supported with architecture='hard'"):
+        MultiTaskMLPRegressor(
+            (4, 3), task_head_depth=[1, 2, 2], architecture="mmoe", max_iter=2
+        ).fit(X, Y)

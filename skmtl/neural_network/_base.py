@@ -109,6 +109,11 @@ class BaseMultiTaskMLP(BaseEstimator):
         "trunk_init": "no_validation",
         "freeze_trunk": ["boolean"],
         "trunk_learning_rate_scale": [Interval(Real, 0, None, closed="left")],
+        "task_head_depth": [
+            None,
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
     }
 
     _loss = None  # "squared" or "softmax"
@@ -149,6 +154,7 @@ class BaseMultiTaskMLP(BaseEstimator):
         trunk_init=None,
         freeze_trunk=False,
         trunk_learning_rate_scale=0.1,
+        task_head_depth=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -183,6 +189,7 @@ class BaseMultiTaskMLP(BaseEstimator):
         self.trunk_init = trunk_init
         self.freeze_trunk = freeze_trunk
         self.trunk_learning_rate_scale = trunk_learning_rate_scale
+        self.task_head_depth = task_head_depth
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -250,11 +257,15 @@ class BaseMultiTaskMLP(BaseEstimator):
             or self._net.activation != self.activation
             or self._weighting_name != self.task_weighting
             or self._architecture != (self.architecture, self.n_experts)
+            or not np.array_equal(
+                self._head_depth, self._check_head_depth(hidden, T) + 1
+            )
         ):
             raise ValueError(
                 "warm_start / partial_fit cannot change hidden_layer_sizes, "
-                "task_layer_sizes, activation, task_weighting, architecture or "
-                "n_experts; refit from scratch (warm_start=False) instead."
+                "task_layer_sizes, activation, task_weighting, architecture, "
+                "n_experts or task_head_depth; refit from scratch "
+                "(warm_start=False) instead."
             )
         if first:
             dtype = X.dtype if X.dtype == np.float32 else np.float64
@@ -274,6 +285,7 @@ class BaseMultiTaskMLP(BaseEstimator):
                 dtype,
                 n_extra=self._weighting.n_extra,
                 n_experts=self.n_experts,
+                head_depth=self._check_head_depth(hidden, T),
             )
             self._flat = self._net.init_params(self._random_state, self.weight_init)
             if self.trunk_init is not None:
@@ -460,6 +472,34 @@ class BaseMultiTaskMLP(BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _check_head_depth(self, hidden, n_tasks):
+        """0-based trunk layer read by each task's head (validated)."""
+        L = len(hidden)
+        d = self.task_head_depth
+        if d is None:
+            depth = np.full(n_tasks, L)
+        else:
+            depth = np.asarray(d)
+            if depth.ndim == 0:
+                depth = np.full(n_tasks, depth)
+            if depth.shape != (n_tasks,):
+                raise ValueError(
+                    f"task_head_depth must be an int or have one entry per task "
+                    f"({n_tasks}), got shape {depth.shape}."
+                )
+            if depth.dtype.kind not in "iu" or np.any(depth < 1) or np.any(depth > L):
+                raise ValueError(
+                    f"task_head_depth entries must be ints between 1 and the "
+                    f"number of trunk layers ({L}), got {depth.tolist()}."
+                )
+            if self.architecture != "hard" and np.any(depth != L):
+                raise ValueError(
+                    "task_head_depth (heads at different trunk depths) is only "
+                    "supported with architecture='hard'."
+                )
+        self._head_depth = depth.astype(np.intp)
+        return self._head_depth - 1
 
     def _check_trunk_init(self):
         """The fitted network whose trunk starts this one (validated)."""

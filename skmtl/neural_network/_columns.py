@@ -372,11 +372,20 @@ class ColumnNetwork:
         return value
 
 
-def make_network(architecture, *args, n_experts=4, **kwargs):
-    """The network object of ``architecture`` (see :data:`ARCHITECTURES`)."""
+def make_network(architecture, *args, n_experts=4, head_depth=None, **kwargs):
+    """The network object of ``architecture`` (see :data:`ARCHITECTURES`).
+
+    ``head_depth`` (0-based trunk layer read by each task's head, ``"hard"``
+    only) selects :class:`~._hierarchy.DepthTrunkNetwork` when some head
+    reads an earlier layer than the last.
+    """
     if architecture == "hard":
+        from ._hierarchy import DepthTrunkNetwork
         from ._network import SharedTrunkNetwork
 
+        n_layers = len(args[1])
+        if head_depth is not None and np.any(np.asarray(head_depth) != n_layers - 1):
+            return DepthTrunkNetwork(*args, head_depth=head_depth, **kwargs)
         return SharedTrunkNetwork(*args, **kwargs)
     return ColumnNetwork(
         *args, architecture=architecture, n_experts=n_experts, **kwargs

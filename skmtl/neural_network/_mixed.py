@@ -186,6 +186,7 @@ default="auto"
         trunk_init=None,
         freeze_trunk=False,
         trunk_learning_rate_scale=0.1,
+        task_head_depth=None,
         standardize_targets=True,
     ):
         super().__init__(
@@ -222,6 +223,7 @@ default="auto"
             trunk_init=trunk_init,
             freeze_trunk=freeze_trunk,
             trunk_learning_rate_scale=trunk_learning_rate_scale,
+            task_head_depth=task_head_depth,
         )
         self.task_types = task_types
         self.standardize_targets = standardize_targets

@@ -127,6 +127,14 @@ default="constant"
         With ``trunk_init`` and ``freeze_trunk=False``: the trunk's step is
         this fraction of the heads' (fine-tuning at a reduced learning
         rate; 1.0 trains it like the rest). Ignored without ``trunk_init``.
+    task_head_depth : int, array-like of shape (n_tasks,) or None, \
+default=None
+        Task hierarchies (``"hard"`` only): task ``t``'s head reads the
+        output of trunk layer ``task_head_depth[t]`` (1 = the first hidden
+        layer; an int applies to every task); ``None`` means the last
+        layer. A low-level task then supervises an early layer and a
+        high-level task a later one (Sogaard & Goldberg, ACL 2016). Trunk
+        layers above the deepest head get no gradient.
 """
 
 _ATTRS_DOC = """
@@ -345,6 +353,7 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
         trunk_init=None,
         freeze_trunk=False,
         trunk_learning_rate_scale=0.1,
+        task_head_depth=None,
         standardize_targets=True,
     ):
         super().__init__(
@@ -381,6 +390,7 @@ class MultiTaskMLPRegressor(RegressorMixin, BaseMultiTaskMLP):
             trunk_init=trunk_init,
             freeze_trunk=freeze_trunk,
             trunk_learning_rate_scale=trunk_learning_rate_scale,
+            task_head_depth=task_head_depth,
         )
         self.standardize_targets = standardize_targets
 
