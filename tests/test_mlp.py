@@ -91,6 +91,13 @@ def small_labels(n=60, p=4, seed=0):
     ]
     + [
         MultiTaskMLP(hidden_layer_sizes=(16,), max_iter=100, random_state=0),
+        MultiTaskMLP(
+            hidden_layer_sizes=(16,),
+            architecture="mmoe",
+            n_experts=2,
+            max_iter=60,
+            random_state=0,
+        ),
         MultiTaskMLPRegressor((16, 8), task_head_depth=1, max_iter=100, random_state=0),
     ],
     expected_failed_checks=lambda est: {
@@ -1518,3 +1525,30 @@ def test_head_depth_errors():
         MultiTaskMLPRegressor(
             (4, 3), task_head_depth=[1, 2, 2], architecture="mmoe", max_iter=2
         ).fit(X, Y)
+
+
+# --------------------------------------------------------- model selection
+def test_gridsearch_over_architecture_weighting_experts_with_nan():
+    X, Y = small_data(n=120)
+    assert np.isnan(Y).any()
+    grid = GridSearchCV(
+        MultiTaskMLPRegressor((8,), max_iter=40, random_state=0),
+        {
+            "architecture": ["hard", "soft", "cross_stitch", "mmoe"],
+            "task_weighting": ["equal", "mgda", "minimax"],
+            "n_experts": [2, 3],
+        },
+        cv=3,
+    ).fit(X, Y)
+    scores = grid.cv_results_["mean_test_score"]
+    assert scores.shape == (24,) and np.all(np.isfinite(scores))
+    assert grid.best_score_ > 0.5
+    assert grid.predict(X).shape == Y.shape
+    # mixed task types, object Y with None for missing labels
+    Xm, Ym = mixed_data(n=150)
+    gm = GridSearchCV(
+        MultiTaskMLP(TYPES, (8,), max_iter=40, random_state=0),
+        {"architecture": ["hard", "mmoe"], "task_weighting": ["equal", "famo"]},
+        cv=3,
+    ).fit(Xm, Ym)
+    assert np.all(np.isfinite(gm.cv_results_["mean_test_score"]))
