@@ -205,7 +205,7 @@ class ColumnNetwork:
             A_in = A
             Ad, hm = self._hidden(Z, dropout, rng)
             if self.architecture == "cross_stitch":
-                A = np.einsum("ts,snh->tnh", v[f"stitch{i}"], Ad)
+                A = (v[f"stitch{i}"] @ Ad.reshape(Ad.shape[0], -1)).reshape(Ad.shape)
             else:
                 A = Ad
             cache.append((A_in, hm, Ad))
@@ -227,7 +227,7 @@ class ColumnNetwork:
         G = None
         if self.architecture == "mmoe":
             G = self._gates(v, X)
-            R = np.einsum("nte,end->tnd", G, Hb)
+            R = np.matmul(G, Hb.transpose(1, 0, 2)).transpose(1, 0, 2)
         else:
             R = Hb
         A = R
@@ -285,8 +285,9 @@ class ColumnNetwork:
         X, body_cache, Hb, G, _ = cache
         n = X.shape[0]
         if self.architecture == "mmoe":
-            dG = np.einsum("tnd,end->nte", dR, Hb)
-            dO = np.einsum("nte,tnd->end", G, dR)
+            dRn = dR.transpose(1, 0, 2)  # (n, T, d)
+            dG = np.matmul(dRn, Hb.transpose(1, 2, 0))  # (n, T, E)
+            dO = np.matmul(G.transpose(0, 2, 1), dRn).transpose(1, 0, 2)
             dL = G * (dG - (G * dG).sum(axis=2, keepdims=True))
             dL = dL.reshape(n, -1)
             gv["gate_W"][...] = _dot(X.T, dL)
@@ -296,8 +297,9 @@ class ColumnNetwork:
         for i in range(len(self.hidden) - 1, -1, -1):
             A_in, hm, Ad = body_cache[i]
             if self.architecture == "cross_stitch":
-                gv[f"stitch{i}"][...] = np.einsum("tnh,snh->ts", dO, Ad)
-                dA = np.einsum("ts,tnh->snh", v[f"stitch{i}"], dO)
+                dO2 = dO.reshape(dO.shape[0], -1)
+                gv[f"stitch{i}"][...] = dO2 @ Ad.reshape(Ad.shape[0], -1).T
+                dA = (v[f"stitch{i}"].T @ dO2).reshape(Ad.shape)
             else:
                 dA = dO
             dZ = self._delta(np.array(dA, dtype=self.dtype), hm)
