@@ -1094,10 +1094,12 @@ def test_imtl_coefficients_equal_projections():
 
 @pytest.mark.parametrize("weighting", ["mgda", "cagrad", "imtl"])
 def test_combined_trunk_gradient_is_a_combination_of_task_gradients(weighting):
-    # The trunk gradient of a combining strategy lies in the span of the
-    # per-task trunk gradients, computed here by the plain code path (one
-    # model per task with a one-hot task weight), with the strategy's
-    # coefficients; the heads keep their own gradients.
+    # The trunk gradient of a combining strategy is sum_t k_t G_t with G_t
+    # the per-task trunk gradients, computed here by the plain code path
+    # (one model per task with a one-hot task weight), and k the strategy's
+    # coefficients from the Gram of the trunk gradients (CAGrad) or of the
+    # gradients at the trunk output, written out here (MGDA-UB, IMTL-G);
+    # the heads keep their own gradients.
     from skmtl.neural_network import _weighting as wmod
 
     X, Y = small_data(n=30)
@@ -1112,13 +1114,25 @@ def test_combined_trunk_gradient_is_a_combination_of_task_gradients(weighting):
         e._flat[...] = m._flat
         G.append(e._loss_and_gradient(X, Y)[1][: m._net.n_shared])
     G = np.array(G)
+    if weighting == "cagrad":  # the Gram of the trunk parameter gradients
+        gram = G @ G.T
+    else:  # MGDA-UB / IMTL: of the gradients at the trunk output H
+        Ys = (Y - m.target_mean_) / m.target_scale_
+        mask = ~np.isnan(Ys)
+        Cm = mask / mask.sum(0)
+        H = m.transform(X)
+        W, b = m.coefs_[-1], m.intercepts_[-1]
+        R = np.where(mask, H @ W + b - np.nan_to_num(Ys), 0.0) * Cm
+        Z = np.stack([R[:, [t]] * W[:, t] for t in range(3)])
+        Zf = Z.reshape(3, -1)
+        gram = Zf @ Zf.T
     fn = {
         "mgda": lambda gr: 3 * wmod.min_norm_coefficients(gr),
         "cagrad": lambda gr: wmod.cagrad_coefficients(gr, wmod.CAGRAD_C),
         "imtl": wmod.imtl_coefficients,
     }[weighting]
     np.testing.assert_allclose(
-        grad[: m._net.n_shared], fn(G @ G.T) @ G, rtol=1e-6, atol=1e-9
+        grad[: m._net.n_shared], fn(gram) @ G, rtol=1e-6, atol=1e-9
     )
     eq = clone(m).set_params(task_weighting="equal").fit(X, Y)
     eq._flat[...] = m._flat

@@ -240,7 +240,9 @@ _NOTES_DOC = """
     the minimum-norm convex combination of the per-task trunk gradients;
     "cagrad" (Liu et al. 2021, c=0.5) the conflict-averse direction near
     their mean; "imtl" (IMTL-G, Liu et al. 2021) the combination with equal
-    projections on every task's gradient direction. Loss weights: "rlw"
+    projections on every task's gradient direction (both on the gradients at
+    the trunk output when all heads read it, as in the papers; on the shared
+    parameters otherwise). Loss weights: "rlw"
     (Lin et al. 2022) draws ``T softmax(N(0, I))`` every step; "famo" (Liu
     et al. 2023) learns weights that make all task losses decrease at the
     same rate (in log); "minimax" (group DRO, Sagawa et al. 2020) minimises

@@ -350,6 +350,15 @@ class SharedTrunkNetwork:
         self.backward_trunk(flat, gc, gi, cache, dHt)
         return G
 
+    def task_representation_grads(self, flat, grad, cache, dOut):
+        """Head gradients into ``grad``; per-task ``dH`` ``(T, batch, d)``."""
+        return self.backward_heads(flat, grad, cache, dOut, per_task_dH=True)
+
+    def backward_trunk_from(self, flat, grad, cache, dH):
+        """Trunk gradient into ``grad`` from ``dH`` at the trunk output."""
+        gcoefs, gints, _ = self.unpack(grad)
+        self.backward_trunk(flat, gcoefs, gints, cache, dH)
+
     def backward_with_norms(self, flat, grad, cache, dOut):
         """Full backward; each task's gradient norm on the last trunk layer."""
         gcoefs, gints, _ = self.unpack(grad)

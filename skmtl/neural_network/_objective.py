@@ -128,8 +128,17 @@ def loss_and_gradient(
     if needs is None:
         net.backward(flat, grad, cache, dOut)
     elif needs == "task_trunk_grads":
-        G = net.task_shared_grads(flat, grad, cache, dOut)
-        grad[: net.n_shared] = weighting.combine(G)
+        if getattr(weighting, "on_representation", False) and hasattr(
+            net, "task_representation_grads"
+        ):
+            # combine the gradients at the shared representation (MGDA-UB)
+            Z = net.task_representation_grads(flat, grad, cache, dOut)
+            Zf = Z.reshape(Z.shape[0], -1).astype(np.float64)
+            coef = weighting.combination(Zf @ Zf.T).astype(flat.dtype)
+            net.backward_trunk_from(flat, grad, cache, np.tensordot(coef, Z, 1))
+        else:
+            G = net.task_shared_grads(flat, grad, cache, dOut)
+            grad[: net.n_shared] = weighting.combine(G)
     else:
         norms = net.backward_with_norms(flat, grad, cache, dOut)
         if lr is not None:

@@ -34,18 +34,24 @@ the weights in effect; convergence judged on ``sum_t base_t L_t``, for
 architecture), the three gradient-combining ones replace the shared gradient
 by ``sum_t k_t g_t`` and leave each head its own gradient:
 
-- ``"mgda"`` (MGDA, Sener & Koltun, NeurIPS 2018): ``k = T a`` with ``a``
-  the minimum-norm point ``argmin_{a in simplex} ||sum_t a_t g_t||^2``
-  (Frank-Wolfe). Computed on the parameter gradients, not on the
-  representation gradients of the paper's cheaper MGDA-UB bound.
+- ``"mgda"`` (MGDA-UB, Sener & Koltun, NeurIPS 2018): ``k = T a`` with
+  ``a`` the minimum-norm point ``argmin_{a in simplex} ||sum_t a_t z_t||^2``
+  (Frank-Wolfe), where ``z_t`` is task ``t``'s gradient with respect to
+  the shared representation (the trunk output; the paper's upper bound,
+  one trunk backward pass); the trunk then backpropagates ``sum_t k_t
+  z_t``. Where there is no single shared representation (soft,
+  cross-stitch, MMoE, heads at different depths) ``z_t`` is the gradient on
+  the shared parameters ``g_t`` (plain MGDA).
 - ``"cagrad"`` (conflict-averse gradient descent, Liu et al., NeurIPS 2021),
   ``c = 0.5``: ``d = T (g_0 + c ||g_0|| g_w / ||g_w||) / (1 + c^2)`` with
   ``g_0`` the mean gradient and ``w = argmin_{w in simplex} g_w . g_0 + c
   ||g_0|| ||g_w||`` (SLSQP, as in the reference code).
 - ``"imtl"`` (IMTL-G, Liu et al., ICLR 2021): ``k = T a``, ``sum_t a_t = 1``,
-  such that ``sum_t a_t g_t`` has the same projection on every unit task
-  gradient ``g_t / ||g_t||`` (closed form). IMTL's loss-scale part (IMTL-L)
-  is not included: the regressor's target standardisation plays that role.
+  such that ``sum_t a_t z_t`` has the same projection on every unit task
+  gradient ``z_t / ||z_t||`` (closed form), with ``z_t`` as for "mgda" (the
+  representation gradients, as in the paper, when there is one). IMTL's
+  loss-scale part (IMTL-L) is not included: the regressor's target
+  standardisation plays that role.
 
 The three loss-weighting ones:
 
@@ -371,16 +377,38 @@ def _polish_min_norm(gram, a, gap_tol):
     return None
 
 
-class MGDAWeighting(_StepAverage, EqualWeighting):
-    """MGDA: minimum-norm convex combination of the task trunk gradients."""
+class _GramCombination(_StepAverage, EqualWeighting):
+    """Shared gradient ``sum_t k_t g_t`` with ``k`` a function of the Gram.
+
+    With ``on_representation`` the Gram is that of the per-task gradients
+    with respect to the shared representation (the trunk output) when the
+    network has one (hard sharing with every head on the last layer): the
+    cheap "upper bound" variant of MGDA-UB, one trunk backward pass in all.
+    """
 
     needs = "task_trunk_grads"
+    on_representation = False
+
+    def coefficients(self, gram):
+        raise NotImplementedError
+
+    def combination(self, gram):
+        coef = self.coefficients(np.asarray(gram, dtype=np.float64))
+        self._record(self.base * coef)
+        return coef
 
     def combine(self, G):
         gram = G.astype(np.float64) @ G.T.astype(np.float64)
-        coef = self.n_tasks * min_norm_coefficients(gram)
-        self._record(self.base * coef)
-        return coef.astype(G.dtype) @ G
+        return self.combination(gram).astype(G.dtype) @ G
+
+
+class MGDAWeighting(_GramCombination):
+    """MGDA-UB: minimum-norm convex combination of the task gradients."""
+
+    on_representation = True
+
+    def coefficients(self, gram):
+        return self.n_tasks * min_norm_coefficients(gram)
 
 
 def cagrad_coefficients(gram, c=0.5):
@@ -434,16 +462,11 @@ def cagrad_coefficients(gram, c=0.5):
 CAGRAD_C = 0.5
 
 
-class CAGradWeighting(_StepAverage, EqualWeighting):
+class CAGradWeighting(_GramCombination):
     """CAGrad: conflict-averse direction near the average gradient."""
 
-    needs = "task_trunk_grads"
-
-    def combine(self, G):
-        gram = G.astype(np.float64) @ G.T.astype(np.float64)
-        coef = cagrad_coefficients(gram, CAGRAD_C)
-        self._record(self.base * coef)
-        return coef.astype(G.dtype) @ G
+    def coefficients(self, gram):
+        return cagrad_coefficients(gram, CAGRAD_C)
 
 
 def imtl_coefficients(gram):
@@ -482,16 +505,13 @@ def imtl_coefficients(gram):
     return T * a
 
 
-class IMTLWeighting(_StepAverage, EqualWeighting):
-    """IMTL-G: impartial gradient combination on the trunk."""
+class IMTLWeighting(_GramCombination):
+    """IMTL-G: impartial gradient combination on the shared part."""
 
-    needs = "task_trunk_grads"
+    on_representation = True
 
-    def combine(self, G):
-        gram = G.astype(np.float64) @ G.T.astype(np.float64)
-        coef = imtl_coefficients(gram)
-        self._record(self.base * coef)
-        return coef.astype(G.dtype) @ G
+    def coefficients(self, gram):
+        return imtl_coefficients(gram)
 
 
 class RandomWeighting(_StepAverage, EqualWeighting):
