@@ -1566,3 +1566,18 @@ def test_gridsearch_over_architecture_weighting_experts_with_nan():
         cv=3,
     ).fit(Xm, Ym)
     assert np.all(np.isfinite(gm.cv_results_["mean_test_score"]))
+
+
+@pytest.mark.parametrize("architecture", ["soft", "cross_stitch", "mmoe"])
+def test_pickle_roundtrip_architectures(architecture):
+    X, Y = small_data()
+    m = MultiTaskMLPRegressor(
+        (8, 4), architecture=architecture, task_head_depth=None, max_iter=5
+    ).fit(X, Y)
+    m2 = pickle.loads(pickle.dumps(m))
+    np.testing.assert_array_equal(m.predict(X), m2.predict(X))
+    m2.partial_fit(X, Y)
+    d = MultiTaskMLPRegressor((8, 4), task_head_depth=[1, 2, 2], max_iter=5).fit(X, Y)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(d)).predict(X), d.predict(X)
+    )

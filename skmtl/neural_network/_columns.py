@@ -137,6 +137,22 @@ class ColumnNetwork:
         )
 
     def views(self, vec):
+        """Dict name -> view into ``vec``; cached for the last two vectors."""
+        cache = self.__dict__.setdefault("_views_cache", [])
+        for ref, v in cache:
+            if ref is vec:
+                return v
+        v = self._views(vec)
+        cache.insert(0, (vec, v))
+        del cache[2:]
+        return v
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_views_cache", None)
+        return state
+
+    def _views(self, vec):
         """Dict name -> view into ``vec`` (entries that fit in its length)."""
         out = {}
         o = self._offsets

@@ -89,6 +89,22 @@ class DepthTrunkNetwork:
         return ("hard", self.n_features, self.hidden, self.activation, 1)
 
     def views(self, vec):
+        """Dict name -> view into ``vec``; cached for the last two vectors."""
+        cache = self.__dict__.setdefault("_views_cache", [])
+        for ref, v in cache:
+            if ref is vec:
+                return v
+        v = self._views(vec)
+        cache.insert(0, (vec, v))
+        del cache[2:]
+        return v
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_views_cache", None)
+        return state
+
+    def _views(self, vec):
         out = {}
         o = self._offsets
         for i, (name, shape, *_rest) in enumerate(self.entries):
