@@ -1311,6 +1311,13 @@ def test_trunk_init_errors():
         MultiTaskMLPRegressor((6,), trunk_init=clone(src), max_iter=2).fit(X, Y)
     with pytest.raises(TypeError, match="trunk_init"):
         MultiTaskMLPRegressor((6,), trunk_init=Ridge(), max_iter=2).fit(X, Y)
+    # the new network may have other tasks of another type
+    Xm, Ym = mixed_data(n=60)
+    src5 = MultiTaskMLPRegressor((6,), max_iter=5, random_state=0)
+    src5.fit(Xm, Ym[:, [0, 3]].astype(float))
+    mixed = MultiTaskMLP(TYPES, (6,), trunk_init=src5, freeze_trunk=True, max_iter=5)
+    mixed.fit(Xm, Ym)
+    np.testing.assert_array_equal(mixed.transform(Xm), src5.transform(Xm))
     # a FrozenEstimator survives clone (GridSearchCV)
     grid = GridSearchCV(
         MultiTaskMLPRegressor((6,), max_iter=5, trunk_init=FrozenEstimator(src)),
