@@ -28,7 +28,7 @@ from .model_selection import (
     TaskStratifiedKFold,
     regularization_path,
 )
-from .neural_network import MultiTaskMLPClassifier, MultiTaskMLPRegressor
+from .neural_network import MultiTaskMLP, MultiTaskMLPClassifier, MultiTaskMLPRegressor
 from .tasks import predict_frame, stack_tasks, unstack_tasks
 
 __version__ = "0.1.0.dev0"
@@ -42,6 +42,7 @@ __all__ = [
     "MultiTaskLinearRegressionCV",
     "MultiTaskLogisticRegression",
     "MultiTaskLogisticRegressionCV",
+    "MultiTaskMLP",
     "MultiTaskMLPClassifier",
     "MultiTaskMLPRegressor",
     "MultiTaskRidge",

@@ -7,13 +7,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import TransformerTags, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._validation import check_task_weights, make_task_data, validate_X
-from ._network import ACTIVATIONS, SharedTrunkNetwork
-from ._objective import batch_coefficients, loss_and_gradient
+from ._columns import ARCHITECTURES, make_network
+from ._network import ACTIVATIONS
+from ._objective import batch_coefficients, batch_task_losses, loss_and_gradient
 from ._optim import SCHEDULES, SGD, Adam, scheduled_learning_rate
 from ._weighting import STRATEGIES, make_weighting
 
@@ -42,6 +44,22 @@ def _check_sample_weight_only(sample_weight, n):
     if np.any(sw < 0):
         raise ValueError("Negative values in sample_weight are not allowed.")
     return np.array(sw, dtype=np.float64)
+
+
+def auto_batch_size(n_samples):
+    """``batch_size="auto"``: about 10 steps per epoch, between 16 and 200.
+
+    ``min(n, clip(ceil(n / 10), 16, 200))``: scikit-learn's ``min(200, n)``
+    gives a data set of a few hundred rows one or two optimisation steps per
+    epoch, so ``max_iter`` epochs are too few steps on small data.
+
+    Examples
+    --------
+    >>> from skmtl.neural_network._base import auto_batch_size
+    >>> [auto_batch_size(n) for n in (10, 100, 360, 5000)]
+    [10, 16, 36, 200]
+    """
+    return int(min(n_samples, max(16, min(200, -(-n_samples // 10)))))
 
 
 class NonFiniteLossError(ValueError):
@@ -85,6 +103,17 @@ class BaseMultiTaskMLP(BaseEstimator):
         "task_weighting": [StrOptions(set(STRATEGIES))],
         "task_weights": ["array-like", Real, None],
         "weight_init": [StrOptions({"glorot", "fan_in"})],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "sharing_strength": [Interval(Real, 0, None, closed="left")],
+        "n_experts": [Interval(Integral, 1, None, closed="left")],
+        "trunk_init": "no_validation",
+        "freeze_trunk": ["boolean"],
+        "trunk_learning_rate_scale": [Interval(Real, 0, None, closed="left")],
+        "task_head_depth": [
+            None,
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
     }
 
     _loss = None  # "squared" or "softmax"
@@ -96,11 +125,11 @@ class BaseMultiTaskMLP(BaseEstimator):
         *,
         task_layer_sizes=(),
         solver="adam",
-        alpha=0.0001,
+        alpha=0.5,
         dropout=0.0,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate_init=0.003,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -119,6 +148,13 @@ class BaseMultiTaskMLP(BaseEstimator):
         task_weighting="equal",
         task_weights=None,
         weight_init="glorot",
+        architecture="hard",
+        sharing_strength=1.0,
+        n_experts=4,
+        trunk_init=None,
+        freeze_trunk=False,
+        trunk_learning_rate_scale=0.1,
+        task_head_depth=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -147,6 +183,13 @@ class BaseMultiTaskMLP(BaseEstimator):
         self.task_weighting = task_weighting
         self.task_weights = task_weights
         self.weight_init = weight_init
+        self.architecture = architecture
+        self.sharing_strength = sharing_strength
+        self.n_experts = n_experts
+        self.trunk_init = trunk_init
+        self.freeze_trunk = freeze_trunk
+        self.trunk_learning_rate_scale = trunk_learning_rate_scale
+        self.task_head_depth = task_head_depth
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -164,6 +207,13 @@ class BaseMultiTaskMLP(BaseEstimator):
     def _task_scores(self, out, targets):
         """Per-task validation scores of raw outputs against ``targets``."""
         raise NotImplementedError
+
+    def _fit_target_scaling(self, targets, sample_weight):
+        """Learn the target transformation on the first fit (default: none)."""
+
+    def _scale_targets(self, targets):
+        """Encoded targets -> the scale the network is trained in."""
+        return targets
 
     # ---------------------------------------------------------------- fitting
     @property
@@ -196,6 +246,9 @@ class BaseMultiTaskMLP(BaseEstimator):
             # per-task checks: every task labelled, valid sample weights
             make_task_data(targets, sample_weight, getattr(self, "task_names_", None))
         sw = _check_sample_weight_only(sample_weight, n)
+        if first:
+            self._fit_target_scaling(targets, sw)
+        targets = self._scale_targets(targets)
         base = check_task_weights(self.task_weights, T)
 
         if not first and (
@@ -203,11 +256,16 @@ class BaseMultiTaskMLP(BaseEstimator):
             or self._net.task_hidden != task_hidden
             or self._net.activation != self.activation
             or self._weighting_name != self.task_weighting
+            or self._architecture != (self.architecture, self.n_experts)
+            or not np.array_equal(
+                self._head_depth, self._check_head_depth(hidden, T) + 1
+            )
         ):
             raise ValueError(
                 "warm_start / partial_fit cannot change hidden_layer_sizes, "
-                "task_layer_sizes, activation or task_weighting; refit from "
-                "scratch (warm_start=False) instead."
+                "task_layer_sizes, activation, task_weighting, architecture, "
+                "n_experts or task_head_depth; refit from scratch "
+                "(warm_start=False) instead."
             )
         if first:
             dtype = X.dtype if X.dtype == np.float32 else np.float64
@@ -216,7 +274,9 @@ class BaseMultiTaskMLP(BaseEstimator):
             self._weighting = make_weighting(
                 self.task_weighting, base, self._random_state
             )
-            self._net = SharedTrunkNetwork(
+            self._architecture = (self.architecture, self.n_experts)
+            self._net = make_network(
+                self.architecture,
                 X.shape[1],
                 hidden,
                 task_hidden,
@@ -224,8 +284,14 @@ class BaseMultiTaskMLP(BaseEstimator):
                 self.activation,
                 dtype,
                 n_extra=self._weighting.n_extra,
+                n_experts=self.n_experts,
+                head_depth=self._check_head_depth(hidden, T),
             )
             self._flat = self._net.init_params(self._random_state, self.weight_init)
+            if self.trunk_init is not None:
+                src = self._check_trunk_init()
+                k = self._net.trunk_size
+                self._flat[:k] = src._flat[:k]
             self._optimizer = None
             self.n_iter_ = 0
             self.t_ = 0
@@ -267,7 +333,7 @@ class BaseMultiTaskMLP(BaseEstimator):
             self.best_validation_score_ = None
         n_train = X.shape[0]
         if self.batch_size == "auto":
-            bs = min(200, n_train)
+            bs = auto_batch_size(n_train)
         else:
             bs = int(np.clip(self.batch_size, 1, n_train))
 
@@ -309,6 +375,7 @@ class BaseMultiTaskMLP(BaseEstimator):
                         loss=self._loss,
                         alpha=self.alpha,
                         weighting=weighting,
+                        sharing_strength=self.sharing_strength,
                         grad=grad,
                         dropout=self.dropout,
                         rng=rng if self.dropout > 0 else None,
@@ -316,7 +383,17 @@ class BaseMultiTaskMLP(BaseEstimator):
                     )
                     if not np.isfinite(value) or not np.all(np.isfinite(grad)):
                         self._raise_non_finite()
-                    self._optimizer.update(self._flat, grad, self._lr)
+                    value += weighting.report_shift(tl)
+                    self._optimizer.update(
+                        self._flat, grad, self._lr, self._trunk_step_scale()
+                    )
+                    if weighting.needs_post_losses:
+                        weighting.after_update(
+                            batch_task_losses(
+                                net, self._flat, Xb, tgt[idx], C, loss=self._loss
+                            ),
+                            present,
+                        )
                     nb = Xb.shape[0]
                     epoch_value += value * nb
                     task_sum += tl * S
@@ -328,6 +405,9 @@ class BaseMultiTaskMLP(BaseEstimator):
                     task_sum, task_den, out=np.full(T, np.nan), where=task_den > 0
                 )
                 weight_curves.append(weighting.current(self._flat[net.n_net_params :]))
+                monitored = weighting.monitor(
+                    epoch_loss, np.nan_to_num(task_loss, nan=0.0)
+                )
                 weighting.end_epoch(np.nan_to_num(task_loss, nan=0.0))
                 losses.append(epoch_loss)
                 task_curves.append(task_loss)
@@ -350,9 +430,9 @@ class BaseMultiTaskMLP(BaseEstimator):
                         self.best_validation_score_ = score
                         self._best_flat = self._flat.copy()
                 else:
-                    improved = epoch_loss < self.best_loss_ - self.tol
-                if epoch_loss < self.best_loss_:
-                    self.best_loss_ = epoch_loss
+                    improved = monitored < self.best_loss_ - self.tol
+                if monitored < self.best_loss_:
+                    self.best_loss_ = monitored
                 self._no_improvement_count = (
                     0 if improved else self._no_improvement_count + 1
                 )
@@ -392,6 +472,75 @@ class BaseMultiTaskMLP(BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _check_head_depth(self, hidden, n_tasks):
+        """0-based trunk layer read by each task's head (validated)."""
+        L = len(hidden)
+        d = self.task_head_depth
+        if d is None:
+            depth = np.full(n_tasks, L)
+        else:
+            depth = np.asarray(d)
+            if depth.ndim == 0:
+                depth = np.full(n_tasks, depth)
+            if depth.shape != (n_tasks,):
+                raise ValueError(
+                    f"task_head_depth must be an int or have one entry per task "
+                    f"({n_tasks}), got shape {depth.shape}."
+                )
+            if depth.dtype.kind not in "iu" or np.any(depth < 1) or np.any(depth > L):
+                raise ValueError(
+                    f"task_head_depth entries must be ints between 1 and the "
+                    f"number of trunk layers ({L}), got {depth.tolist()}."
+                )
+            if self.architecture != "hard" and np.any(depth != L):
+                raise ValueError(
+                    "task_head_depth (heads at different trunk depths) is only "
+                    "supported with architecture='hard'."
+                )
+        self._head_depth = depth.astype(np.intp)
+        return self._head_depth - 1
+
+    def _check_trunk_init(self):
+        """The fitted network whose trunk starts this one (validated)."""
+        src = self.trunk_init
+        if isinstance(src, FrozenEstimator):
+            src = src.estimator
+        if not isinstance(src, BaseMultiTaskMLP):
+            raise TypeError(
+                "trunk_init must be a fitted multi-task network (a "
+                "MultiTaskMLPRegressor, MultiTaskMLPClassifier or MultiTaskMLP), "
+                f"got {type(src).__name__}."
+            )
+        if not hasattr(src, "_flat"):
+            raise ValueError(
+                "trunk_init is not fitted. Note that clone() (used by "
+                "GridSearchCV, cross_val_score, ...) returns an unfitted copy of "
+                "an estimator parameter: wrap the fitted network in "
+                "sklearn.frozen.FrozenEstimator to pass it through clone."
+            )
+        have, want = src._net.trunk_signature(), self._net.trunk_signature()
+        if have != want:
+            names = ("architecture", "n_features", "hidden_layer_sizes")
+            names += ("activation", "columns (tasks or n_experts)")
+            diff = [
+                f"{n}: {a!r} vs {b!r}"
+                for n, a, b in zip(names, want, have, strict=True)
+                if a != b
+            ]
+            raise ValueError(
+                "trunk_init's trunk does not fit this network (this network vs "
+                "trunk_init): " + "; ".join(diff) + "."
+            )
+        return src
+
+    def _trunk_step_scale(self):
+        """``(trunk length, step multiplier)`` or None (plain training)."""
+        if self.freeze_trunk:
+            return (self._net.trunk_size, 0.0)
+        if self.trunk_init is not None:
+            return (self._net.trunk_size, float(self.trunk_learning_rate_scale))
+        return None
 
     def _make_optimizer(self):
         size, dtype = self._flat.shape[0], self._flat.dtype
@@ -445,6 +594,11 @@ class BaseMultiTaskMLP(BaseEstimator):
     def transform(self, X):
         """Shared representation: activations of the last trunk layer.
 
+        For ``architecture="hard"`` the trunk output; for ``"soft"`` and
+        ``"cross_stitch"`` the last hidden layer of every task's column side
+        by side (task 0 first); for ``"mmoe"`` the outputs of all experts
+        side by side.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -452,12 +606,67 @@ class BaseMultiTaskMLP(BaseEstimator):
 
         Returns
         -------
-        H : ndarray of shape (n_samples, hidden_layer_sizes[-1])
-            Trunk output (no dropout), usable as features for a new task.
+        H : ndarray of shape (n_samples, n_components)
+            ``n_components`` is ``hidden_layer_sizes[-1]`` (hard),
+            ``n_tasks * hidden_layer_sizes[-1]`` (soft, cross-stitch) or
+            ``n_experts * hidden_layer_sizes[-1]`` (MMoE). No dropout.
         """
         X = self._validate_predict_X(X)
-        H, _ = self._net.forward(self._flat, X, trunk_only=True)
-        return np.ascontiguousarray(H)
+        return np.ascontiguousarray(self._net.transform(self._flat, X))
+
+    def gate_weights(self, X):
+        """MMoE: each task's gate weights over the experts, averaged over ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples over which the gate probabilities are averaged.
+
+        Returns
+        -------
+        G : ndarray of shape (n_tasks, n_experts)
+            ``G[t, e]``: mean over the rows of ``X`` of the probability that
+            task ``t``'s gate gives expert ``e`` (each row sums to 1).
+
+        Raises
+        ------
+        AttributeError
+            If the model was not fitted with ``architecture="mmoe"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmtl.neural_network import MultiTaskMLPRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(100, 3))
+        >>> Y = np.c_[X[:, 0], np.sin(X[:, 1])]
+        >>> m = MultiTaskMLPRegressor((8,), architecture="mmoe", n_experts=3,
+        ...                           max_iter=20, random_state=0).fit(X, Y)
+        >>> m.gate_weights(X).shape
+        (2, 3)
+        """
+        check_is_fitted(self, "_flat")
+        if self._architecture[0] != "mmoe":
+            raise AttributeError(
+                "gate_weights is only defined for architecture='mmoe' (this model "
+                f"was fitted with architecture={self._architecture[0]!r})."
+            )
+        X = self._validate_predict_X(X)
+        return self._net.gate_weights(self._flat, X).mean(axis=0).astype(np.float64)
+
+    @property
+    def cross_stitch_units_(self):
+        """Cross-stitch: the learned ``(n_tasks, n_tasks)`` mixing matrices.
+
+        One per hidden layer; row ``t`` mixes the task columns into task
+        ``t``'s input of the next layer.
+        """
+        check_is_fitted(self, "_flat")
+        if self._architecture[0] != "cross_stitch":
+            raise AttributeError(
+                "cross_stitch_units_ only exists for architecture='cross_stitch'."
+            )
+        return [S.copy() for S in self._net.stitch_units(self._flat)]
 
     def fit_transform(self, X, y, sample_weight=None):
         """Fit, then return the shared representation of ``X``.
@@ -483,6 +692,7 @@ class BaseMultiTaskMLP(BaseEstimator):
         """
         X = self._validate_predict_X(X)
         targets, _ = self._encode_targets(Y, X.shape[0], reset=False)
+        targets = self._scale_targets(targets)
         sw = _check_sample_weight_only(sample_weight, X.shape[0])
         mask = ~np.isnan(targets)
         if self._loss == "softmax":
@@ -501,5 +711,6 @@ class BaseMultiTaskMLP(BaseEstimator):
             loss=self._loss,
             alpha=self.alpha,
             weighting=self._weighting,
+            sharing_strength=self.sharing_strength,
         )
         return value, grad

@@ -319,6 +319,63 @@ class SharedTrunkNetwork:
             gi.append(G[:, o[2 * i + 1] : o[2 * i + 2]].reshape((T,) + bs))
         return gc, gi
 
+    # ---------------------------------------- interface shared with columns
+    architecture = "hard"
+
+    @property
+    def n_shared(self):
+        """Length of the shared-parameter prefix (the trunk)."""
+        return self.n_trunk_params
+
+    @property
+    def trunk_size(self):
+        """Length of the prefix holding the ``hidden_layer_sizes`` layers."""
+        return self.n_trunk_params
+
+    def trunk_signature(self):
+        """What a network must match to take this one's trunk."""
+        return ("hard", self.n_features, self.hidden, self.activation, 1)
+
+    def backward(self, flat, grad, cache, dOut):
+        """Data-term gradient of the whole network into ``grad``."""
+        gcoefs, gints, _ = self.unpack(grad)
+        dH = self.backward_heads(flat, grad, cache, dOut)
+        self.backward_trunk(flat, gcoefs, gints, cache, dH)
+
+    def task_shared_grads(self, flat, grad, cache, dOut):
+        """Head gradients into ``grad``; per-task trunk gradients ``(T, n)``."""
+        dHt = self.backward_heads(flat, grad, cache, dOut, per_task_dH=True)
+        G = np.zeros((self.n_tasks, self.n_trunk_params), dtype=flat.dtype)
+        gc, gi = self.trunk_grad_views(G)
+        self.backward_trunk(flat, gc, gi, cache, dHt)
+        return G
+
+    def task_representation_grads(self, flat, grad, cache, dOut):
+        """Head gradients into ``grad``; per-task ``dH`` ``(T, batch, d)``."""
+        return self.backward_heads(flat, grad, cache, dOut, per_task_dH=True)
+
+    def backward_trunk_from(self, flat, grad, cache, dH):
+        """Trunk gradient into ``grad`` from ``dH`` at the trunk output."""
+        gcoefs, gints, _ = self.unpack(grad)
+        self.backward_trunk(flat, gcoefs, gints, cache, dH)
+
+    def backward_with_norms(self, flat, grad, cache, dOut):
+        """Full backward; each task's gradient norm on the last trunk layer."""
+        gcoefs, gints, _ = self.unpack(grad)
+        dHt = self.backward_heads(flat, grad, cache, dOut, per_task_dH=True)
+        norms = self.last_trunk_grad_norms(cache, dHt)
+        self.backward_trunk(flat, gcoefs, gints, cache, dHt.sum(axis=0))
+        return norms
+
+    def transform(self, flat, X):
+        """Trunk output ``(n, hidden[-1])``."""
+        H, _ = self.forward(flat, X, trunk_only=True)
+        return H
+
+    def coupling_penalty(self, flat, grad, scale):
+        """No coupling between tasks' parameters in hard sharing."""
+        return 0.0
+
     def l2_penalty(self, flat):
         coefs, _, _ = self.unpack(flat)
         return sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)

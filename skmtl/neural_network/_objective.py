@@ -6,7 +6,9 @@ For a batch ``B`` the data term is ``sum_t w_t L_t`` with
 
 (each task's weighted mean over its labelled rows in the batch; 0 if it has
 none), and the penalty is ``alpha / (2 |B|) * sum of squared weights`` (biases
-excluded), scikit-learn's MLP convention, so ``alpha`` means the same as there.
+excluded), scikit-learn's MLP convention, so ``alpha`` means the same as there,
+plus, for soft parameter sharing, ``sharing_strength / (2 |B|)`` times the
+squared distance of each task column's layer parameters to their mean.
 """
 
 import numpy as np
@@ -42,6 +44,11 @@ def softmax_cross_entropy(out, target, C, w):
 LOSSES = {"squared": squared_loss, "softmax": softmax_cross_entropy}
 
 
+def _loss_fn(loss):
+    """A loss by name, or a callable with the same interface."""
+    return LOSSES[loss] if isinstance(loss, str) else loss
+
+
 def batch_coefficients(Mw):
     """Per-task mean coefficients ``C`` from masked sample weights ``Mw``."""
     S = Mw.sum(axis=0)
@@ -61,6 +68,7 @@ def loss_and_gradient(
     loss,
     alpha,
     weighting,
+    sharing_strength=0.0,
     grad=None,
     dropout=0.0,
     rng=None,
@@ -82,13 +90,18 @@ def loss_and_gradient(
         Tasks with at least one label in the batch.
     loss : {"squared", "softmax"}
     alpha : float
+    sharing_strength : float
+        Strength of the soft-sharing coupling (only networks with coupled
+        columns use it), ``sharing_strength / (2 |B|)`` like ``alpha``.
     weighting : a strategy from :mod:`._weighting`
     grad : ndarray, optional
         Output buffer.
     dropout, rng : dropout rate and random state (training only).
     lr : float, optional
-        When given, strategies that learn outside the gradient (GradNorm)
-        take their step with this learning rate.
+        Given for training steps only: then strategies that learn outside
+        the gradient see the batch's task losses before the weights are
+        taken (minimax, random weights), and GradNorm takes its step with
+        this learning rate.
 
     Returns
     -------
@@ -101,33 +114,50 @@ def loss_and_gradient(
         grad = np.empty_like(flat)
     extra = flat[net.n_net_params :]
     gextra = grad[net.n_net_params :]
-    w = weighting.loss_weights(extra)
     out, cache = net.forward(flat, X, dropout=dropout, rng=rng)
     if net.output_mask is not None:
         out = out + net.output_mask
-    task_losses, dOut = LOSSES[loss](out, target, C, w.astype(flat.dtype))
+    ones = np.ones(net.n_tasks, dtype=flat.dtype)
+    task_losses, dOut = _loss_fn(loss)(out, target, C, ones)
+    if lr is not None:  # a training step: stateful strategies observe it
+        weighting.observe(task_losses, present)
+    w = weighting.loss_weights(extra, task_losses)
+    dOut *= w.astype(flat.dtype)[None, :, None]
     value = float(w @ task_losses)
-    gcoefs, gints, _ = net.unpack(grad)
     needs = weighting.needs
     if needs is None:
-        dH = net.backward_heads(flat, grad, cache, dOut)
-        net.backward_trunk(flat, gcoefs, gints, cache, dH)
-    else:
-        dHt = net.backward_heads(flat, grad, cache, dOut, per_task_dH=True)
-        if needs == "task_trunk_grads":
-            G = np.zeros((net.n_tasks, net.n_trunk_params), dtype=flat.dtype)
-            gc, gi = net.trunk_grad_views(G)
-            net.backward_trunk(flat, gc, gi, cache, dHt)
-            grad[: net.n_trunk_params] = weighting.combine(G)
+        net.backward(flat, grad, cache, dOut)
+    elif needs == "task_trunk_grads":
+        if getattr(weighting, "on_representation", False) and hasattr(
+            net, "task_representation_grads"
+        ):
+            # combine the gradients at the shared representation (MGDA-UB)
+            Z = net.task_representation_grads(flat, grad, cache, dOut)
+            Zf = Z.reshape(Z.shape[0], -1).astype(np.float64)
+            coef = weighting.combination(Zf @ Zf.T).astype(flat.dtype)
+            net.backward_trunk_from(flat, grad, cache, np.tensordot(coef, Z, 1))
         else:
-            norms = net.last_trunk_grad_norms(cache, dHt)
-            net.backward_trunk(flat, gcoefs, gints, cache, dHt.sum(axis=0))
-            if lr is not None:
-                weighting.after_step(task_losses, present, norms, lr)
+            G = net.task_shared_grads(flat, grad, cache, dOut)
+            grad[: net.n_shared] = weighting.combine(G)
+    else:
+        norms = net.backward_with_norms(flat, grad, cache, dOut)
+        if lr is not None:
+            weighting.after_step(task_losses, present, norms, lr)
     gextra[...] = 0.0
     value += weighting.extra_loss_grad(extra, task_losses, present, gextra)
+    n = X.shape[0]
     if alpha:
-        n = X.shape[0]
         value += 0.5 * alpha / n * net.l2_penalty(flat)
         net.add_l2_grad(flat, grad, alpha / n)
+    if sharing_strength:
+        value += net.coupling_penalty(flat, grad, sharing_strength / n)
     return value, task_losses, grad
+
+
+def batch_task_losses(net, flat, X, target, C, *, loss):
+    """Per-task mean losses of a batch (forward pass only, no dropout)."""
+    out, _ = net.forward(flat, X)
+    if net.output_mask is not None:
+        out = out + net.output_mask
+    ones = np.ones(net.n_tasks, dtype=flat.dtype)
+    return _loss_fn(loss)(out, target, C, ones)[0]

@@ -19,7 +19,9 @@ class Adam:
         self.v = np.zeros(size, dtype=dtype)
         self._buf = np.empty(size, dtype=dtype)
 
-    def update(self, params, grad, lr):
+    def update(self, params, grad, lr, prefix_scale=None):
+        """One step; ``prefix_scale=(k, s)`` multiplies the step of
+        ``params[:k]`` by ``s`` (0 freezes them)."""
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         m, v, buf = self.m, self.v, self._buf
@@ -34,6 +36,8 @@ class Adam:
         buf += self.epsilon
         np.divide(m, buf, out=buf)
         buf *= step
+        if prefix_scale is not None:
+            buf[: prefix_scale[0]] *= prefix_scale[1]
         params -= buf
 
 
@@ -44,7 +48,11 @@ class SGD:
         self.momentum, self.nesterov = momentum, nesterov
         self.velocity = np.zeros(size, dtype=dtype)
 
-    def update(self, params, grad, lr):
+    def update(self, params, grad, lr, prefix_scale=None):
+        """One step; ``prefix_scale=(k, s)`` scales the rate of ``params[:k]``."""
+        if prefix_scale is not None:
+            grad = grad.copy()
+            grad[: prefix_scale[0]] *= prefix_scale[1]
         vel = self.velocity
         vel *= self.momentum
         vel -= lr * grad
