@@ -317,3 +317,26 @@ def test_task_relatedness_repr_is_a_table():
     assert lines[8].split() == ["apartment", "0.250", "1.000"]
     many = TaskRelatedness(None, np.zeros((20, 20)), None, np.arange(20).astype(str))
     assert "shape (20, 20)" in repr(many) and len(repr(many).splitlines()) == 2
+
+
+def test_task_similarity_on_new_networks():
+    """Mixed-type networks give head vectors (regression heads uncentred);
+    column architectures and heads at other depths are refused clearly."""
+    import warnings
+
+    from skmtl import MultiTaskMLP, MultiTaskMLPRegressor
+    from skmtl.inspection import task_similarity
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 4))
+    Y = np.column_stack([X[:, 0], X[:, 0] > 0, X[:, 1]]).astype(object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mixed = MultiTaskMLP(
+            task_types=["regression", "classification", "regression"], max_iter=20
+        ).fit(X, Y)
+        mmoe = MultiTaskMLPRegressor(architecture="mmoe", max_iter=5).fit(X, X[:, :2])
+    S = task_similarity(mixed)
+    assert S.shape == (3, 3) and np.allclose(np.diag(S), 1.0)
+    with pytest.raises(ValueError, match="hard-sharing"):
+        task_similarity(mmoe)

@@ -81,6 +81,19 @@ def mlp_head_vectors(estimator):
     outputs first (softmax is invariant to a shift shared by all outputs).
     """
     _check_fitted(estimator)
+    architecture = getattr(estimator, "architecture", "hard")
+    depth = getattr(estimator, "task_head_depth", None)
+    n_hidden = len(np.atleast_1d(getattr(estimator, "hidden_layer_sizes", ())))
+    if architecture != "hard" or (
+        depth is not None and np.any(np.asarray(depth) != n_hidden)
+    ):
+        raise ValueError(
+            "Task vectors are read from the heads of a hard-sharing network "
+            "whose heads all read the trunk's output; this one has "
+            f"architecture={architecture!r}, task_head_depth={depth!r}. Compare "
+            "tasks through their predictions instead (e.g. "
+            "skmtl.inspection.transfer_gain)."
+        )
     coefs = estimator.coefs_
     T = int(estimator.n_tasks_)
     k = len(coefs) - 1 - _n_task_hidden(estimator.task_layer_sizes)
@@ -97,6 +110,9 @@ def mlp_head_vectors(estimator):
         classes = [classes] if T == 1 and not isinstance(classes, list) else classes
         centred = []
         for t, B in enumerate(blocks):
+            if classes[t] is None:  # a regression task of a mixed network
+                centred.append(B)
+                continue
             k_t = min(len(classes[t]), width)
             B = B[:, :k_t]
             centred.append(B - B.mean(axis=1, keepdims=True))
