@@ -23,7 +23,7 @@ Examples
 >>> model.solver_
 'fista'
 >>> from skmtl.penalties import PENALTIES
->>> sorted(PENALTIES)[:4]
+>>> 'dirty' in PENALTIES and 'mcp' in PENALTIES
 ['capped_l1', 'dirty', 'elasticnet', 'graph']
 """
 
