@@ -83,16 +83,11 @@ def _task_statistics(X, data, task_weights, fit_intercept):
     the centered form because the residuals sum to zero.
     """
     T = data.n_tasks
-    n_t = data.task_weight_sums
     if fit_intercept:
-        S = _entry_matrix(data, data.sample_weight / n_t[data.entry_task])
+        c0 = data.entry_weights()  # s_i / n_t (safe for tiny weights)
+        S = _entry_matrix(data, c0)
         xbar = _as_dense(S @ X).astype(np.float64, copy=False)
-        ybar = (
-            np.bincount(
-                data.entry_task, weights=data.sample_weight * data.y, minlength=T
-            )
-            / n_t
-        )
+        ybar = np.bincount(data.entry_task, weights=c0 * data.y, minlength=T)
     else:
         xbar = np.zeros((T, X.shape[1]))
         ybar = np.zeros(T)
