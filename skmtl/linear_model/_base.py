@@ -60,7 +60,37 @@ def fit_penalized(estimator, X, data, loss, penalty_name):
     )  # fmt: skip
     store_solver_result(estimator, result, estimator.fit_intercept, penalty)
     estimator.solver_ = solver.method_
+    if not np.any(result.coef):
+        warn_null_model(estimator, op, datafit, penalty_name, penalty)
     return estimator
+
+
+def warn_null_model(estimator, op, datafit, penalty_name, penalty):
+    """Warn, naming ``alpha_max``, when a fit returned all-zero coefficients
+    because ``alpha >= alpha_max`` (the model predicts the intercepts only)."""
+    if penalty.n_parts > 1 or op.n_features == 0:
+        return
+    G0 = op.rmatvec(
+        datafit.derivative(
+            datafit.intercepts_at_zero(estimator.fit_intercept)[datafit.entry_task]
+        )
+    )
+    params = estimator.get_params(deep=False)
+    try:
+        a_max = float(type(penalty).alpha_max(G0, params))
+    except (TypeError, ValueError, NotImplementedError):
+        return
+    if not np.isfinite(a_max) or a_max <= 0 or estimator.alpha < a_max:
+        return
+    warnings.warn(
+        f"All coefficients are zero: alpha={estimator.alpha:.4g} >= alpha_max="
+        f"{a_max:.4g}, the smallest alpha at which no feature enters the "
+        f"{penalty_name!s} model (it predicts each task's intercept only). "
+        "Use a smaller alpha (e.g. 0.01 * alpha_max), or standardise the "
+        "features.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def store_solver_result(estimator, result, fit_intercept, penalty=None):

@@ -122,8 +122,15 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
           (``"sparse"`` and ``"low_rank"``).
 
         A :class:`skmtl.penalties.Penalty` subclass defines a new penalty.
-    alpha : float, default=1.0
-        Regularisation strength, ``>= 0``.
+    alpha : float, default=0.01
+        Regularisation strength, ``>= 0``. The loss is averaged over each
+        task's samples (scikit-learn's ``Lasso`` scaling), so the default
+        0.01 is a light penalty on standardised features (scikit-learn's
+        ``Lasso`` and ``MultiTaskLasso`` default to 1.0, which on
+        standardised data with unit-variance targets often exceeds
+        ``alpha_max`` and returns the all-zero model; :class:`MultiTaskLasso`
+        keeps 1.0 as a drop-in). A fit that returns all-zero coefficients
+        because ``alpha >= alpha_max`` warns.
     l1_ratio : float, default=None
         Mixing parameter in ``[0, 1]`` for "elasticnet", "sparse_group"
         (default 0.5) and "graph" (default 0: no l1 part). Ignored otherwise.
@@ -209,7 +216,7 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
     def __init__(
         self,
         penalty="l21",
-        alpha=1.0,
+        alpha=0.01,
         *,
         l1_ratio=None,
         task_graph=None,

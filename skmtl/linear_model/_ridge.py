@@ -355,9 +355,13 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Ridge strength, ``>= 0``. With ``alpha=0`` the problem may be
-        singular; the solvers then return one of the minimisers.
+    alpha : float, default=0.01
+        Ridge strength, ``>= 0``. The loss is averaged over each task's
+        samples, so ``alpha`` is scikit-learn's ``Ridge`` ``alpha`` divided
+        by ``n_t``: the default 0.01 equals ``Ridge()`` (``alpha=1``) on 100
+        samples per task, a light shrinkage on standardised features. With
+        ``alpha=0`` the problem may be singular; the solvers then return one
+        of the minimisers.
     coupling : float, default=1.0
         Strength of the pull between tasks linked in ``task_graph``, ``>= 0``.
     task_graph : array-like of shape (n_tasks, n_tasks), sparse matrix or \
@@ -453,7 +457,7 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
 
     def __init__(
         self,
-        alpha=1.0,
+        alpha=0.01,
         coupling=1.0,
         *,
         task_graph=None,

@@ -172,6 +172,7 @@ class _PathCVMixin:
         best = np.nanargmin(np.where(np.isfinite(mean), mean, np.inf))
         j, a = np.unravel_index(best, mean.shape)
         self.alpha_ = float(grids[j][a])
+        warn_grid_edge(a, len(grids[j]), self.alpha_)
         best = grid_params[j]
         for key in ("l1_ratio", "beta_ratio"):
             if hasattr(self, key) or key == "l1_ratio":
@@ -195,6 +196,27 @@ class _PathCVMixin:
         elif hasattr(self, "coef_components_"):
             del self.coef_components_
         return self
+
+
+def warn_grid_edge(index, n_alphas, alpha):
+    """Warn when CV picks the first or last ``alpha`` of its grid: the best
+    value may lie outside the grid."""
+    if n_alphas < 2 or 0 < index < n_alphas - 1:
+        return
+    largest = index == 0
+    hint = (
+        "the largest alpha of the grid (with the automatic grid this is "
+        "alpha_max: an all-zero model, no feature beats the held-out error of "
+        "predicting the intercepts)"
+        if largest
+        else "the smallest alpha of the grid; pass smaller alphas (or a smaller "
+        "eps) to search further"
+    )
+    warnings.warn(
+        f"Cross-validation selected alpha={alpha:.4g}, {hint}.",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 _FIT_DOC = """Fit along the alpha path in each CV fold, then refit at the best alpha.
