@@ -305,7 +305,13 @@ class BCDSolver:
         self.c, self.task, self.task_c = c, task, datafit.task_c
         if fit_intercept:
             self.xmean = op.task_means(c, self.task_c)
-            self.ymean = np.bincount(task, weights=c * y, minlength=T) / self.task_c
+            # mean around each task's first label: exact for constant targets
+            first = np.zeros(T)
+            first[task[::-1]] = y[::-1]
+            self.ymean = first + (
+                np.bincount(task, weights=c * (y - first[task]), minlength=T)
+                / self.task_c
+            )
         else:
             self.xmean = np.zeros((T, p))
             self.ymean = np.zeros(T)
@@ -569,7 +575,7 @@ class BCDSolver:
         code, params = penalty.code, penalty.params
         epochs = 0
         while epochs < min(budget, 200):
-            v = _epoch_gram(Q, slot, kt, Vw, QW, Wk, local, code, params)
+            v = _epoch_gram(Q, slot, kt, Vw, QW, Wk, self._order(local), code, params)
             epochs += 1
             if v <= target:
                 break
@@ -592,13 +598,28 @@ class BCDSolver:
     # driver -----------------------------------------------------------------
     def solve(
         self, penalty, W0=None, *, max_iter=1000, tol=1e-4, use_working_set=True,
-        verbose=0,
+        verbose=0, selection="cyclic", random_state=None,
     ):  # fmt: skip
         """Minimise ``datafit + penalty`` from ``W0`` (default: the current
         ``W``, e.g. the previous point of a path).
 
+        ``selection="random"`` visits the features of each epoch in a random
+        order drawn from ``random_state`` (a ``numpy.random.RandomState``,
+        seed or None), as scikit-learn's coordinate descent does.
+
         Returns a :class:`SolverResult`; its ``coef`` is a copy.
         """
+        if selection not in ("cyclic", "random"):
+            raise ValueError(
+                f"selection should be 'cyclic' or 'random', got {selection!r}."
+            )
+        if selection == "random":
+            from sklearn.utils import check_random_state
+
+            rng = check_random_state(random_state)
+            self._order = lambda ws: rng.permutation(ws).astype(np.int64)
+        else:
+            self._order = lambda ws: ws
         if not penalty.separable:
             raise ValueError(
                 f"solver='bcd' needs a feature-separable penalty; "
@@ -693,7 +714,7 @@ class BCDSolver:
             # violations from dropping although the gap is below tolerance.
             inner_end = min(max_iter, n_iter + 10)
             while n_iter < inner_end:
-                v = self._epoch(ws, penalty)
+                v = self._epoch(self._order(ws), penalty)
                 n_iter += 1
                 if v <= target:
                     break

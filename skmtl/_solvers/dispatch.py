@@ -84,7 +84,7 @@ class ProblemSolver:
 
     def solve(
         self, penalty, Z0=None, b0=None, *, solver="auto", max_iter=1000, tol=1e-4,
-        verbose=0,
+        verbose=0, selection="cyclic", random_state=None,
     ):  # fmt: skip
         """Minimise at ``penalty`` from ``(Z0, b0)`` (default: the last
         solution). Returns a :class:`~.bcd.SolverResult` and sets
@@ -106,8 +106,9 @@ class ProblemSolver:
                     path=self.path,
                 )  # fmt: skip
             res = self._bcd.solve(
-                penalty, Z0, max_iter=max_iter, tol=tol, verbose=verbose
-            )
+                penalty, Z0, max_iter=max_iter, tol=tol, verbose=verbose,
+                selection=selection, random_state=random_state,
+            )  # fmt: skip
         else:
             res = solve_fista(
                 self.op, self.datafit, penalty, Z0, b0,

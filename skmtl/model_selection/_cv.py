@@ -20,9 +20,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._solvers.penalties import get_penalty_class
 from .._validation import check_task_weights, make_task_data, validate_X
-from ..linear_model._base import BaseMultiTaskRegressor
+from ..linear_model._base import BaseMultiTaskRegressor, set_output_dtype
 from ..linear_model._logistic import MultiTaskLogisticRegression
-from ..linear_model._regression import PENALTY_PARAM_CONSTRAINTS
+from ..linear_model._regression import (
+    PENALTY_PARAM_CONSTRAINTS,
+    _SklearnDropInMixin,
+)
 from ..linear_model._setup import make_problem
 from ._cv_common import default_cv, fold_path
 from ._path import (
@@ -189,6 +192,7 @@ class _PathCVMixin:
         warn_not_converged(out["converged"], [self.alpha_], self.max_iter, self.tol)
         self.coef_ = out["coefs"][0]
         self.intercept_ = out["intercepts"][0]
+        set_output_dtype(self, np.float32 if X.dtype == np.float32 else np.float64)
         self.n_iter_ = int(out["n_iters"][0])
         self.dual_gap_ = float(out["dual_gaps"][0])
         if "components" in out:
@@ -262,6 +266,15 @@ _CV_PARAMS = """alphas : array-like or int, default=None
         Folds (and ``l1_ratio`` values) run in parallel with joblib.
     verbose : int, default=0
         joblib's verbosity."""
+
+_DROP_IN_PARAMS = """copy_X : bool, default=True
+        Accepted for compatibility with scikit-learn: ``X`` is never modified.
+    random_state : int, RandomState instance or None, default=None
+        Accepted for compatibility with scikit-learn (used with
+        ``selection="random"`` by :class:`MultiTaskLasso`); the CV paths
+        visit features in cyclic order, which does not change the solution.
+    selection : {"cyclic", "random"}, default="cyclic"
+        Accepted for compatibility with scikit-learn (see ``random_state``)."""
 
 _CV_ATTRS = """alpha_ : float
         The selected ``alpha``.
@@ -402,6 +415,7 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         Mix of l21 (1) and ridge (0); a list is searched (``l1_ratio=0``
         needs explicit ``alphas``).
     {_CV_PARAMS}
+    {_DROP_IN_PARAMS}
 
     Attributes
     ----------
@@ -422,8 +436,10 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
 
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
+        **_SklearnDropInMixin._drop_in_constraints,
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
     }
+    _scalar_zero_intercept = True
 
     def __init__(
         self,
@@ -440,6 +456,9 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         n_jobs=None,
         task_weights=None,
         solver="auto",
+        copy_X=True,
+        random_state=None,
+        selection="cyclic",
     ):
         self.l1_ratio = l1_ratio
         self.eps = eps
@@ -453,6 +472,9 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.n_jobs = n_jobs
         self.task_weights = task_weights
         self.solver = solver
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
     def _penalty_name(self):
         return "elasticnet"
@@ -474,6 +496,7 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
     Parameters
     ----------
     {_CV_PARAMS}
+    {_DROP_IN_PARAMS}
 
     Attributes
     ----------
@@ -492,7 +515,11 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
     array([0, 1])
     """
 
-    _parameter_constraints = dict(_COMMON_CONSTRAINTS)
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        **_SklearnDropInMixin._drop_in_constraints,
+    }
+    _scalar_zero_intercept = True
 
     def __init__(
         self,
@@ -508,6 +535,9 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         n_jobs=None,
         task_weights=None,
         solver="auto",
+        copy_X=True,
+        random_state=None,
+        selection="cyclic",
     ):
         self.eps = eps
         self.alphas = alphas
@@ -520,6 +550,9 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.n_jobs = n_jobs
         self.task_weights = task_weights
         self.solver = solver
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
     def _penalty_name(self):
         return "l21"
