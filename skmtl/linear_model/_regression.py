@@ -273,6 +273,10 @@ class _SklearnDropInMixin:
     ):  # fmt: skip
         """Coefficients along a path of ``alpha`` (scikit-learn's ``path``).
 
+        As in scikit-learn, ``l1_ratio`` defaults to 0.5 for both classes
+        (scikit-learn's ``MultiTaskLasso.path`` is its ``enet_path``); pass
+        ``l1_ratio=1.0`` for the ``MultiTaskLasso`` path.
+
         As scikit-learn's ``enet_path`` for multi-output ``y``: no intercept
         (center the data first), ``coefs`` of shape ``(n_tasks, n_features,
         n_alphas)``. Missing labels (NaN in ``y``) and sparse ``X`` work;
@@ -296,7 +300,7 @@ class _SklearnDropInMixin:
         >>> rng = np.random.default_rng(0)
         >>> X = rng.normal(size=(30, 4))
         >>> Y = X[:, :2] @ rng.normal(size=(2, 3))
-        >>> alphas, coefs, gaps = MultiTaskLasso.path(X, Y, n_alphas=5)
+        >>> alphas, coefs, gaps = MultiTaskLasso.path(X, Y, l1_ratio=1.0, n_alphas=5)
         >>> coefs.shape
         (3, 4, 5)
         """
@@ -305,7 +309,9 @@ class _SklearnDropInMixin:
         if positive:
             raise ValueError("positive=True is not supported by skmtl.")
         if l1_ratio is None:
-            l1_ratio = getattr(cls, "_path_l1_ratio", 1.0)
+            # scikit-learn's MultiTaskLasso.path is enet_path (l1_ratio=0.5 by
+            # default) too: kept for parity; pass l1_ratio=1.0 for the l21 path
+            l1_ratio = 0.5
         known = ("tol", "max_iter", "sample_weight", "solver")
         unknown = sorted(set(params) - set(known))
         if unknown:
@@ -384,7 +390,6 @@ class MultiTaskElasticNet(_SklearnDropInMixin, _PenalizedLinearRegression):
         **_SklearnDropInMixin._drop_in_constraints,
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
     }
-    _path_l1_ratio = 0.5
 
     def __init__(
         self,
