@@ -131,13 +131,14 @@ class _ScaledPenalty:
     def prox(self, V, step):
         s = self.s
         if not self.per_feature:
-            return self.penalty.prox(V * s, step * s * s) / s
+            return self.penalty.prox(V * s, min(max(step * s * s, 1e-300), 1e300)) / s
         out = np.zeros_like(V)
         keep = ~self.zero
-        if keep.all():
-            return self.penalty.prox_cols(V * s, step * s * s) / s
         sk = s[keep]
-        out[:, keep] = self.penalty.prox_cols(V[:, keep] * sk, step * sk * sk) / sk
+        # per-feature steps, kept within float64 (features near 1e±150 would
+        # under/overflow s^2; a step of 1e-300 is the identity to rounding)
+        steps = np.clip(step * sk * sk, 1e-300, 1e300)
+        out[:, keep] = self.penalty.prox_cols(V[:, keep] * sk, steps) / sk
         return out
 
 

@@ -74,6 +74,15 @@ def set_output_dtype(estimator, dtype):
     float64), as in scikit-learn; estimators with ``_scalar_zero_intercept``
     (the scikit-learn drop-ins) store ``intercept_ = 0.0`` without an
     intercept, as scikit-learn's ``MultiTaskLasso`` does."""
+    if dtype == np.float32:
+        big = np.finfo(np.float32).max
+        values = [estimator.coef_, estimator.intercept_]
+        if any(np.any(np.abs(np.asarray(v)) > big) for v in values):
+            raise ValueError(
+                "The fitted coefficients exceed the float32 range (X is float32 "
+                "but the targets' scale needs larger coefficients); pass X as "
+                "float64."
+            )
     estimator.coef_ = np.asarray(estimator.coef_, dtype=dtype)
     if getattr(estimator, "_scalar_zero_intercept", False) and not (
         estimator.fit_intercept
