@@ -174,8 +174,6 @@ SKLEARN_KNOWN_FAILURES = {
     "test_random_descent",
     "test_multi_task_lasso_vs_skglm",
     "test_enet_ridge_consistency",
-    "test_uniform_targets",
-    "test_enet_l1_ratio",
     # working sets are rebuilt at each fit: 5 + 5 epochs != 10 when p > 10
     "test_warm_start_multitask_lasso",
     # CV fit(groups=...) / metadata routing: the CV developer's part of issue 13
