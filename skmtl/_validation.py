@@ -73,11 +73,24 @@ class TaskData:
         return self.n_entries == self.n_samples * self.n_tasks
 
     def entry_weights(self, task_weights=None):
-        """Per-entry coefficient ``c_e = w_t s_i / n_t`` of the objective."""
-        scale = 1.0 / self.task_weight_sums
+        """Per-entry coefficient ``c_e = w_t s_i / n_t`` of the objective.
+
+        Computed on each task's weights divided by their largest value (the
+        ratio ``s_i / n_t`` does not change), so that tiny (even subnormal)
+        weights give the same coefficients as their rescaled values instead
+        of an overflow.
+        """
+        task = self.entry_task
+        sw = self.sample_weight
+        top = np.zeros(self.n_tasks)
+        np.maximum.at(top, task, sw)
+        top[top <= 0] = 1.0
+        rel = sw / top[task]
+        sums = np.bincount(task, weights=rel, minlength=self.n_tasks)
+        scale = 1.0 / sums
         if task_weights is not None:
             scale = scale * task_weights
-        return self.sample_weight * scale[self.entry_task]
+        return rel * scale[task]
 
     def to_dense(self, values, fill=0.0):
         """Scatter per-entry ``values`` into an ``(n_samples, n_tasks)`` array."""

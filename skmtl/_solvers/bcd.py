@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from .design import DesignOperator
+from .design import DesignOperator, centred_sq_colsums
 from .penalties._rows import row_update
 
 
@@ -205,26 +205,6 @@ def _epoch_gram_python(Q, slot, k, XtY, QW, W, ws, penalty):
     return max_viol
 
 
-@njit(cache=True)
-def _weighted_sq_colsums_dense(X, row_ptr, entry_task, c, T):
-    n, p = X.shape
-    S = np.zeros((T, p))
-    for i in range(n):
-        for e in range(row_ptr[i], row_ptr[i + 1]):
-            t = entry_task[e]
-            ce = c[e]
-            for j in range(p):
-                S[t, j] += ce * X[i, j] * X[i, j]
-    return S
-
-
-def _weighted_sq_colsums(X, op, c, T):
-    if sp.issparse(X):
-        X2 = X.multiply(X).tocsr()
-        return DesignOperator(X2, op.row_ptr, op.entry_row, op.entry_task, T).rmatvec(c)
-    return _weighted_sq_colsums_dense(X, op.row_ptr, op.entry_task, c, T)
-
-
 def quadratic_gap(rr, ry, W, V, penalty):
     """Duality gap of ``1/2 sum_e c_e r_e^2 + penalty(W)``.
 
@@ -320,7 +300,13 @@ class BCDSolver:
         self.c, self.task, self.task_c = c, task, datafit.task_c
         if fit_intercept:
             self.xmean = op.task_means(c, self.task_c)
-            self.ymean = np.bincount(task, weights=c * y, minlength=T) / self.task_c
+            # mean around each task's first label: exact for constant targets
+            first = np.zeros(T)
+            first[task[::-1]] = y[::-1]
+            self.ymean = first + (
+                np.bincount(task, weights=c * (y - first[task]), minlength=T)
+                / self.task_c
+            )
         else:
             self.xmean = np.zeros((T, p))
             self.ymean = np.zeros(T)
@@ -354,6 +340,8 @@ class BCDSolver:
         self.W = np.zeros((T, p))
         self.H = None
         self._v0_norm = None
+        self._fscale = None
+        self._exact_state = False
         if mode == "gram":
             self._build_gram()
         else:
@@ -457,7 +445,16 @@ class BCDSolver:
         if self.mode == "gram":
             Wx = float(np.sum(W * self.XtY))
             rr = self.yy - 2 * Wx + float(np.sum(W * self.QW))
-            return rr, self.yy - Wx, self.XtY - self.QW
+            if rr > 1e-6 * self.yy and not self._exact_state:
+                return rr, self.yy - Wx, self.XtY - self.QW
+            # ``yy - 2 W.X^T y + W Q W`` has lost most of its digits (a good
+            # fit, or a tight tol): one product with X gives the residual
+            # itself, and a gap that does not cancel to 0 before the
+            # coefficients are accurate
+            shift = np.sum(self.xmean * W, axis=1)[self.task]
+            r = self.yc - (self.op.matvec(W) - shift)
+            cr = self.c * r
+            return float(np.dot(cr, r)), float(np.dot(cr, self.yc)), self.op.rmatvec(cr)
         if self.full:
             r = np.ravel(self.R, order="C")
         elif self.sparse:
@@ -467,11 +464,36 @@ class BCDSolver:
         V = self.op.rmatvec(self.c * r)
         return float(np.dot(self.c, r * r)), float(np.dot(self.c, r * self.yc)), V
 
+    def _curvatures(self):
+        """``H_tj = sum_{e in t} c_e (x_ej - m_tj)^2`` (centred squares, no
+        cancellation on near-constant columns, no overflow)."""
+        if self.H is None:
+            S, a = centred_sq_colsums(self.X, self.op, self.c, self.xmean)
+            with np.errstate(over="ignore"):
+                self.H = S * (a * a)
+        return self.H
+
+    def _feature_scale(self):
+        """``1 / sqrt(max_t H_tj)`` per feature (0 for a constant feature):
+        multiplying gradients by it makes the stationarity residual
+        invariant to the features' units."""
+        if self._fscale is None:
+            if self.mode == "gram":
+                h = self.k[:, None] * np.diagonal(self.Q, axis1=1, axis2=2)[self.slot]
+            else:
+                h = self._curvatures()
+            hmax = np.max(h, axis=0) if h.size else np.zeros(self.p)
+            with np.errstate(divide="ignore"):
+                self._fscale = np.where(hmax > 0, 1.0 / np.sqrt(hmax), 0.0)
+        return self._fscale
+
     def _gradient_scale(self):
-        """``||X^T C y||_F``: the gradient norm at ``W = 0`` (with optimal
-        intercepts), the scale of the stationarity certificate."""
+        """``||X^T C y D||_F``: the (feature-scaled) gradient norm at ``W =
+        0`` with optimal intercepts, the scale of the stationarity
+        certificate."""
         if self._v0_norm is None:
             V0 = self.XtY if self.mode == "gram" else self.op.rmatvec(self.c * self.yc)
+            V0 = V0 * self._feature_scale()
             self._v0_norm = max(float(np.linalg.norm(V0)), 1e-300)
         return self._v0_norm
 
@@ -488,8 +510,7 @@ class BCDSolver:
                 self.Q, self.slot, self.k, self.XtY, self.QW, W, ws, code, params
             )
         if self.H is None:
-            H = _weighted_sq_colsums(self.X, self.op, self.c, self.T)
-            self.H = np.maximum(H - self.task_c[:, None] * self.xmean**2, 0.0)
+            self.H = self._curvatures()
         if self.full:
             return _epoch_full(
                 self.Xc, self.row_s, self.k_full, self.R, W, self.H, self.xmean[0],
@@ -555,7 +576,7 @@ class BCDSolver:
         code, params = penalty.code, penalty.params
         epochs = 0
         while epochs < min(budget, 200):
-            v = _epoch_gram(Q, slot, kt, Vw, QW, Wk, local, code, params)
+            v = _epoch_gram(Q, slot, kt, Vw, QW, Wk, self._order(local), code, params)
             epochs += 1
             if v <= target:
                 break
@@ -578,13 +599,28 @@ class BCDSolver:
     # driver -----------------------------------------------------------------
     def solve(
         self, penalty, W0=None, *, max_iter=1000, tol=1e-4, use_working_set=True,
-        verbose=0,
+        verbose=0, selection="cyclic", random_state=None,
     ):  # fmt: skip
         """Minimise ``datafit + penalty`` from ``W0`` (default: the current
         ``W``, e.g. the previous point of a path).
 
+        ``selection="random"`` visits the features of each epoch in a random
+        order drawn from ``random_state`` (a ``numpy.random.RandomState``,
+        seed or None), as scikit-learn's coordinate descent does.
+
         Returns a :class:`SolverResult`; its ``coef`` is a copy.
         """
+        if selection not in ("cyclic", "random"):
+            raise ValueError(
+                f"selection should be 'cyclic' or 'random', got {selection!r}."
+            )
+        if selection == "random":
+            from sklearn.utils import check_random_state
+
+            rng = check_random_state(random_state)
+            self._order = lambda ws: rng.permutation(ws).astype(np.int64)
+        else:
+            self._order = lambda ws: ws
         if not penalty.separable:
             raise ValueError(
                 f"solver='bcd' needs a feature-separable penalty; "
@@ -603,6 +639,7 @@ class BCDSolver:
         T, p = self.T, self.p
         use_gap = penalty.has_gap
         tol_scaled = tol * (self.yy if use_gap else self._gradient_scale())
+        self._exact_state = tol < 1e-8
         ws_size = 10
         n_iter = n_outer = 0
         gap = residual = np.nan
@@ -617,7 +654,8 @@ class BCDSolver:
                 done = gap <= tol_scaled
             else:
                 primal = 0.5 * rr + penalty.value(self.W)
-                residual = float(np.sqrt(np.sum(viol * viol)))
+                sv = viol * self._feature_scale()
+                residual = float(np.sqrt(np.sum(sv * sv)))
                 done = residual <= tol_scaled
             if verbose:
                 measure = f"gap {gap:.3e}" if use_gap else f"residual {residual:.3e}"
@@ -677,7 +715,7 @@ class BCDSolver:
             # violations from dropping although the gap is below tolerance.
             inner_end = min(max_iter, n_iter + 10)
             while n_iter < inner_end:
-                v = self._epoch(ws, penalty)
+                v = self._epoch(self._order(ws), penalty)
                 n_iter += 1
                 if v <= target:
                     break

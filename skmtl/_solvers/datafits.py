@@ -77,7 +77,12 @@ class Quadratic(_EntryDatafit):
         """Weighted label means (zeros without an intercept)."""
         if not fit_intercept:
             return np.zeros(self.n_tasks)
-        return self.optimal_intercept(np.zeros_like(self.y))
+        # the mean around each task's first label: exact for constant targets
+        # (then alpha_max is exactly 0, not rounding noise)
+        task = self.entry_task
+        first = np.zeros(self.n_tasks)
+        first[task[::-1]] = self.y[::-1]
+        return first + self.optimal_intercept(first[task])
 
     def value(self, f):
         r = self.y - f

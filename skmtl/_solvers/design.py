@@ -201,3 +201,52 @@ class DesignOperator:
         if np.max(np.abs(C - s[:, None] * k)) > 1e-12 * np.max(np.abs(C)):
             return None
         return s, k
+
+
+@njit(cache=True)
+def _centred_sq_colsums_dense(X, row_ptr, entry_task, c, xmean, inv_a, T):
+    n, p = X.shape
+    S = np.zeros((T, p))
+    for i in range(n):
+        for e in range(row_ptr[i], row_ptr[i + 1]):
+            t = entry_task[e]
+            ce = c[e]
+            for j in range(p):
+                z = (X[i, j] - xmean[t, j]) * inv_a[j]
+                S[t, j] += ce * z * z
+    return S
+
+
+def column_max_abs(X):
+    """``max_i |X_ij|`` per column (dense or sparse)."""
+    if sp.issparse(X):
+        return np.asarray(abs(X).max(axis=0).todense()).ravel().astype(np.float64)
+    return np.max(np.abs(X), axis=0) if X.shape[0] else np.zeros(X.shape[1])
+
+
+def centred_sq_colsums(X, op, c, xmean):
+    """Per-task curvature of each feature, ``sum_{e in t} c_e (x_ej - m_tj)^2``,
+    returned as ``(S, a)`` with the curvature ``a_j^2 S_tj``.
+
+    Computed on the column scaled by its largest magnitude ``a_j``, so that
+    it neither overflows (values near 1e150) nor cancels (a near-constant
+    column around 1e8: the centred squares are summed, not ``sum x^2 - n
+    m^2``), for dense ``X``; sparse ``X`` (never centred in place) uses the
+    scaled difference of moments.
+    """
+    T = op.n_tasks
+    a = column_max_abs(X)
+    a[~(a > 0)] = 1.0
+    inv_a = 1.0 / a
+    if sp.issparse(X):
+        Xs = sp.csr_array(X) @ sp.diags_array(inv_a)
+        X2 = Xs.multiply(Xs).tocsr()
+        op2 = DesignOperator(X2, op.row_ptr, op.entry_row, op.entry_task, T)
+        task_c = np.bincount(op.entry_task, weights=c, minlength=T)
+        ms = xmean * inv_a
+        S = np.maximum(op2.rmatvec(c) - task_c[:, None] * ms * ms, 0.0)
+    else:
+        S = _centred_sq_colsums_dense(
+            X, op.row_ptr, op.entry_task, c, np.ascontiguousarray(xmean), inv_a, T
+        )
+    return S, a

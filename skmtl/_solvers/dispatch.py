@@ -8,8 +8,10 @@ and the penalty allow it, FISTA otherwise.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from .bcd import BCDSolver
+from .design import DesignOperator
 from .fista import solve_fista
 from .prox_newton import solve_prox_newton
 
@@ -41,6 +43,31 @@ def choose_solver(solver, datafit, penalty):
     return solver
 
 
+def _recentre_offset_columns(X, op):
+    """Shift dense columns whose offset dwarfs their spread (``|mean| > 1e3
+    (max - min)``, e.g. a near-constant column around 1e8) to mean zero.
+
+    With a free intercept this is an exact change of variables (``b' = b +
+    mu . w``), and it removes the cancellation that would otherwise make
+    such a column's products (and the objective) accurate to a few digits
+    only. Returns ``(X, op, mu)`` (``mu`` None when nothing is shifted; then
+    ``X`` is not copied).
+    """
+    if sp.issparse(X) or X.shape[0] < 2 or X.shape[1] == 0:
+        return X, op, None
+    mu = X.mean(axis=0)
+    spread = np.ptp(X, axis=0)
+    flagged = np.abs(mu) > 1e3 * spread
+    if not flagged.any():
+        return X, op, None
+    shift = np.where(flagged, mu, 0.0)
+    X = X - shift
+    op = DesignOperator(
+        X, op.row_ptr, op.entry_row, op.entry_task, op.n_tasks, mode=op.mode
+    )
+    return X, op, shift
+
+
 class ProblemSolver:
     """Solve one problem for one or many penalties, warm-starting each.
 
@@ -55,6 +82,9 @@ class ProblemSolver:
     """
 
     def __init__(self, X, op, datafit, *, fit_intercept=True, path=False):
+        self.shift = None
+        if fit_intercept:
+            X, op, self.shift = _recentre_offset_columns(X, op)
         self.X, self.op, self.datafit = X, op, datafit
         self.fit_intercept = fit_intercept
         self.path = path
@@ -64,7 +94,7 @@ class ProblemSolver:
 
     def solve(
         self, penalty, Z0=None, b0=None, *, solver="auto", max_iter=1000, tol=1e-4,
-        verbose=0,
+        verbose=0, selection="cyclic", random_state=None,
     ):  # fmt: skip
         """Minimise at ``penalty`` from ``(Z0, b0)`` (default: the last
         solution). Returns a :class:`~.bcd.SolverResult` and sets
@@ -74,6 +104,8 @@ class ProblemSolver:
         if Z0 is None:
             Z0 = self.Z if self.Z is not None and self.Z.shape == shape else None
             b0 = self.b if Z0 is not None else b0
+        elif b0 is not None and self.shift is not None:
+            b0 = np.asarray(b0, dtype=np.float64) + penalty.combine(Z0) @ self.shift
         if Z0 is None:
             Z0 = np.zeros(shape)
         method = choose_solver(solver, self.datafit, penalty)
@@ -84,7 +116,13 @@ class ProblemSolver:
                     path=self.path,
                 )  # fmt: skip
             res = self._bcd.solve(
-                penalty, Z0, max_iter=max_iter, tol=tol, verbose=verbose
+                penalty,
+                Z0,
+                max_iter=max_iter,
+                tol=tol,
+                verbose=verbose,
+                selection=selection,
+                random_state=random_state,
             )
         elif method == "prox_newton":
             res = solve_prox_newton(
@@ -101,5 +139,7 @@ class ProblemSolver:
         if not self.fit_intercept:
             res.intercept = np.zeros(T)
         self.Z, self.b = res.parts, res.intercept
+        if self.shift is not None and self.fit_intercept:
+            res.intercept = res.intercept - res.coef @ self.shift
         self.method_ = method
         return res

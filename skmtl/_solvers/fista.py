@@ -66,6 +66,118 @@ class _PartsDesign:
         return np.tile(self.op.rmatvec(d), (self.n_parts, 1))
 
 
+class _ScaledDesign:
+    """``X D`` for a diagonal ``D = diag(s)`` (``s`` per feature, or a
+    scalar): the design seen by the scaled variable ``U = W D^{-1}``."""
+
+    def __init__(self, op, s):
+        self.op, self.s = op, s
+        self.n_tasks, self.n_features = op.n_tasks, op.n_features
+
+    def matvec(self, U):
+        return self.op.matvec(U * self.s)
+
+    def rmatvec(self, d):
+        return self.op.rmatvec(d) * self.s
+
+
+class _ScaledPenalty:
+    """The penalty as a function of ``U = W / s`` (``s`` per feature where
+    the penalty is ``column_scalable``, else a scalar).
+
+    Its prox is the penalty's prox in the diagonal metric ``diag(s^-2)``:
+    ``prox_{h(. s), tau}(V) = prox_{h, tau s^2}(V s) / s``, exact, so the
+    solver minimises the same objective on a well-conditioned variable.
+    """
+
+    def __init__(self, penalty, s):
+        self.penalty, self.s = penalty, s
+        self.per_feature = np.ndim(s) > 0
+        self.n_parts = penalty.n_parts
+        self.convex = penalty.convex
+        self.has_gap = penalty.has_gap
+        self.smooth_lipschitz = penalty.smooth_lipschitz * float(np.max(s * s))
+        self.zero = None
+        if self.per_feature:
+            self.zero = s == 0  # constant features: W[:, j] stays 0
+
+    def unscale(self, U):
+        return U * self.s
+
+    def scale(self, W):
+        if not self.per_feature:
+            return W / self.s
+        out = np.zeros_like(W)
+        keep = ~self.zero
+        out[:, keep] = W[:, keep] / self.s[keep]
+        return out
+
+    def combine(self, U):
+        return self.penalty.combine(U)
+
+    def smooth_value(self, U):
+        return self.penalty.smooth_value(U * self.s)
+
+    def smooth_grad(self, U):
+        g = self.penalty.smooth_grad(U * self.s)
+        return None if g is None else g * self.s
+
+    def nonsmooth_value(self, U):
+        return self.penalty.nonsmooth_value(U * self.s)
+
+    def value(self, U):
+        return self.penalty.value(U * self.s)
+
+    def prox(self, V, step):
+        s = self.s
+        if not self.per_feature:
+            return self.penalty.prox(V * s, min(max(step * s * s, 1e-300), 1e300)) / s
+        out = np.zeros_like(V)
+        keep = ~self.zero
+        sk = s[keep]
+        # per-feature steps, kept within float64 (features near 1e±150 would
+        # under/overflow s^2; a step of 1e-300 is the identity to rounding)
+        steps = np.clip(step * sk * sk, 1e-300, 1e300)
+        out[:, keep] = self.penalty.prox_cols(V[:, keep] * sk, steps) / sk
+        return out
+
+
+def feature_scaling(op, datafit, penalty, fit_intercept, xmean=None):
+    """Per-feature scale ``s`` of the solver variable (``W = U s``).
+
+    ``1 / sqrt(m_j)`` with ``m_j`` the curvature of the objective along
+    feature ``j`` (the largest over tasks of the datafit's, plus the
+    penalty's smooth part): a Jacobi preconditioner, exact for
+    ``column_scalable`` penalties (a diagonal change of variables of ``W``'s
+    columns). Other penalties get one scalar (the largest ``m_j``), which is
+    exact for any penalty. A constant feature (no curvature, centred away by
+    the intercept) gets ``s_j = 0``: its coefficients stay 0.
+    """
+    from .design import centred_sq_colsums
+
+    T, p = op.n_tasks, op.n_features
+    if xmean is None:
+        xmean = (
+            op.task_means(datafit.c, datafit.task_c)
+            if fit_intercept
+            else np.zeros((T, p))
+        )
+    S, a = centred_sq_colsums(op.X, op, datafit.c, xmean)
+    # curvature m_j = curvature * a_j^2 * max_t S_tj (+ smooth part), kept
+    # as a_j * sqrt(.) so that it neither overflows nor underflows
+    Smax = np.max(S, axis=0) * datafit.curvature if T else np.zeros(p)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        root = a * np.sqrt(Smax)  # sqrt of the datafit curvature
+        m = root * root + penalty.smooth_lipschitz
+        s = np.where(m > 0, 1.0 / np.sqrt(m), 0.0)
+        s = np.where(np.isfinite(root) & (m > 0) & ~np.isfinite(m), 1.0 / root, s)
+    s = np.minimum(s, 1e300)  # subnormal columns
+    if penalty.column_scalable:
+        return s
+    pos = s[s > 0]
+    return float(pos.min()) if pos.size else 1.0
+
+
 def _task_sums(v, task, T):
     return np.bincount(task, weights=v, minlength=T)
 
@@ -123,6 +235,20 @@ def objective_gap(datafit, penalty, op, W, f):
     return primal - dual, primal
 
 
+#: doublings of ``L`` allowed in one step search before giving up (2^60 times
+#: the curvature at hand: far beyond any real curvature on a scaled variable)
+MAX_BACKTRACK = 60
+
+
+def _check_finite(value, what):
+    if not np.all(np.isfinite(value)):
+        raise ValueError(
+            f"FISTA: the {what} is not finite (overflow or NaN): the data's "
+            "magnitudes are beyond float64 arithmetic. Scale X and Y (e.g. "
+            "StandardScaler) before fitting."
+        )
+
+
 def solve_fista(
     op,
     datafit,
@@ -140,6 +266,11 @@ def solve_fista(
 
     ``W0`` is the solver variable: ``(n_tasks, n_features)``, or the stacked
     parts of a composite penalty. Returns a :class:`SolverResult`.
+
+    The iterations run on the scaled variable ``U = W / s`` (see
+    :func:`feature_scaling`): one step length then fits every feature,
+    however differently they are scaled, and the stopping residual is
+    invariant to the features' units. The duality gap is computed on ``W``.
     """
     T = op.n_tasks
     task = datafit.entry_task
@@ -147,23 +278,27 @@ def solve_fista(
     free_b = fit_intercept and not exact_b
     use_gap = penalty.has_gap
     accelerate = penalty.convex
+    original_penalty = penalty
 
-    xmean = None
+    xmean = op.task_means(datafit.c, datafit.task_c) if fit_intercept else None
+    s = feature_scaling(op, datafit, penalty, fit_intercept, xmean)
     if free_b:
-        xmean = op.task_means(datafit.c, datafit.task_c)
         op = _CentredDesign(op, xmean, task)
         if b0 is not None:
             b0 = np.asarray(b0, dtype=np.float64) + np.sum(
                 xmean * penalty.combine(W0), axis=1
             )
-    op_model = op  # predictions and the dual point live here
+    op_model = op  # predictions and the dual point live here (unscaled)
+    op = _ScaledDesign(op, s)
+    penalty = _ScaledPenalty(penalty, s)
     L = lipschitz_estimate(op, datafit, fit_intercept)
     if penalty.n_parts > 1:
         op = _PartsDesign(op, penalty.n_parts)
         L *= penalty.n_parts  # ||[X, X]||^2 = 2 ||X||^2
     L += penalty.smooth_lipschitz
+    _check_finite(L, "curvature estimate")
     L_floor = 1e-6 * L
-    x = np.array(W0, dtype=np.float64, copy=True)
+    x = penalty.scale(np.array(W0, dtype=np.float64, copy=True))
     bx = np.zeros(T) if b0 is None or not fit_intercept else np.array(b0, float)
     fx = op.matvec(x)
     if exact_b:
@@ -171,9 +306,10 @@ def solve_fista(
     elif free_b:
         bx = datafit.intercept_step(fx, bx)
     if free_b:
-        bx = bx - np.sum(xmean * penalty.combine(x), axis=1)  # f = x . w + b
+        bx = bx - np.sum(xmean * penalty.combine(penalty.unscale(x)), axis=1)
 
-    # scale for the residual criterion: gradient norm at W = 0
+    # scale for the residual criterion: gradient norm at W = 0 (in the
+    # scaled variable: invariant to the features' units)
     f0 = np.zeros_like(fx)
     b0_ = datafit.intercept_step(f0, np.zeros(T)) if fit_intercept else np.zeros(T)
     g0 = op.rmatvec(datafit.derivative(f0 + b0_[task]))
@@ -186,6 +322,7 @@ def solve_fista(
     gap = np.nan
     residual = np.inf
     converged = False
+    stalled = False
     objective = np.nan
     it = 0
     for it in range(1, max_iter + 1):
@@ -199,10 +336,14 @@ def solve_fista(
             G = G + sg
         gb = _task_sums(d, task, T) if free_b else None
         Fy = datafit.value(fyb) + penalty.smooth_value(y)
+        _check_finite(Fy, "objective")
+        _check_finite(G, "gradient")
         # step search: try a slightly longer step each iteration (the local
-        # curvature is often far below the global bound), back off on failure
+        # curvature is often far below the global bound), back off on failure;
+        # bounded: when no step length gives a decrease the objective is flat
+        # to rounding error, and the solver stops (not converged)
         L = max(L * 0.9, L_floor)
-        while True:
+        for _ in range(MAX_BACKTRACK + 1):
             x_new = penalty.prox(y - G / L, 1.0 / L)
             diff = x_new - y
             f_new = op.matvec(x_new)
@@ -219,6 +360,10 @@ def solve_fista(
             if F_new <= Fy + lin + 0.5 * L * sq + 1e-12 * abs(Fy):
                 break
             L *= 2.0
+        else:
+            _check_finite(F_new, "objective")
+            stalled = True
+            break
         residual = L * np.sqrt(sq)
         if not accelerate:
             # non-convex penalty: keep the iterates monotone (Beck & Teboulle's
@@ -245,8 +390,9 @@ def solve_fista(
             # the polished one only if it is better (never touch the momentum)
             b_gap = datafit.intercept_step(fx, bx) if free_b else bx
             gap, objective = objective_gap(
-                datafit, penalty, op_model, x, fx + b_gap[task]
-            )
+                datafit, original_penalty, op_model, penalty.unscale(x),
+                fx + b_gap[task],
+            )  # fmt: skip
             if verbose:
                 print(f"[fista] iter {it}: objective {objective:.6e}, gap {gap:.3e}")
             if gap <= tol * gap_scale:
@@ -259,8 +405,21 @@ def solve_fista(
         bx = datafit.optimal_intercept(fx)
     elif free_b:
         bx = datafit.intercept_step(fx, bx)
+    W = penalty.unscale(x)
+    if use_gap and not converged and not stalled:
+        b_gap = bx
+        gap, objective = objective_gap(
+            datafit, original_penalty, op_model, W, fx + b_gap[task]
+        )
+        converged = gap <= tol * gap_scale
     if not np.isfinite(objective):
-        objective = datafit.value(fx + bx[task]) + penalty.value(x)
+        objective = datafit.value(fx + bx[task]) + original_penalty.value(W)
     if free_b:
-        bx = bx - np.sum(xmean * penalty.combine(x), axis=1)  # f = x . w + b
-    return SolverResult(x, bx, it, gap, converged, objective, residual, penalty=penalty)
+        bx = bx - np.sum(xmean * original_penalty.combine(W), axis=1)
+    _check_finite(W, "solution")
+    _check_finite(bx, "intercept")
+    res = SolverResult(
+        W, bx, it, gap, converged, objective, residual, penalty=original_penalty
+    )
+    res.stalled = stalled
+    return res

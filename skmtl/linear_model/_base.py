@@ -46,6 +46,7 @@ def fit_penalized(estimator, X, data, loss, penalty_name):
     from the warm start, and stores the result on ``estimator``.
     """
     T = data.n_tasks
+    out_dtype = np.float32 if X.dtype == np.float32 else np.float64
     task_weights = check_task_weights(estimator.task_weights, T)
     X, op, datafit = make_problem(X, data, task_weights, loss)
     penalty = make_penalty(
@@ -57,10 +58,66 @@ def fit_penalized(estimator, X, data, loss, penalty_name):
     result = solver.solve(
         penalty, Z0, b0, solver=estimator.solver, max_iter=estimator.max_iter,
         tol=estimator.tol, verbose=estimator.verbose,
+        selection=getattr(estimator, "selection", "cyclic"),
+        random_state=getattr(estimator, "random_state", None),
     )  # fmt: skip
     store_solver_result(estimator, result, estimator.fit_intercept, penalty)
+    set_output_dtype(estimator, out_dtype)
     estimator.solver_ = solver.method_
+    if not np.any(result.coef):
+        warn_null_model(estimator, op, datafit, penalty_name, penalty)
     return estimator
+
+
+def set_output_dtype(estimator, dtype):
+    """float32 ``X`` gives float32 ``coef_`` and ``intercept_`` (computed in
+    float64), as in scikit-learn; estimators with ``_scalar_zero_intercept``
+    (the scikit-learn drop-ins) store ``intercept_ = 0.0`` without an
+    intercept, as scikit-learn's ``MultiTaskLasso`` does."""
+    if dtype == np.float32:
+        big = np.finfo(np.float32).max
+        values = [estimator.coef_, estimator.intercept_]
+        if any(np.any(np.abs(np.asarray(v)) > big) for v in values):
+            raise ValueError(
+                "The fitted coefficients exceed the float32 range (X is float32 "
+                "but the targets' scale needs larger coefficients); pass X as "
+                "float64."
+            )
+    estimator.coef_ = np.asarray(estimator.coef_, dtype=dtype)
+    if getattr(estimator, "_scalar_zero_intercept", False) and not (
+        estimator.fit_intercept
+    ):
+        estimator.intercept_ = 0.0
+    else:
+        estimator.intercept_ = np.asarray(estimator.intercept_, dtype=dtype)
+
+
+def warn_null_model(estimator, op, datafit, penalty_name, penalty):
+    """Warn, naming ``alpha_max``, when a fit returned all-zero coefficients
+    because ``alpha >= alpha_max`` (the model predicts the intercepts only)."""
+    if penalty.n_parts > 1 or op.n_features == 0:
+        return
+    G0 = op.rmatvec(
+        datafit.derivative(
+            datafit.intercepts_at_zero(estimator.fit_intercept)[datafit.entry_task]
+        )
+    )
+    params = estimator.get_params(deep=False)
+    try:
+        a_max = float(type(penalty).alpha_max(G0, params))
+    except (TypeError, ValueError, NotImplementedError):
+        return
+    if not np.isfinite(a_max) or a_max <= 0 or estimator.alpha < a_max:
+        return
+    warnings.warn(
+        f"All coefficients are zero: alpha={estimator.alpha:.4g} >= alpha_max="
+        f"{a_max:.4g}, the smallest alpha at which no feature enters the "
+        f"{penalty_name!s} model (it predicts each task's intercept only). "
+        "Use a smaller alpha (e.g. 0.01 * alpha_max), or standardise the "
+        "features.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def store_solver_result(estimator, result, fit_intercept, penalty=None):
@@ -73,10 +130,16 @@ def store_solver_result(estimator, result, fit_intercept, penalty=None):
             if np.isfinite(result.gap)
             else f"proximal-gradient residual {result.residual:.3e}"
         )
+        why = (
+            "the step search found no decrease (the objective is flat to "
+            "rounding error here: badly scaled data)"
+            if getattr(result, "stalled", False)
+            else f"max_iter={estimator.max_iter} reached"
+        )
         warnings.warn(
-            f"Objective did not converge within max_iter={estimator.max_iter} "
-            f"iterations ({measure}, tol={estimator.tol}). You might want to "
-            "increase max_iter or tol, or scale the features.",
+            "Objective did not converge. You might want to increase the number "
+            f"of iterations, increase tol or scale the features ({why}; "
+            f"{measure}, tol={estimator.tol}).",
             ConvergenceWarning,
             stacklevel=3,
         )

@@ -35,10 +35,15 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         "mcp", "scad", "capped_l1", the composite "dirty", "robust",
         "sparse_low_rank", and the learned task structures "relationship",
         "clustered", "tree".
-    alpha : float, default=1.0
+    alpha : float, default=0.01
         Regularisation strength. With ``penalty="l1"`` each task is
         scikit-learn's ``LogisticRegression`` with ``l1_ratio=1`` and
-        ``C = 1 / (n_t * alpha)``.
+        ``C = 1 / (n_t * alpha)``. The default 0.01 corresponds to
+        scikit-learn's default ``C=1`` on 100 samples per task (the loss
+        here is averaged per task, scikit-learn's is summed): a useful model
+        on standardised features (``alpha=1`` would exceed ``alpha_max`` on
+        most data and give the all-zero model). A fit that returns all-zero
+        coefficients because ``alpha >= alpha_max`` warns.
     l1_ratio : float, default=None
         Mixing parameter for "elasticnet", "sparse_group" (default 0.5) and
         "graph" (default 0).
@@ -130,7 +135,7 @@ task_groups_, task_group_weights_ :
     def __init__(
         self,
         penalty="l21",
-        alpha=1.0,
+        alpha=0.01,
         *,
         l1_ratio=None,
         task_graph=None,

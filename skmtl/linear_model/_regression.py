@@ -7,6 +7,8 @@ also accept missing labels (NaN in ``Y``), ``sample_weight`` and sparse ``X``.
 
 from numbers import Integral, Real
 
+import numpy as np
+import scipy.sparse as sp
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -145,8 +147,15 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
           prox.
 
         A :class:`skmtl.penalties.Penalty` subclass defines a new penalty.
-    alpha : float, default=1.0
-        Regularisation strength, ``>= 0``.
+    alpha : float, default=0.01
+        Regularisation strength, ``>= 0``. The loss is averaged over each
+        task's samples (scikit-learn's ``Lasso`` scaling), so the default
+        0.01 is a light penalty on standardised features (scikit-learn's
+        ``Lasso`` and ``MultiTaskLasso`` default to 1.0, which on
+        standardised data with unit-variance targets often exceeds
+        ``alpha_max`` and returns the all-zero model; :class:`MultiTaskLasso`
+        keeps 1.0 as a drop-in). A fit that returns all-zero coefficients
+        because ``alpha >= alpha_max`` warns.
     l1_ratio : float, default=None
         Mixing parameter in ``[0, 1]`` for "elasticnet", "sparse_group"
         (default 0.5) and "graph" (default 0: no l1 part). Ignored otherwise.
@@ -278,7 +287,7 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
     def __init__(
         self,
         penalty="l21",
-        alpha=1.0,
+        alpha=0.01,
         *,
         l1_ratio=None,
         task_graph=None,
@@ -311,7 +320,89 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         self.verbose = verbose
 
 
-class MultiTaskElasticNet(_PenalizedLinearRegression):
+class _SklearnDropInMixin:
+    """What scikit-learn's ``MultiTaskLasso`` / ``MultiTaskElasticNet`` have
+    beyond the shared fit: ``selection``, ``random_state``, ``copy_X``,
+    ``sparse_coef_``, ``path`` and a scalar ``intercept_ = 0.0`` without an
+    intercept."""
+
+    _scalar_zero_intercept = True
+    _drop_in_constraints = {
+        "selection": [StrOptions({"cyclic", "random"})],
+        "random_state": ["random_state"],
+        "copy_X": ["boolean"],
+    }
+
+    @property
+    def sparse_coef_(self):
+        """``coef_`` as a ``scipy.sparse.csr_matrix``."""
+        return sp.csr_matrix(self.coef_)
+
+    @classmethod
+    def path(
+        cls, X, y, *, l1_ratio=None, eps=1e-3, n_alphas=100, alphas=None,
+        precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
+        return_n_iter=False, positive=False, check_input=True, **params,
+    ):  # fmt: skip
+        """Coefficients along a path of ``alpha`` (scikit-learn's ``path``).
+
+        As in scikit-learn, ``l1_ratio`` defaults to 0.5 for both classes
+        (scikit-learn's ``MultiTaskLasso.path`` is its ``enet_path``); pass
+        ``l1_ratio=1.0`` for the ``MultiTaskLasso`` path.
+
+        As scikit-learn's ``enet_path`` for multi-output ``y``: no intercept
+        (center the data first), ``coefs`` of shape ``(n_tasks, n_features,
+        n_alphas)``. Missing labels (NaN in ``y``) and sparse ``X`` work;
+        ``precompute``, ``Xy``, ``coef_init`` and ``check_input`` are
+        accepted for compatibility and ignored; ``positive=True`` is not
+        supported. Other keyword arguments: ``tol``, ``max_iter``,
+        ``sample_weight``, ``solver``.
+
+        Returns
+        -------
+        alphas : ndarray of shape (n_alphas,)
+        coefs : ndarray of shape (n_tasks, n_features, n_alphas)
+        dual_gaps : ndarray of shape (n_alphas,)
+        n_iters : ndarray of shape (n_alphas,)
+            Only with ``return_n_iter=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmtl import MultiTaskLasso
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(30, 4))
+        >>> Y = X[:, :2] @ rng.normal(size=(2, 3))
+        >>> alphas, coefs, gaps = MultiTaskLasso.path(X, Y, l1_ratio=1.0, n_alphas=5)
+        >>> coefs.shape
+        (3, 4, 5)
+        """
+        from ..model_selection import regularization_path
+
+        if positive:
+            raise ValueError("positive=True is not supported by skmtl.")
+        if l1_ratio is None:
+            # scikit-learn's MultiTaskLasso.path is enet_path (l1_ratio=0.5 by
+            # default) too: kept for parity; pass l1_ratio=1.0 for the l21 path
+            l1_ratio = 0.5
+        known = ("tol", "max_iter", "sample_weight", "solver")
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise TypeError(f"Unexpected keyword arguments {unknown}.")
+        res = regularization_path(
+            X, y, "elasticnet" if l1_ratio < 1 else "l21", alphas=alphas,
+            n_alphas=n_alphas, eps=eps,
+            l1_ratio=l1_ratio if l1_ratio < 1 else None, fit_intercept=False,
+            verbose=int(verbose), **params,
+        )  # fmt: skip
+        coefs = np.transpose(res.coefs, (1, 2, 0))
+        if np.ndim(y) == 1:
+            coefs = coefs[0]
+        out = (res.alphas, coefs, res.dual_gaps)
+        return (*out, res.n_iters) if return_n_iter else out
+
+
+class MultiTaskElasticNet(_SklearnDropInMixin, _PenalizedLinearRegression):
     """Multi-task elastic net, drop-in for scikit-learn's, with missing labels.
 
     Minimises ``1/(2 n_t)`` weighted squared error per task (NaN = missing
@@ -330,6 +421,14 @@ class MultiTaskElasticNet(_PenalizedLinearRegression):
     tol : float, default=1e-4
         Duality-gap tolerance relative to ``sum_e c_e y_e^2``.
     warm_start : bool, default=False
+    random_state : int, RandomState instance or None, default=None
+        Seed of the feature order when ``selection="random"``.
+    selection : {"cyclic", "random"}, default="cyclic"
+        Order in which block coordinate descent visits the features in each
+        epoch ("random": a fresh permutation per epoch, as scikit-learn).
+    copy_X : bool, default=True
+        Accepted for compatibility with scikit-learn: ``X`` is never
+        modified (intercepts are handled without centring ``X`` in place).
     task_weights : array-like of shape (n_tasks,), default=None
     solver : {"auto", "bcd", "fista"}, default="auto"
     verbose : int, default=0
@@ -337,7 +436,11 @@ class MultiTaskElasticNet(_PenalizedLinearRegression):
     Attributes
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
-    intercept_ : ndarray of shape (n_tasks,)
+        float32 when ``X`` is float32 (computed in float64).
+    intercept_ : ndarray of shape (n_tasks,) or float
+        ``0.0`` when ``fit_intercept=False``, as in scikit-learn.
+    sparse_coef_ : scipy.sparse.csr_matrix
+        ``coef_`` as a sparse matrix.
     n_iter_ : int
     dual_gap_ : float
     n_tasks_ : int
@@ -357,6 +460,7 @@ class MultiTaskElasticNet(_PenalizedLinearRegression):
 
     _parameter_constraints = {
         **_PenalizedLinearRegression._parameter_constraints,
+        **_SklearnDropInMixin._drop_in_constraints,
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
     }
 
@@ -369,6 +473,9 @@ class MultiTaskElasticNet(_PenalizedLinearRegression):
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        random_state=None,
+        selection="cyclic",
+        copy_X=True,
         task_weights=None,
         solver="auto",
         verbose=0,
@@ -379,6 +486,9 @@ class MultiTaskElasticNet(_PenalizedLinearRegression):
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.random_state = random_state
+        self.selection = selection
+        self.copy_X = copy_X
         self.task_weights = task_weights
         self.solver = solver
         self.verbose = verbose
@@ -387,7 +497,7 @@ class MultiTaskElasticNet(_PenalizedLinearRegression):
         return "elasticnet"
 
 
-class MultiTaskLasso(_PenalizedLinearRegression):
+class MultiTaskLasso(_SklearnDropInMixin, _PenalizedLinearRegression):
     """Multi-task Lasso (l21, joint feature selection), drop-in for scikit-learn's.
 
     Minimises ``1/(2 n_t)`` weighted squared error per task (NaN = missing
@@ -403,6 +513,14 @@ class MultiTaskLasso(_PenalizedLinearRegression):
     tol : float, default=1e-4
         Duality-gap tolerance relative to ``sum_e c_e y_e^2``.
     warm_start : bool, default=False
+    random_state : int, RandomState instance or None, default=None
+        Seed of the feature order when ``selection="random"``.
+    selection : {"cyclic", "random"}, default="cyclic"
+        Order in which block coordinate descent visits the features in each
+        epoch ("random": a fresh permutation per epoch, as scikit-learn).
+    copy_X : bool, default=True
+        Accepted for compatibility with scikit-learn: ``X`` is never
+        modified (intercepts are handled without centring ``X`` in place).
     task_weights : array-like of shape (n_tasks,), default=None
     solver : {"auto", "bcd", "fista"}, default="auto"
     verbose : int, default=0
@@ -410,7 +528,11 @@ class MultiTaskLasso(_PenalizedLinearRegression):
     Attributes
     ----------
     coef_ : ndarray of shape (n_tasks, n_features)
-    intercept_ : ndarray of shape (n_tasks,)
+        float32 when ``X`` is float32 (computed in float64).
+    intercept_ : ndarray of shape (n_tasks,) or float
+        ``0.0`` when ``fit_intercept=False``, as in scikit-learn.
+    sparse_coef_ : scipy.sparse.csr_matrix
+        ``coef_`` as a sparse matrix.
     n_iter_ : int
     dual_gap_ : float
     n_tasks_ : int
@@ -428,6 +550,11 @@ class MultiTaskLasso(_PenalizedLinearRegression):
     (1, 2)
     """
 
+    _parameter_constraints = {
+        **_PenalizedLinearRegression._parameter_constraints,
+        **_SklearnDropInMixin._drop_in_constraints,
+    }
+
     def __init__(
         self,
         alpha=1.0,
@@ -436,6 +563,9 @@ class MultiTaskLasso(_PenalizedLinearRegression):
         max_iter=1000,
         tol=1e-4,
         warm_start=False,
+        random_state=None,
+        selection="cyclic",
+        copy_X=True,
         task_weights=None,
         solver="auto",
         verbose=0,
@@ -445,6 +575,9 @@ class MultiTaskLasso(_PenalizedLinearRegression):
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+        self.random_state = random_state
+        self.selection = selection
+        self.copy_X = copy_X
         self.task_weights = task_weights
         self.solver = solver
         self.verbose = verbose

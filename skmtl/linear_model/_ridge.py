@@ -83,16 +83,11 @@ def _task_statistics(X, data, task_weights, fit_intercept):
     the centered form because the residuals sum to zero.
     """
     T = data.n_tasks
-    n_t = data.task_weight_sums
     if fit_intercept:
-        S = _entry_matrix(data, data.sample_weight / n_t[data.entry_task])
+        c0 = data.entry_weights()  # s_i / n_t (safe for tiny weights)
+        S = _entry_matrix(data, c0)
         xbar = _as_dense(S @ X).astype(np.float64, copy=False)
-        ybar = (
-            np.bincount(
-                data.entry_task, weights=data.sample_weight * data.y, minlength=T
-            )
-            / n_t
-        )
+        ybar = np.bincount(data.entry_task, weights=c0 * data.y, minlength=T)
     else:
         xbar = np.zeros((T, X.shape[1]))
         ybar = np.zeros(T)
@@ -360,9 +355,13 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Ridge strength, ``>= 0``. With ``alpha=0`` the problem may be
-        singular; the solvers then return one of the minimisers.
+    alpha : float, default=0.01
+        Ridge strength, ``>= 0``. The loss is averaged over each task's
+        samples, so ``alpha`` is scikit-learn's ``Ridge`` ``alpha`` divided
+        by ``n_t``: the default 0.01 equals ``Ridge()`` (``alpha=1``) on 100
+        samples per task, a light shrinkage on standardised features. With
+        ``alpha=0`` the problem may be singular; the solvers then return one
+        of the minimisers.
     coupling : float, default=1.0
         Strength of the pull between tasks linked in ``task_graph``, ``>= 0``.
     task_graph : array-like of shape (n_tasks, n_tasks), sparse matrix or \
@@ -458,7 +457,7 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
 
     def __init__(
         self,
-        alpha=1.0,
+        alpha=0.01,
         coupling=1.0,
         *,
         task_graph=None,

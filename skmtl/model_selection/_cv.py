@@ -20,9 +20,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._solvers.penalties import get_penalty_class
 from .._validation import check_task_weights, make_task_data, validate_X
-from ..linear_model._base import BaseMultiTaskRegressor
+from ..linear_model._base import BaseMultiTaskRegressor, set_output_dtype
 from ..linear_model._logistic import MultiTaskLogisticRegression
-from ..linear_model._regression import PENALTY_PARAM_CONSTRAINTS
+from ..linear_model._regression import (
+    PENALTY_PARAM_CONSTRAINTS,
+    _SklearnDropInMixin,
+)
 from ..linear_model._setup import make_problem
 from ._cv_common import fold_path
 from ._folds import cv_folds
@@ -205,6 +208,7 @@ class _PathCVMixin:
         best = np.nanargmin(np.where(np.isfinite(mean), mean, np.inf))
         j, a = np.unravel_index(best, mean.shape)
         self.alpha_ = float(grids[j][a])
+        warn_grid_edge(a, len(grids[j]), self.alpha_)
         best = grid_params[j]
         for key in ("l1_ratio", "beta_ratio"):
             if hasattr(self, key) or key == "l1_ratio":
@@ -221,6 +225,7 @@ class _PathCVMixin:
         warn_not_converged(out["converged"], [self.alpha_], self.max_iter, self.tol)
         self.coef_ = out["coefs"][0]
         self.intercept_ = out["intercepts"][0]
+        set_output_dtype(self, np.float32 if X.dtype == np.float32 else np.float64)
         self.n_iter_ = int(out["n_iters"][0])
         self.dual_gap_ = float(out["dual_gaps"][0])
         if "components" in out:
@@ -233,6 +238,27 @@ class _PathCVMixin:
             setattr(self, key, value)
         self._penalty_attributes = tuple(out["fitted"])
         return self
+
+
+def warn_grid_edge(index, n_alphas, alpha):
+    """Warn when CV picks the first or last ``alpha`` of its grid: the best
+    value may lie outside the grid."""
+    if n_alphas < 2 or 0 < index < n_alphas - 1:
+        return
+    largest = index == 0
+    hint = (
+        "the largest alpha of the grid (with the automatic grid this is "
+        "alpha_max: an all-zero model, no feature beats the held-out error of "
+        "predicting the intercepts)"
+        if largest
+        else "the smallest alpha of the grid; pass smaller alphas (or a smaller "
+        "eps) to search further"
+    )
+    warnings.warn(
+        f"Cross-validation selected alpha={alpha:.4g}, {hint}.",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 _FIT_DOC = """Fit along the alpha path in each CV fold, then refit at the best alpha.
@@ -293,6 +319,15 @@ _CV_PARAMS = """alphas : array-like or int, default=None
         weights (or the scorer's aggregate, or its one task), and the
         greatest mean over folds wins (errors negated). ``"nmse"`` or
         ``"r2"`` give every task the same say whatever its scale."""
+
+_DROP_IN_PARAMS = """copy_X : bool, default=True
+        Accepted for compatibility with scikit-learn: ``X`` is never modified.
+    random_state : int, RandomState instance or None, default=None
+        Accepted for compatibility with scikit-learn (used with
+        ``selection="random"`` by :class:`MultiTaskLasso`); the CV paths
+        visit features in cyclic order, which does not change the solution.
+    selection : {"cyclic", "random"}, default="cyclic"
+        Accepted for compatibility with scikit-learn (see ``random_state``)."""
 
 _CV_ATTRS = """alpha_ : float
         The selected ``alpha``.
@@ -466,6 +501,7 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         Mix of l21 (1) and ridge (0); a list is searched (``l1_ratio=0``
         needs explicit ``alphas``).
     {_CV_PARAMS}
+    {_DROP_IN_PARAMS}
 
     Attributes
     ----------
@@ -486,8 +522,10 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
 
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
+        **_SklearnDropInMixin._drop_in_constraints,
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
     }
+    _scalar_zero_intercept = True
 
     def __init__(
         self,
@@ -505,6 +543,9 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         task_weights=None,
         solver="auto",
         scoring=None,
+        copy_X=True,
+        random_state=None,
+        selection="cyclic",
     ):
         self.l1_ratio = l1_ratio
         self.eps = eps
@@ -519,6 +560,9 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.task_weights = task_weights
         self.solver = solver
         self.scoring = scoring
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
     def _penalty_name(self):
         return "elasticnet"
@@ -540,6 +584,7 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
     Parameters
     ----------
     {_CV_PARAMS}
+    {_DROP_IN_PARAMS}
 
     Attributes
     ----------
@@ -558,7 +603,11 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
     array([0, 1])
     """
 
-    _parameter_constraints = dict(_COMMON_CONSTRAINTS)
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        **_SklearnDropInMixin._drop_in_constraints,
+    }
+    _scalar_zero_intercept = True
 
     def __init__(
         self,
@@ -575,6 +624,9 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         task_weights=None,
         solver="auto",
         scoring=None,
+        copy_X=True,
+        random_state=None,
+        selection="cyclic",
     ):
         self.eps = eps
         self.alphas = alphas
@@ -588,6 +640,9 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         self.task_weights = task_weights
         self.solver = solver
         self.scoring = scoring
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
     def _penalty_name(self):
         return "l21"

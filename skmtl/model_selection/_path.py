@@ -56,9 +56,11 @@ def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
     evenly spaced on a log scale."""
     if not np.isfinite(alpha_max):
         raise ValueError(
-            "Automatic alpha grid generation is not supported for a penalty "
-            "without a finite alpha_max (l1_ratio=0, or 'graph' without an l1 "
-            "part): W = 0 is never optimal. Pass the alphas explicitly."
+            "Automatic alpha grid generation is not supported for l1_ratio=0. "
+            "Please supply a grid by providing your estimator with the "
+            "appropriate `alphas=` argument. (No penalty without a finite "
+            "alpha_max has an automatic grid: l1_ratio=0, or 'graph' without "
+            "an l1 part; there W = 0 is never optimal.)"
         )
     if alpha_max <= np.finfo(float).resolution:
         # all-constant targets: scikit-learn's convention

@@ -105,6 +105,18 @@ class Penalty:
     def prox(self, W, step):
         raise NotImplementedError
 
+    #: ``prox_cols`` is available: the penalty is a sum of terms each on one
+    #: column ``W[:, j]`` (plus, possibly, a smooth part acting within
+    #: columns), so a per-feature change of variables keeps its form and the
+    #: solvers can precondition badly scaled features exactly.
+    column_scalable = False
+
+    def prox_cols(self, W, steps):
+        """Prox with one step per feature (``steps`` of shape ``(p,)``): the
+        prox in the diagonal metric ``diag(1 / steps)``. Only where
+        ``column_scalable``."""
+        raise NotImplementedError
+
     # certificates ---------------------------------------------------------
     def dual_norm(self, V):
         """Dual norm of ``N`` in ``lam * N + mu/2 ||.||^2`` (gap penalties)."""
@@ -149,6 +161,10 @@ class RowPenalty(Penalty):
     """A feature-separable penalty with numba row kernels (``code``)."""
 
     separable = True
+    column_scalable = True
+
+    def prox_cols(self, W, steps):
+        return prox_rows(self.code, self.params, np.ascontiguousarray(W), steps)
 
     @property
     def params(self):

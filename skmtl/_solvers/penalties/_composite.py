@@ -83,6 +83,18 @@ class Composite(Penalty):
             ]
         )
 
+    @property
+    def column_scalable(self):
+        return all(pen.column_scalable for pen in self.parts)
+
+    def prox_cols(self, Z, steps):
+        return np.vstack(
+            [
+                pen.prox_cols(Zk, steps)
+                for pen, Zk in zip(self.parts, self._parts(Z), strict=True)
+            ]
+        )
+
     def dual_norm(self, V):
         ratios = []
         for pen in self.parts:

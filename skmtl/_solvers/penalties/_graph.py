@@ -48,6 +48,13 @@ class Graph(Penalty):
     def prox(self, W, step):
         return soft(W, step * self.a) if self.a > 0 else W
 
+    # the Laplacian couples tasks within a column, never columns: a
+    # per-feature change of variables keeps the penalty's form
+    column_scalable = True
+
+    def prox_cols(self, W, steps):
+        return soft(W, np.asarray(steps)[None, :] * self.a) if self.a > 0 else W
+
     @classmethod
     def alpha_max(cls, G0, params=None):
         l1_ratio = cls.resolve(params)["l1_ratio"]

@@ -438,13 +438,18 @@ def row_violations(code, params, W, G):
 
 @njit(cache=True)
 def prox_rows(code, params, W, step):
-    """Proximal operator of ``step * penalty`` at ``W`` (T, p), row by row."""
+    """Proximal operator of ``step * penalty`` at ``W`` (T, p), row by row.
+
+    ``step`` is a scalar or one step per feature (shape ``(p,)``: the prox in
+    a diagonal metric, exact for a row-separable penalty)."""
     T, p = W.shape
     out = np.empty((T, p))
     g = np.zeros(T)
-    h = np.full(T, 1.0 / step)
+    steps = np.broadcast_to(np.asarray(step, dtype=np.float64), (p,))
+    h = np.empty(T)
     buf = np.empty(T)
     for j in range(p):
+        h[:] = 1.0 / steps[j]
         row_update(code, params, np.ascontiguousarray(W[:, j]), g, h, buf)
         out[:, j] = buf
     return out
