@@ -24,7 +24,7 @@ Examples
 'fista'
 >>> from skmtl.penalties import PENALTIES
 >>> 'dirty' in PENALTIES and 'mcp' in PENALTIES
-['capped_l1', 'dirty', 'elasticnet', 'graph']
+True
 """
 
 from ._solvers.penalties import PENALTIES, Penalty, RowPenalty
