@@ -18,6 +18,7 @@ from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._dask import any_dask
 from .._solvers.penalties import get_penalty_class
 from .._validation import check_task_weights, make_task_data, validate_X
 from ..linear_model._base import BaseMultiTaskRegressor
@@ -101,6 +102,12 @@ class _PathCVMixin:
         return X, Y2, data
 
     def _fit_path_cv(self, X, y, sample_weight):
+        if any_dask(X, y, sample_weight):  # one pass: every fold's statistics
+            from .._dask._fit import fit_path_cv_dask, unsupported_dask
+
+            if self._loss != "squared":
+                unsupported_dask(self)
+            return fit_path_cv_dask(self, X, y, sample_weight)
         X, Y2, data = self._check_targets(X, y, sample_weight)
         name = self._penalty_name()
         composite = get_penalty_class(name).n_parts > 1
