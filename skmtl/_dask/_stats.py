@@ -71,9 +71,13 @@ def _chunk_stats(Xb, Yb, wb, offset, bounds, n_tasks):
     }
     M = ~np.isnan(Y)
     Y0 = np.where(M, Y, 0.0)
+    unit = wb is None
     for f in np.unique(fold):
-        rows = fold == f
-        Xf, Mf, Yf, sf = Xb[rows], M[rows], Y0[rows], s[rows]
+        if fold[0] == fold[-1]:  # the whole chunk is in one fold: no copies
+            Xf, Mf, Yf, sf = Xb, M, Y0, s
+        else:
+            rows = fold == f
+            Xf, Mf, Yf, sf = Xb[rows], M[rows], Y0[rows], s[rows]
         Ms = Mf * sf[:, None]  # (nf, T) weight of each labelled entry
         out["Sx"][f] = Ms.T @ Xf
         out["Sxy"][f] = (Ms * Yf).T @ Xf
@@ -82,8 +86,11 @@ def _chunk_stats(Xb, Yb, wb, offset, bounds, n_tasks):
         out["sw"][f] = Ms.sum(axis=0)
         out["count"][f] = Mf.sum(axis=0)
         full = Mf.all(axis=1)
-        Xs = Xf[full]
-        out["G_full"][f] = Xs.T @ (Xs * sf[full][:, None])
+        Xs = Xf if full.all() else Xf[full]
+        if unit:  # symmetric rank-k update, no scaled copy of the chunk
+            out["G_full"][f] = Xs.T @ Xs
+        else:
+            out["G_full"][f] = Xs.T @ (Xs * sf[full][:, None])
         if not full.all():
             if out["G_part"] is None:
                 out["G_part"] = np.zeros((F, T, p, p))
