@@ -22,6 +22,7 @@ the reduction (:meth:`TaskStatistics.gram_state`).
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 #: Largest Gram state (bytes, over tasks and folds) built on the client.
 MAX_GRAM_BYTES = 2**31
@@ -78,27 +79,43 @@ def _chunk_stats(Xb, Yb, wb, offset, bounds, n_tasks):
         else:
             rows = fold == f
             Xf, Mf, Yf, sf = Xb[rows], M[rows], Y0[rows], s[rows]
-        Ms = Mf * sf[:, None]  # (nf, T) weight of each labelled entry
-        out["Sx"][f] = Ms.T @ Xf
-        out["Sxy"][f] = (Ms * Yf).T @ Xf
-        out["sy"][f] = np.sum(Ms * Yf, axis=0)
-        out["syy"][f] = np.sum(Ms * Yf * Yf, axis=0)
-        out["sw"][f] = Ms.sum(axis=0)
-        out["count"][f] = Mf.sum(axis=0)
+        # labelled entries (row, task) with weight s_row: sums over entries
+        # cost n_entries * p (a sparse product), not n * T * p
+        r_e, t_e = np.nonzero(Mf)
+        s_e = sf[r_e]
+        y_e = Yf[r_e, t_e]
+        E = sp.csr_array((s_e, (t_e, r_e)), shape=(T, Xf.shape[0]))
+        out["Sx"][f] = E @ Xf
+        out["Sxy"][f] = sp.csr_array((s_e * y_e, (t_e, r_e)), shape=E.shape) @ Xf
+        out["sy"][f] = np.bincount(t_e, weights=s_e * y_e, minlength=T)
+        out["syy"][f] = np.bincount(t_e, weights=s_e * y_e * y_e, minlength=T)
+        out["sw"][f] = np.bincount(t_e, weights=s_e, minlength=T)
+        out["count"][f] = np.bincount(t_e, minlength=T)
         full = Mf.all(axis=1)
-        Xs = Xf if full.all() else Xf[full]
-        if unit:  # symmetric rank-k update, no scaled copy of the chunk
-            out["G_full"][f] = Xs.T @ Xs
-        else:
-            out["G_full"][f] = Xs.T @ (Xs * sf[full][:, None])
+        if full.any():
+            Xs = Xf if full.all() else Xf[full]
+            if unit:  # symmetric rank-k update, no scaled copy of the chunk
+                out["G_full"][f] = Xs.T @ Xs
+            else:
+                out["G_full"][f] = Xs.T @ (Xs * sf[full][:, None])
         if not full.all():
             if out["G_part"] is None:
                 out["G_part"] = np.zeros((F, T, p, p))
-            part = ~full
-            Xp, Mp, sp_ = Xf[part], Mf[part], sf[part]
-            for t in np.flatnonzero(Mp.any(axis=0)):
-                Xt = Xp[Mp[:, t]]
-                out["G_part"][f, t] = Xt.T @ (Xt * sp_[Mp[:, t]][:, None])
+            # entries of the other rows, grouped by task: one gather of X
+            part = ~full[r_e]
+            order = np.argsort(t_e[part], kind="stable")
+            rows, tasks = r_e[part][order], t_e[part][order]
+            Xe = Xf[rows]
+            se = sf[rows]
+            bounds_t = np.searchsorted(tasks, np.arange(T + 1))
+            for t in range(T):
+                a, b = bounds_t[t], bounds_t[t + 1]
+                if b > a:
+                    Xt = Xe[a:b]
+                    if unit:
+                        out["G_part"][f, t] = Xt.T @ Xt
+                    else:
+                        out["G_part"][f, t] = Xt.T @ (Xt * se[a:b, None])
     return out
 
 
