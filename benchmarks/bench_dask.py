@@ -109,7 +109,8 @@ def main():
     parser.add_argument("--p", type=int, default=100)
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--n-memory", type=int, default=2_000_000)
-    parser.add_argument("--dask-ml-tasks", type=int, default=2)
+    parser.add_argument("--dask-ml-tasks", type=int, default=1)
+    parser.add_argument("--dask-ml-solver", default="lbfgs")
     parser.add_argument("--memory-limit", default="4GB")
     args = parser.parse_args()
     n = args.n or (20_000_000 if args.full else 2_000_000)
@@ -124,8 +125,8 @@ def main():
         f"chunks of {ROWS_PER_CHUNK:,} rows ({ROWS_PER_CHUNK * p * 4 / 1e6:.0f} MB "
         f"of X, {ROWS_PER_CHUNK * T * 8 / 1e6:.0f} MB of Y)"
     )
-    ridge = skmtl.MultiTaskRidge(alpha=1e-3)
-    lasso = skmtl.MultiTaskLasso(alpha=0.02)
+    ridge = skmtl.MultiTaskRidge(alpha=1e-3, coupling=0.0)
+    lasso = skmtl.MultiTaskLasso(alpha=0.1)
     rows = []
 
     def row(name, dt, peak, extra=""):
@@ -141,10 +142,12 @@ def main():
         X, Y, W = make_data(n, p, T)
         dt, _, pk = measure(client, lambda: X.sum().compute())
         row("generate X only (X.sum())", dt, pk)
+        dt, _, pk = measure(client, lambda: dask.compute(X.sum(), Y[:, 0].sum()))
+        row("generate X and Y only", dt, pk)
         dt, _, pk = measure(client, lambda: (X.T @ X).compute())
         row("one X.T @ X (dask, float32)", dt, pk)
         t_xtx = dt
-        dt, m, pk = measure(client, lambda: skmtl.MultiTaskRidge(alpha=1e-3).fit(X, Y))
+        dt, m, pk = measure(client, lambda: ridge.fit(X, Y))
         err = np.abs(m.coef_ - W).max()
         row(
             "MultiTaskRidge.fit(dask)",
@@ -152,7 +155,7 @@ def main():
             pk,
             f"{dt / t_xtx:.2f}x X.T@X; max|W-W*| {err:.3f}",
         )
-        dt, m, pk = measure(client, lambda: skmtl.MultiTaskLasso(alpha=0.02).fit(X, Y))
+        dt, m, pk = measure(client, lambda: lasso.fit(X, Y))
         supp = int(np.count_nonzero(np.abs(m.coef_).sum(axis=0)))
         row(
             "MultiTaskLasso.fit(dask)",
@@ -170,10 +173,10 @@ def main():
             f"{dt / t_xtx:.2f}x X.T@X",
         )
         # time vs n (Ridge)
-        for frac in (4, 2):
+        for frac in (4, 2, 1):
             Xs, Ys = X[: n // frac], Y[: n // frac]
             dt, _, pk = measure(client, lambda: ridge.fit(Xs, Ys))
-            row(f"MultiTaskRidge.fit(dask), n/{frac}", dt, pk)
+            row(f"MultiTaskRidge.fit(dask), n/{frac} = {n // frac:,}", dt, pk)
         # in memory vs dask on the largest size that fits
         nm = min(args.n_memory, n)
         Xm, Ym = X[:nm], Y[:nm]
@@ -211,11 +214,13 @@ def main():
                     yt.compute_chunk_sizes()
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        LinearRegression(penalty="l2", C=1e3).fit(Xt, yt)
+                        LinearRegression(
+                            penalty="l2", C=1e3, solver=args.dask_ml_solver
+                        ).fit(Xt, yt)
 
             dt, _, pk = measure(client, per_task)
             row(
-                f"dask-ml LinearRegression, {k} tasks",
+                f"dask-ml LinearRegression({args.dask_ml_solver}), {k} task(s)",
                 dt,
                 pk,
                 f"x {T}/{k} = {dt * T / k:.0f} s for all {T} tasks (extrapolated), "

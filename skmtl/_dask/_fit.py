@@ -335,7 +335,6 @@ def unsupported_dask(estimator):
         f"{type(estimator).__name__} does not fit on dask collections: the "
         "logistic loss has no finite sufficient statistics. Alternatives: "
         "MultiTaskMLPClassifier trained chunk by chunk with "
-        "skmtl.distributed.partial_fit_chunks (a network with no hidden layer "
-        "is a multi-task logistic model); dask-ml's LogisticRegression fitted "
-        "per task; or fit in memory on a sample of the rows (X.compute())."
+        "skmtl.distributed.partial_fit_chunks; dask-ml's LogisticRegression "
+        "fitted per task; or fit in memory on a sample of the rows."
     )
