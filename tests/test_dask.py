@@ -24,6 +24,7 @@ from skmtl import (  # noqa: E402
     MultiTaskLinearRegression,
     MultiTaskLinearRegressionCV,
     MultiTaskLogisticRegression,
+    MultiTaskLogisticRegressionCV,
     MultiTaskMLPClassifier,
     MultiTaskMLPRegressor,
     MultiTaskRidge,
@@ -220,6 +221,8 @@ def test_dask_errors(client):
         MultiTaskLassoCV(cv=KFold(3, shuffle=True, random_state=0)).fit(Xd, Yd)
     with pytest.raises(TypeError, match="partial_fit_chunks"):
         MultiTaskLogisticRegression().fit(Xd, (Yd > 0).astype(float))
+    with pytest.raises(TypeError, match="sufficient statistics"):
+        MultiTaskLogisticRegressionCV().fit(Xd, (Yd > 0).astype(float))
     # nothing was modified, and numpy fits still work after dask ones
     assert np.isnan(Xbad[45, 1]) and not np.isnan(X).any()
 

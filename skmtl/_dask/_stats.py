@@ -22,7 +22,6 @@ the reduction (:meth:`TaskStatistics.gram_state`).
 """
 
 import numpy as np
-import scipy.sparse as sp
 
 #: Largest Gram state (bytes, over tasks and folds) built on the client.
 MAX_GRAM_BYTES = 2**31
@@ -30,14 +29,22 @@ MAX_GRAM_BYTES = 2**31
 _KEYS = ("G_full", "G_part", "Sx", "Sxy", "sy", "syy", "sw", "count")
 
 
+def _f64(A):
+    return np.asarray(A, dtype=np.float64)
+
+
 def _chunk_stats(Xb, Yb, wb, offset, bounds, n_tasks):
-    """Statistics of one chunk of rows (runs on a worker)."""
+    """Statistics of one chunk of rows (runs on a worker).
+
+    ``X`` stays in its dtype until the rows a product needs are taken (then
+    float64, for accurate sums over many chunks): the fully labelled rows
+    once for the shared Gram, the other rows once, grouped by task.
+    """
     Xb = np.asarray(Xb)
     n, p = Xb.shape
     if Xb.dtype.kind not in "fiub":
         raise ValueError(f"X must be numeric, got dtype {Xb.dtype}.")
-    Xb = np.asarray(Xb, dtype=np.float64)
-    if not np.all(np.isfinite(Xb)):
+    if Xb.dtype.kind == "f" and not np.all(np.isfinite(Xb)):
         raise ValueError("Input X contains NaN or infinity.")
     Y = np.asarray(Yb, dtype=np.float64).reshape(n, -1)
     if Y.shape[1] != n_tasks:
@@ -47,7 +54,8 @@ def _chunk_stats(Xb, Yb, wb, offset, bounds, n_tasks):
             "Y contains infinity. Use NaN to mark a missing label; labels must "
             "be finite."
         )
-    if wb is None:
+    unit = wb is None
+    if unit:
         s = np.ones(n)
     else:
         s = np.asarray(wb, dtype=np.float64).reshape(-1)
@@ -71,33 +79,31 @@ def _chunk_stats(Xb, Yb, wb, offset, bounds, n_tasks):
         "count": np.zeros((F, T), dtype=np.int64),
     }
     M = ~np.isnan(Y)
-    Y0 = np.where(M, Y, 0.0)
-    unit = wb is None
     for f in np.unique(fold):
         if fold[0] == fold[-1]:  # the whole chunk is in one fold: no copies
-            Xf, Mf, Yf, sf = Xb, M, Y0, s
+            Xf, Mf, Yf, sf = Xb, M, Y, s
         else:
             rows = fold == f
-            Xf, Mf, Yf, sf = Xb[rows], M[rows], Y0[rows], s[rows]
-        # labelled entries (row, task) with weight s_row: sums over entries
-        # cost n_entries * p (a sparse product), not n * T * p
+            Xf, Mf, Yf, sf = Xb[rows], M[rows], Y[rows], s[rows]
+        # labelled entries (row, task) with weight s_row
         r_e, t_e = np.nonzero(Mf)
         s_e = sf[r_e]
         y_e = Yf[r_e, t_e]
-        E = sp.csr_array((s_e, (t_e, r_e)), shape=(T, Xf.shape[0]))
-        out["Sx"][f] = E @ Xf
-        out["Sxy"][f] = sp.csr_array((s_e * y_e, (t_e, r_e)), shape=E.shape) @ Xf
         out["sy"][f] = np.bincount(t_e, weights=s_e * y_e, minlength=T)
         out["syy"][f] = np.bincount(t_e, weights=s_e * y_e * y_e, minlength=T)
         out["sw"][f] = np.bincount(t_e, weights=s_e, minlength=T)
         out["count"][f] = np.bincount(t_e, minlength=T)
         full = Mf.all(axis=1)
-        if full.any():
-            Xs = Xf if full.all() else Xf[full]
+        if full.any():  # rows with every label: one Gram for every task
+            Xs = _f64(Xf if full.all() else Xf[full])
+            ss = sf if full.all() else sf[full]
+            Ys = Yf if full.all() else Yf[full]
             if unit:  # symmetric rank-k update, no scaled copy of the chunk
                 out["G_full"][f] = Xs.T @ Xs
             else:
-                out["G_full"][f] = Xs.T @ (Xs * sf[full][:, None])
+                out["G_full"][f] = Xs.T @ (Xs * ss[:, None])
+            out["Sx"][f] += ss @ Xs
+            out["Sxy"][f] += (Ys * ss[:, None]).T @ Xs
         if not full.all():
             if out["G_part"] is None:
                 out["G_part"] = np.zeros((F, T, p, p))
@@ -105,17 +111,19 @@ def _chunk_stats(Xb, Yb, wb, offset, bounds, n_tasks):
             part = ~full[r_e]
             order = np.argsort(t_e[part], kind="stable")
             rows, tasks = r_e[part][order], t_e[part][order]
-            Xe = Xf[rows]
-            se = sf[rows]
+            Xe = _f64(Xf[rows])
+            se, ye = sf[rows], Yf[rows, tasks]
             bounds_t = np.searchsorted(tasks, np.arange(T + 1))
             for t in range(T):
                 a, b = bounds_t[t], bounds_t[t + 1]
                 if b > a:
-                    Xt = Xe[a:b]
+                    Xt, st = Xe[a:b], se[a:b]
                     if unit:
                         out["G_part"][f, t] = Xt.T @ Xt
                     else:
-                        out["G_part"][f, t] = Xt.T @ (Xt * se[a:b, None])
+                        out["G_part"][f, t] = Xt.T @ (Xt * st[:, None])
+                    out["Sx"][f, t] += st @ Xt
+                    out["Sxy"][f, t] += (st * ye[a:b]) @ Xt
     return out
 
 

@@ -51,6 +51,9 @@ class Quadratic(_EntryDatafit):
     curvature = 1.0
     exact_intercept = True
     supports_bcd = True
+    #: the loss of any model is a function of per-task sums over rows (Gram,
+    #: X^T y, means): fits on dask collections reduce those on the cluster
+    sufficient_statistics = True
 
     @staticmethod
     def encode_targets(Y, n_samples=None):
@@ -158,6 +161,7 @@ class Logistic(_EntryDatafit):
     curvature = 0.25
     exact_intercept = False
     supports_bcd = False
+    sufficient_statistics = False
 
     @staticmethod
     def encode_targets(Y, n_samples=None):

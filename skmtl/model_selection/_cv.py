@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._dask import any_dask
+from .._solvers.datafits import get_datafit_class
 from .._solvers.penalties import get_penalty_class
 from .._validation import check_task_weights, make_task_data, validate_X
 from ..linear_model._base import BaseMultiTaskRegressor
@@ -105,7 +106,7 @@ class _PathCVMixin:
         if any_dask(X, y, sample_weight):  # one pass: every fold's statistics
             from .._dask._fit import fit_path_cv_dask, unsupported_dask
 
-            if self._loss != "squared":
+            if not get_datafit_class(self._loss).sufficient_statistics:
                 unsupported_dask(self)
             return fit_path_cv_dask(self, X, y, sample_weight)
         X, Y2, data = self._check_targets(X, y, sample_weight)
