@@ -34,6 +34,8 @@ from skmtl.distributed import partial_fit_chunks, task_statistics  # noqa: E402
 
 from .conftest import make_per_task_problem, make_problem  # noqa: E402
 
+_ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[1])
+
 
 @pytest.fixture(scope="module")
 def client():
@@ -321,3 +323,17 @@ def test_worker_memory_limit_far_below_X():
         assert Xd.nbytes > 1.25 * limit
         model = MultiTaskLasso(alpha=1e-5).fit(Xd, Yd)
         np.testing.assert_allclose(model.coef_, W, atol=1e-3)
+
+
+def test_dask_is_never_imported_by_skmtl():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, skmtl, skmtl.distributed, skmtl.model_selection; "
+        "import numpy as np; "
+        "skmtl.MultiTaskLasso(alpha=0.1).fit(np.eye(3), np.eye(3)); "
+        "assert not [m for m in sys.modules if m.split('.')[0] in "
+        "('dask', 'distributed')], 'dask imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=_ROOT)
