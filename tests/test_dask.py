@@ -337,3 +337,23 @@ def test_dask_is_never_imported_by_skmtl():
         "('dask', 'distributed')], 'dask imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=_ROOT)
+
+
+def test_dask_without_intercept_and_task_weights(client):
+    X, Y = make_problem(n=150, p=6, T=3, missing=0.3)
+    Xd, Yd = da.from_array(X, chunks=40), da.from_array(Y, chunks=40)
+    common = dict(fit_intercept=False, task_weights=[1.0, 2.0, 0.5])
+    for model in (
+        MultiTaskLasso(alpha=0.05, tol=1e-10, **common),
+        MultiTaskRidge(alpha=0.1, coupling=1.0, **common),
+        MultiTaskLinearRegression(
+            penalty="trace", alpha=0.1, tol=1e-10, max_iter=5000, **common
+        ),
+    ):
+        ref = clone(model).fit(X, Y)
+        got = clone(model).fit(Xd, Yd)
+        np.testing.assert_allclose(got.coef_, ref.coef_, atol=1e-7)
+        assert np.all(got.intercept_ == 0)
+    ref = MultiTaskLassoCV(n_alphas=8, tol=1e-9, cv=KFold(3), **common).fit(X, Y)
+    got = MultiTaskLassoCV(n_alphas=8, tol=1e-9, cv=3, **common).fit(Xd, Yd)
+    assert got.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
