@@ -140,6 +140,8 @@ def test_dask_dataframes_names_1d_and_lazy_predict(client):
     np.testing.assert_allclose(P2.compute(), ref.predict(X), atol=1e-8)
     with pytest.raises(ValueError, match="features"):
         got.predict(da.ones((5, 3), chunks=5))
+    with pytest.raises(TypeError, match="gather X"):
+        got.score(da.from_array(X, chunks=50), Ydf)
 
 
 CV_MODELS = [
