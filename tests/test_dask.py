@@ -359,3 +359,16 @@ def test_dask_without_intercept_and_task_weights(client):
     ref = MultiTaskLassoCV(n_alphas=8, tol=1e-9, cv=KFold(3), **common).fit(X, Y)
     got = MultiTaskLassoCV(n_alphas=8, tol=1e-9, cv=3, **common).fit(Xd, Yd)
     assert got.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
+
+
+def test_gram_limit_counts_task_grams_only_when_needed(client, monkeypatch):
+    # room for 3 Grams of 10 x 10: a shared one (every label) fits, 5 do not
+    monkeypatch.setattr(dask_stats, "MAX_GRAM_BYTES", 8 * 3 * 10 * 10)
+    X, Y = make_problem(n=60, p=10, T=5)
+    Xd = da.from_array(X, chunks=20)
+    ref = MultiTaskRidge(alpha=0.1).fit(X, Y)
+    got = MultiTaskRidge(alpha=0.1).fit(Xd, da.from_array(Y, chunks=20))
+    np.testing.assert_allclose(got.coef_, ref.coef_, atol=1e-10)
+    Y[3, 1] = np.nan
+    with pytest.raises(ValueError, match="MAX_GRAM_BYTES"):
+        MultiTaskRidge(alpha=0.1).fit(Xd, da.from_array(Y, chunks=20))

@@ -105,7 +105,8 @@ def _chunk_stats(Xb, Yb, wb, offset, bounds, n_tasks):
             out["Sx"][f] += ss @ Xs
             out["Sxy"][f] += (Ys * ss[:, None]).T @ Xs
         if not full.all():
-            if out["G_part"] is None:
+            if out["G_part"] is None:  # rows missing a label: a Gram per task
+                check_gram_size(p, T, F)
                 out["G_part"] = np.zeros((F, T, p, p))
             # entries of the other rows, grouped by task: one gather of X
             part = ~full[r_e]
@@ -247,7 +248,9 @@ def reduce_statistics(X, Y, sample_weight=None, *, folds=None, split_every=8):
     if T == 0:
         raise ValueError("Y has no task (0 columns).")
     bounds = np.array([0, n] if folds is None else folds, dtype=np.int64)
-    check_gram_size(p, T, len(bounds) - 1)
+    # one shared Gram when every row has every label; T of them otherwise
+    # (checked on the worker that first meets a row with a missing label)
+    check_gram_size(p, 1, len(bounds) - 1)
     xb = X.to_delayed().ravel()
     yb = Y.to_delayed().ravel()
     wb = [None] * len(xb) if w is None else list(w.to_delayed().ravel())
