@@ -380,11 +380,38 @@ class BCDSolver:
         self.XtY = op.rmatvec(c * self.yc)
         self._sync_gram()
 
+    @classmethod
+    def from_statistics(cls, state, *, fit_intercept=True):
+        """A Gram-mode solver built from reduced statistics, without ``X``.
+
+        ``state`` is the dict of
+        :meth:`skmtl._dask._stats.TaskStatistics.gram_state`: centred Grams
+        ``Q`` (one shared slot or one per task), ``slot``, ``k`` (task
+        ``t``'s Hessian is ``k_t Q[slot_t]``), ``XtY``, ``yy``, ``xmean``,
+        ``ymean``: the state :meth:`_build_gram` computes from ``X``.
+        """
+        self = cls.__new__(cls)
+        T, p = state["XtY"].shape
+        self.X = self.op = self.datafit = None
+        self.T, self.p = T, p
+        self.fit_intercept = fit_intercept
+        self.xmean, self.ymean = state["xmean"], state["ymean"]
+        self.yy = float(state["yy"])
+        self.sparse = self.full = self.switch_to_gram = False
+        self.mode = "gram"
+        self.Q, self.slot, self.k = state["Q"], state["slot"], state["k"]
+        self.XtY = state["XtY"]
+        self.W = np.zeros((T, p))
+        self.H = None
+        self._v0_norm = None
+        self._sync_gram()
+        return self
+
     def _sync_gram(self):
         W = self.W
         if not np.any(W):
             self.QW = np.zeros((self.T, self.p))
-        elif self.factors is not None:  # one symmetric Q: no (T, p, p) copy
+        elif self.Q.shape[0] == 1:  # one symmetric Q: no (T, p, p) copy
             self.QW = self.k[:, None] * (W @ self.Q[0])
         else:
             self.QW = np.einsum("tij,tj->ti", self.Q, W)

@@ -60,6 +60,10 @@ class Quadratic(_EntryDatafit):
         """Predictions for a metric of ``kind`` from decision values ``F``."""
         return F
 
+    #: the loss of any model is a function of per-task sums over rows (Gram,
+    #: X^T y, means): fits on dask collections reduce those on the cluster
+    sufficient_statistics = True
+
     @staticmethod
     def encode_targets(Y, n_samples=None):
         """``(Y2, task_names, None)``: float targets, NaN where missing."""
@@ -202,6 +206,8 @@ class Logistic(_EntryDatafit):
         ez = np.exp(F[~pos])
         out[~pos] = ez / (1.0 + ez)
         return out
+
+    sufficient_statistics = False
 
     @staticmethod
     def encode_targets(Y, n_samples=None):

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from .._dask import any_dask, is_dask_collection
 from .._solvers.dispatch import ProblemSolver
 from .._solvers.penalties import make_penalty
 from .._validation import check_targets, check_task_weights, make_task_data, validate_X
@@ -209,8 +210,13 @@ class MultiTaskRegressorMixin(MultiTaskLinearMixin, RegressorMixin):
         Returns
         -------
         Y_pred : ndarray of shape (n_samples, n_tasks), or (n_samples,) when
-            the model was fitted on a 1-D ``y``.
+            the model was fitted on a 1-D ``y``. A dask array for a dask
+            ``X`` (lazy, one block per row chunk).
         """
+        if is_dask_collection(X):
+            from .._dask._fit import predict_dask
+
+            return predict_dask(self, X)
         return self._format_output(self._linear_predictor(X))
 
     def score(self, X, y, sample_weight=None):
@@ -232,6 +238,12 @@ class MultiTaskRegressorMixin(MultiTaskLinearMixin, RegressorMixin):
         -------
         score : float
         """
+        if any_dask(X, y, sample_weight):
+            raise TypeError(
+                "score does not take dask collections (it would gather X on the "
+                "client). Score a sample in memory, or compute the predictions "
+                "lazily with predict(X) and reduce the per-task errors with dask."
+            )
         Y2, _, _ = check_targets(y)
         P = self._linear_predictor(X)
         if P.shape[1] != Y2.shape[1]:

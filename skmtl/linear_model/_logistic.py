@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._dask import any_dask
 from .._solvers.datafits import Logistic
 from .._validation import make_task_data, validate_X
 from ..metrics import accuracy_score
@@ -183,6 +184,10 @@ task_groups_, task_group_weights_ :
         -------
         self : object
         """
+        if any_dask(X, y, sample_weight):
+            from .._dask._fit import unsupported_dask
+
+            unsupported_dask(self)
         X = validate_X(self, X, reset=True)
         Y2, names, classes = Logistic.encode_targets(y, X.shape[0])
         data = make_task_data(Y2, sample_weight, names)

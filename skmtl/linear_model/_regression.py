@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._dask import any_dask
 from .._solvers.penalties import PENALTIES
 from ._base import BaseMultiTaskRegressor, fit_penalized
 
@@ -65,6 +66,10 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
         self : object
             Fitted estimator.
         """
+        if any_dask(X, y, sample_weight):  # statistics reduced on the cluster
+            from .._dask._fit import fit_penalized_dask
+
+            return fit_penalized_dask(self, X, y, sample_weight, self._penalty_name())
         X, _, data = self._validate_fit_data(X, y, sample_weight)
         return fit_penalized(self, X, data, "squared", self._penalty_name())
 

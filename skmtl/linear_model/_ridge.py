@@ -42,6 +42,7 @@ from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._dask import any_dask
 from .._graph import check_task_graph, graph_laplacian
 from .._solvers.design import DesignOperator
 from .._validation import as_float64_X, check_task_weights
@@ -257,6 +258,18 @@ def _solve_cg_gram(
     for t in range(T):
         ent, rows = _task_rows(data, t)
         H[t] = _task_gram(X, rows, c[ent], xbar[t])
+    W, n_iter, converged = solve_cg_from_grams(
+        H, R, alpha, coupling, A, L, tol, max_iter, verb
+    )
+    b = ybar - np.einsum("tj,tj->t", xbar, W)
+    return W, b, n_iter, converged
+
+
+def solve_cg_from_grams(H, R, alpha, coupling, A, L, tol, max_iter, verb):
+    """PCG on ``H_t w_t + alpha w_t + coupling (L W)_t = R_t`` given the
+    weighted centred per-task Grams ``H`` (T, p, p): also the solve of fits
+    from reduced statistics (dask data). Returns ``(W, n_iter, converged)``."""
+    T, p = R.shape
     eye = np.eye(p)
     block_inv = [
         _psd_inverse(H[t] + (alpha + coupling * L[t, t]) * eye) for t in range(T)
@@ -278,9 +291,7 @@ def _solve_cg_gram(
             Z[g] += solve(Rv[g].sum(axis=0))
         return Z
 
-    W, n_iter, converged = _pcg(apply_M, apply_P, R, tol, max_iter, verb)
-    b = ybar - np.einsum("tj,tj->t", xbar, W)
-    return W, b, n_iter, converged
+    return _pcg(apply_M, apply_P, R, tol, max_iter, verb)
 
 
 def _solve_cg_matrix_free(
@@ -515,6 +526,10 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
         self : object
             Fitted estimator.
         """
+        if any_dask(X, y, sample_weight):  # statistics reduced on the cluster
+            from .._dask._fit import fit_ridge_dask
+
+            return fit_ridge_dask(self, X, y, sample_weight)
         X, _, data = self._validate_fit_data(X, y, sample_weight)
         T, p = data.n_tasks, X.shape[1]
         task_weights = check_task_weights(self.task_weights, T)

@@ -18,6 +18,8 @@ from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._dask import any_dask
+from .._solvers.datafits import get_datafit_class
 from .._solvers.penalties import get_penalty_class
 from .._validation import check_task_weights, make_task_data, validate_X
 from ..linear_model._base import BaseMultiTaskRegressor, set_output_dtype
@@ -108,6 +110,12 @@ class _PathCVMixin:
         return X, Y2, data, classes
 
     def _fit_path_cv(self, X, y, sample_weight, groups=None):
+        if any_dask(X, y, sample_weight):  # one pass: every fold's statistics
+            from .._dask._fit import fit_path_cv_dask, unsupported_dask
+
+            if not get_datafit_class(self._loss).sufficient_statistics:
+                unsupported_dask(self)
+            return fit_path_cv_dask(self, X, y, sample_weight)
         X, Y2, data, classes = self._check_targets(X, y, sample_weight)
         folds = cv_folds(
             self.cv,

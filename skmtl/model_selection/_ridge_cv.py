@@ -31,6 +31,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
+from .._dask import any_dask
 from .._graph import check_task_graph, graph_laplacian
 from .._validation import check_task_weights, make_task_data
 from ..linear_model._base import BaseMultiTaskRegressor
@@ -447,6 +448,10 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         spec = check_cv_scoring(self.scoring, "squared")
         alphas = self._check_grid(self.alphas, "alphas")
         couplings = self._check_grid(self.couplings, "couplings")
+        if any_dask(X, y, sample_weight):  # one pass: every fold's statistics
+            from .._dask._fit import fit_ridge_cv_dask
+
+            return fit_ridge_cv_dask(self, X, y, sample_weight, alphas, couplings)
         X, Y2, data = self._validate_fit_data(X, y, sample_weight)
         if not sp.issparse(X):
             X = np.asarray(X, dtype=np.float64)
