@@ -337,11 +337,7 @@ class BCDSolver:
                 )
                 mode = "gram" if gram_ok and not self.switch_to_gram else "residual"
         self.mode = mode
-        self.W = np.zeros((T, p))
-        self.H = None
-        self._v0_norm = None
-        self._fscale = None
-        self._exact_state = False
+        self._reset_lazy_state()
         if mode == "gram":
             self._build_gram()
         else:
@@ -401,11 +397,19 @@ class BCDSolver:
         self.mode = "gram"
         self.Q, self.slot, self.k = state["Q"], state["slot"], state["k"]
         self.XtY = state["XtY"]
-        self.W = np.zeros((T, p))
-        self.H = None
-        self._v0_norm = None
+        self.factors = self.Xc = None
+        self._reset_lazy_state()
         self._sync_gram()
         return self
+
+    def _reset_lazy_state(self):
+        """Coefficients at zero and the quantities built on first use (both
+        constructors call this: one list of the solver's lazy state)."""
+        self.W = np.zeros((self.T, self.p))
+        self.H = None
+        self._v0_norm = None
+        self._fscale = None
+        self._exact_state = False
 
     def _sync_gram(self):
         W = self.W
@@ -472,7 +476,8 @@ class BCDSolver:
         if self.mode == "gram":
             Wx = float(np.sum(W * self.XtY))
             rr = self.yy - 2 * Wx + float(np.sum(W * self.QW))
-            if rr > 1e-6 * self.yy and not self._exact_state:
+            if self.op is None or (rr > 1e-6 * self.yy and not self._exact_state):
+                # (from reduced statistics there is no X to recompute with)
                 return rr, self.yy - Wx, self.XtY - self.QW
             # ``yy - 2 W.X^T y + W Q W`` has lost most of its digits (a good
             # fit, or a tight tol): one product with X gives the residual
