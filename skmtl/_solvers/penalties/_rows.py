@@ -427,12 +427,12 @@ def row_violation(code, params, w, g):
 @njit(cache=True)
 def row_violations(code, params, W, G):
     """Per-feature :func:`row_violation` of ``W`` and gradient ``G`` (T, p)."""
-    p = W.shape[1]
+    Wt = np.ascontiguousarray(W.T)  # one copy: rows are then contiguous views
+    Gt = np.ascontiguousarray(G.T)
+    p = Wt.shape[0]
     out = np.empty(p)
     for j in range(p):
-        out[j] = row_violation(
-            code, params, np.ascontiguousarray(W[:, j]), np.ascontiguousarray(G[:, j])
-        )
+        out[j] = row_violation(code, params, Wt[j], Gt[j])
     return out
 
 
@@ -443,6 +443,7 @@ def prox_rows(code, params, W, step):
     ``step`` is a scalar or one step per feature (shape ``(p,)``: the prox in
     a diagonal metric, exact for a row-separable penalty)."""
     T, p = W.shape
+    Wt = np.ascontiguousarray(W.T)
     out = np.empty((T, p))
     g = np.zeros(T)
     steps = np.broadcast_to(np.asarray(step, dtype=np.float64), (p,))
@@ -450,6 +451,6 @@ def prox_rows(code, params, W, step):
     buf = np.empty(T)
     for j in range(p):
         h[:] = 1.0 / steps[j]
-        row_update(code, params, np.ascontiguousarray(W[:, j]), g, h, buf)
+        row_update(code, params, Wt[j], g, h, buf)
         out[:, j] = buf
     return out
