@@ -1,7 +1,7 @@
 """
-===========================================================
+============================================================
 Learning which tasks are related: clusters, covariance, tree
-===========================================================
+============================================================
 
 Fixed-structure multi-task models decide in advance how tasks relate: all
 tasks pulled to one mean (:class:`~skmtl.MultiTaskRidge`), one shared set of

@@ -85,8 +85,7 @@ class MultiTaskMLP(BaseMultiTaskMLP):
 
     Parameters
     ----------
-    task_types : list of {"regression", "classification"} or "auto", \\
-default="auto"
+    task_types : list of {"regression", "classification"} or "auto", default="auto"
         The type of each task (column of ``Y``). ``"auto"`` infers it from
         each column's labelled values with
         :func:`sklearn.utils.multiclass.type_of_target`: ``"continuous"``

@@ -32,8 +32,8 @@ def soft(Z, thresh):
 class Penalty:
     """Base class. Subclass it to add a penalty (see the developer guide).
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     hyperparameters : tuple of str
         Estimator parameters the penalty reads (besides ``alpha``).
     defaults : dict
