@@ -148,18 +148,21 @@ def _logistic_task_losses(c, y, f, entry_task, n_tasks):
     return out
 
 
+@njit(cache=True, inline="always")
+def _expit_scalar(z):
+    """``1 / (1 + exp(-z))`` without overflow."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + np.exp(-z))
+    ez = np.exp(z)
+    return ez / (1.0 + ez)
+
+
 @njit(cache=True)
 def _logistic_derivative(c, y, f):
     """``dF/df_e = -c_e y_e expit(-y_e f_e)`` (stable for any margin)."""
     out = np.empty(f.shape[0])
     for e in range(f.shape[0]):
-        z = -y[e] * f[e]
-        if z >= 0.0:
-            p = 1.0 / (1.0 + np.exp(-z))
-        else:
-            ez = np.exp(z)
-            p = ez / (1.0 + ez)
-        out[e] = -c[e] * y[e] * p
+        out[e] = -c[e] * y[e] * _expit_scalar(-y[e] * f[e])
     return out
 
 
@@ -169,12 +172,7 @@ def _logistic_hessian(c, y, f, floor):
     least ``floor * c_e`` (a separated entry keeps a positive weight)."""
     out = np.empty(f.shape[0])
     for e in range(f.shape[0]):
-        z = -y[e] * f[e]
-        if z >= 0.0:
-            p = 1.0 / (1.0 + np.exp(-z))
-        else:
-            ez = np.exp(z)
-            p = ez / (1.0 + ez)
+        p = _expit_scalar(-y[e] * f[e])
         out[e] = c[e] * max(p * (1.0 - p), floor)
     return out
 
@@ -200,12 +198,7 @@ class Logistic(_EntryDatafit):
         probability of the +1 class (ROC AUC is the same as on ``F``)."""
         if kind == "label":
             return np.where(F > 0, 1.0, -1.0)
-        out = np.empty_like(F)
-        pos = F >= 0
-        out[pos] = 1.0 / (1.0 + np.exp(-F[pos]))
-        ez = np.exp(F[~pos])
-        out[~pos] = ez / (1.0 + ez)
-        return out
+        return _expit(F)
 
     sufficient_statistics = False
 
