@@ -58,6 +58,18 @@ class TaskStructure:
         ``criterion="maxclust"``) when ``n_clusters`` is given; numbered
         from 0 by first appearance.
     task_names : ndarray of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import MultiTaskLinearRegression
+    >>> from skmtl.inspection import task_structure
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 4))
+    >>> Y = X @ rng.normal(size=(4, 3)) + 0.1 * rng.normal(size=(60, 3))
+    >>> s = task_structure(MultiTaskLinearRegression("tree", alpha=0.01).fit(X, Y))
+    >>> s.kind, s.correlation.shape, s.linkage.shape
+    ('tree', (3, 3), (2, 4))
     """
 
     kind: str
