@@ -31,12 +31,12 @@ with (possibly sparse) ``X``.
 
 import numpy as np
 
-from ._network import _activate, _deriv_inplace, _dot
+from ._network import CachedViews, _activate, _deriv_inplace, _dot
 
 ARCHITECTURES = ("hard", "soft", "cross_stitch", "mmoe")
 
 
-class ColumnNetwork:
+class ColumnNetwork(CachedViews):
     """Parameter layout and passes of a soft / cross-stitch / MMoE network.
 
     Parameters
@@ -138,19 +138,7 @@ class ColumnNetwork:
 
     def views(self, vec):
         """Dict name -> view into ``vec``; cached for the last two vectors."""
-        cache = self.__dict__.setdefault("_views_cache", [])
-        for ref, v in cache:
-            if ref is vec:
-                return v
-        v = self._views(vec)
-        cache.insert(0, (vec, v))
-        del cache[2:]
-        return v
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_views_cache", None)
-        return state
+        return self._cached_views(vec, self._views)
 
     def _views(self, vec):
         """Dict name -> view into ``vec`` (entries that fit in its length)."""

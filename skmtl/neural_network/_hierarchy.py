@@ -12,10 +12,10 @@ weighting's extras. Same interface as :class:`~._network.SharedTrunkNetwork`.
 
 import numpy as np
 
-from ._network import _activate, _deriv_inplace, _dot
+from ._network import CachedViews, _activate, _deriv_inplace, _dot
 
 
-class DepthTrunkNetwork:
+class DepthTrunkNetwork(CachedViews):
     """Trunk + heads reading per-task trunk depths (see module docstring)."""
 
     architecture = "hard"
@@ -90,19 +90,7 @@ class DepthTrunkNetwork:
 
     def views(self, vec):
         """Dict name -> view into ``vec``; cached for the last two vectors."""
-        cache = self.__dict__.setdefault("_views_cache", [])
-        for ref, v in cache:
-            if ref is vec:
-                return v
-        v = self._views(vec)
-        cache.insert(0, (vec, v))
-        del cache[2:]
-        return v
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_views_cache", None)
-        return state
+        return self._cached_views(vec, self._views)
 
     def _views(self, vec):
         out = {}

@@ -54,7 +54,27 @@ def _dot(A, W):
     return A @ W
 
 
-class SharedTrunkNetwork:
+class CachedViews:
+    """Mixin: the views into the last two flat vectors built (the parameters
+    and the gradient buffer of a training loop) are kept; never pickled."""
+
+    def _cached_views(self, vec, build):
+        cache = self.__dict__.setdefault("_views_cache", [])
+        for ref, views in cache:
+            if ref is vec:
+                return views
+        views = build(vec)
+        cache.insert(0, (vec, views))
+        del cache[2:]
+        return views
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_views_cache", None)
+        return state
+
+
+class SharedTrunkNetwork(CachedViews):
     """Parameter layout and passes of a trunk + per-task heads network.
 
     Parameters
@@ -127,19 +147,7 @@ class SharedTrunkNetwork:
         The views of the last two vectors unpacked (the parameters and the
         gradient buffer of a training loop) are cached.
         """
-        cache = self.__dict__.setdefault("_unpack_cache", [])
-        for ref, views in cache:
-            if ref is flat:
-                return views
-        views = self._unpack(flat)
-        cache.insert(0, (flat, views))
-        del cache[2:]
-        return views
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_unpack_cache", None)
-        return state
+        return self._cached_views(flat, self._unpack)
 
     def _unpack(self, flat):
         coefs, intercepts = [], []
