@@ -31,12 +31,12 @@ with (possibly sparse) ``X``.
 
 import numpy as np
 
-from ._network import CachedViews, _activate, _deriv_inplace, _dot
+from ._network import NamedEntryViews, _activate, _deriv_inplace, _dot
 
 ARCHITECTURES = ("hard", "soft", "cross_stitch", "mmoe")
 
 
-class ColumnNetwork(CachedViews):
+class ColumnNetwork(NamedEntryViews):
     """Parameter layout and passes of a soft / cross-stitch / MMoE network.
 
     Parameters
@@ -135,27 +135,6 @@ class ColumnNetwork(CachedViews):
             self.activation,
             self.n_columns,
         )
-
-    def views(self, vec):
-        """Dict name -> view into ``vec``; cached for the last two vectors."""
-        return self._cached_views(vec, self._views)
-
-    def _views(self, vec):
-        """Dict name -> view into ``vec`` (entries that fit in its length)."""
-        out = {}
-        o = self._offsets
-        for i, (name, shape, *_rest) in enumerate(self.entries):
-            if o[i + 1] > vec.shape[-1]:
-                break
-            out[name] = vec[..., o[i] : o[i + 1]].reshape(vec.shape[:-1] + shape)
-        return out
-
-    def unpack(self, flat):
-        """``(coefs, intercepts, extra)``: weight matrices and biases in order."""
-        v = self.views(flat)
-        coefs = [v[e[0]] for e in self.entries if e[2] == "W"]
-        intercepts = [v[e[0]] for e in self.entries if e[2] == "b"]
-        return coefs, intercepts, flat[self.n_net_params :]
 
     def init_params(self, rng, scheme="glorot"):
         """Uniform weights and biases in ``[-bound, bound]`` (see the trunk)."""

@@ -12,10 +12,10 @@ weighting's extras. Same interface as :class:`~._network.SharedTrunkNetwork`.
 
 import numpy as np
 
-from ._network import CachedViews, _activate, _deriv_inplace, _dot
+from ._network import NamedEntryViews, _activate, _deriv_inplace, _dot
 
 
-class DepthTrunkNetwork(CachedViews):
+class DepthTrunkNetwork(NamedEntryViews):
     """Trunk + heads reading per-task trunk depths (see module docstring)."""
 
     architecture = "hard"
@@ -87,25 +87,6 @@ class DepthTrunkNetwork(CachedViews):
 
     def trunk_signature(self):
         return ("hard", self.n_features, self.hidden, self.activation, 1)
-
-    def views(self, vec):
-        """Dict name -> view into ``vec``; cached for the last two vectors."""
-        return self._cached_views(vec, self._views)
-
-    def _views(self, vec):
-        out = {}
-        o = self._offsets
-        for i, (name, shape, *_rest) in enumerate(self.entries):
-            if o[i + 1] > vec.shape[-1]:
-                break
-            out[name] = vec[..., o[i] : o[i + 1]].reshape(vec.shape[:-1] + shape)
-        return out
-
-    def unpack(self, flat):
-        v = self.views(flat)
-        coefs = [v[e[0]] for e in self.entries if e[2] == "W"]
-        intercepts = [v[e[0]] for e in self.entries if e[2] == "b"]
-        return coefs, intercepts, flat[self.n_net_params :]
 
     def init_params(self, rng, scheme="glorot"):
         flat = np.zeros(self.size, dtype=self.dtype)

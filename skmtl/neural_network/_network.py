@@ -74,6 +74,33 @@ class CachedViews:
         return state
 
 
+class NamedEntryViews(CachedViews):
+    """Mixin for networks laid out as named entries ``(name, shape, kind,
+    ...)`` at ``_offsets`` of one flat vector (``kind`` ``"W"`` or ``"b"``),
+    followed by ``n_extra`` free parameters after ``n_net_params``."""
+
+    def views(self, vec):
+        """Dict name -> view into ``vec``; cached for the last two vectors."""
+        return self._cached_views(vec, self._views)
+
+    def _views(self, vec):
+        """Dict name -> view into ``vec`` (entries that fit in its length)."""
+        out = {}
+        o = self._offsets
+        for i, (name, shape, *_rest) in enumerate(self.entries):
+            if o[i + 1] > vec.shape[-1]:
+                break
+            out[name] = vec[..., o[i] : o[i + 1]].reshape(vec.shape[:-1] + shape)
+        return out
+
+    def unpack(self, flat):
+        """``(coefs, intercepts, extra)``: weight matrices and biases in order."""
+        v = self.views(flat)
+        coefs = [v[e[0]] for e in self.entries if e[2] == "W"]
+        intercepts = [v[e[0]] for e in self.entries if e[2] == "b"]
+        return coefs, intercepts, flat[self.n_net_params :]
+
+
 class SharedTrunkNetwork(CachedViews):
     """Parameter layout and passes of a trunk + per-task heads network.
 
