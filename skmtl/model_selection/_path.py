@@ -35,16 +35,16 @@ def compute_alpha_max(op, datafit, penalty, params=None, fit_intercept=True, X=N
     """Smallest ``alpha`` with ``W = 0`` optimal (``inf`` if there is none).
 
     Penalties that learn their structure from the data first complete
-    ``params`` (``complete_params``, given ``X``); penalties that are never
-    zero-optimal but define ``alpha_scale`` (quadratic growth at 0) return
-    that grid top instead of ``inf``.
+    ``params`` (:meth:`Penalty.complete_params`, given ``X``); penalties that
+    are never zero-optimal but have an ``alpha_scale`` (quadratic growth at
+    0) return that grid top instead of ``inf``.
     """
     cls = get_penalty_class(penalty)
-    if X is not None and hasattr(cls, "complete_params"):
+    if X is not None:
         params = cls.complete_params(X, op, datafit, fit_intercept, params)
     G0, _ = gradient_at_zero(op, datafit, fit_intercept)
     a_max = cls.alpha_max(G0, params)
-    if not np.isfinite(a_max) and hasattr(cls, "alpha_scale"):
+    if not np.isfinite(a_max) and cls.has_alpha_scale:
         a_max = cls.alpha_scale(
             G0, lipschitz_estimate(op, datafit, fit_intercept), params
         )

@@ -109,6 +109,24 @@ class Penalty:
         """Smallest ``alpha`` with ``W = 0`` optimal (``inf``: none)."""
         return np.inf
 
+    @classmethod
+    def complete_params(cls, X, op, datafit, fit_intercept, params):
+        """``params`` completed from the data before :meth:`alpha_max` (e.g.
+        a task structure learned from ``X``). Default: unchanged."""
+        return params
+
+    #: the penalty defines :meth:`alpha_scale` (a grid top without a finite
+    #: ``alpha_max``); checked first because the datafit's Lipschitz
+    #: constant it needs costs a few products with ``X``
+    has_alpha_scale = False
+
+    @classmethod
+    def alpha_scale(cls, G0, lipschitz, params=None):
+        """Top of an automatic ``alpha`` grid for a penalty that is never
+        zero-optimal (``alpha_max`` is ``inf``), given the datafit's
+        Lipschitz constant. Default: ``inf`` (no automatic grid)."""
+        return np.inf
+
     # objective pieces ---------------------------------------------------
     def smooth_value(self, W):
         return 0.0

@@ -59,6 +59,8 @@ class _SpectralStructure(Penalty):
     def alpha_max(cls, G0, params=None):
         return np.inf  # quadratic growth at 0: W = 0 is optimal only if G0 = 0
 
+    has_alpha_scale = True
+
     @classmethod
     def alpha_scale(cls, G0, lipschitz, params=None):
         """Top of an automatic ``alpha`` grid: where the penalty's largest
