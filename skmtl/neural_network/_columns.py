@@ -31,7 +31,7 @@ with (possibly sparse) ``X``.
 
 import numpy as np
 
-from ._network import NamedEntryViews, _activate, _deriv_inplace, _dot
+from ._network import NamedEntryViews, _activate, _dot
 
 ARCHITECTURES = ("hard", "soft", "cross_stitch", "mmoe")
 
@@ -242,12 +242,6 @@ class ColumnNetwork(NamedEntryViews):
         return [v[f"stitch{i}"] for i in range(len(self.hidden))]
 
     # ---------------------------------------------------------------- backward
-    def _delta(self, dA, hm):
-        A, mask = hm
-        if mask is not None:
-            dA = dA * mask
-        return _deriv_inplace(dA, A, self.activation)
-
     def _backward_heads(self, v, gv, cache, dOut):
         """Head gradients into ``gv``; returns ``dR`` ``(T, n, d)``."""
         _, _, _, _, head_cache = cache
@@ -260,7 +254,7 @@ class ColumnNetwork(NamedEntryViews):
             dA = np.matmul(dZ, v[f"head_W{j}"].transpose(0, 2, 1))
             if j == 0:
                 return dA
-            dZ = self._delta(dA, head_cache[2 * j - 1])
+            dZ = self._hidden_delta(dA, head_cache[2 * j - 1])
         raise AssertionError("unreachable")
 
     def _backward_body(self, v, gv, cache, dR):
@@ -285,7 +279,7 @@ class ColumnNetwork(NamedEntryViews):
                 dA = (v[f"stitch{i}"].T @ dO2).reshape(Ad.shape)
             else:
                 dA = dO
-            dZ = self._delta(np.array(dA, dtype=self.dtype), hm)
+            dZ = self._hidden_delta(np.array(dA, dtype=self.dtype), hm)
             if i == 0:
                 dZ2 = np.ascontiguousarray(dZ.transpose(1, 0, 2)).reshape(n, -1)
                 gv["body_W0"][...] = _dot(X.T, dZ2)
@@ -317,13 +311,6 @@ class ColumnNetwork(NamedEntryViews):
             dRt[t] = 0
         return G
 
-    def backward_with_norms(self, flat, grad, cache, dOut):
-        """Full backward; returns each task's gradient norm on the last layer."""
-        G = self.task_shared_grads(flat, grad, cache, dOut)
-        grad[: self.n_shared] = G.sum(axis=0)
-        Gl = G[:, self.last_shared]
-        return np.sqrt(np.einsum("ti,ti->t", Gl, Gl))
-
     # ----------------------------------------------------------- penalties
     def _coupled(self, vec):
         """Views of the body layers with the column axis first."""
@@ -336,16 +323,6 @@ class ColumnNetwork(NamedEntryViews):
         for i in range(1, len(self.hidden)):
             out += [v[f"body_W{i}"], v[f"body_b{i}"]]
         return out
-
-    def l2_penalty(self, flat):
-        coefs, _, _ = self.unpack(flat)
-        return sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)
-
-    def add_l2_grad(self, flat, grad, scale):
-        coefs, _, _ = self.unpack(flat)
-        gcoefs, _, _ = self.unpack(grad)
-        for W, gW in zip(coefs, gcoefs, strict=True):
-            gW += scale * W
 
     def coupling_penalty(self, flat, grad, scale):
         """``scale / 2 * sum ||P_c - mean_c P||^2``; adds its gradient."""

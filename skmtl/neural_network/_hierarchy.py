@@ -12,7 +12,7 @@ weighting's extras. Same interface as :class:`~._network.SharedTrunkNetwork`.
 
 import numpy as np
 
-from ._network import NamedEntryViews, _activate, _deriv_inplace, _dot
+from ._network import NamedEntryViews, _activate, _dot
 
 
 class DepthTrunkNetwork(NamedEntryViews):
@@ -165,12 +165,6 @@ class DepthTrunkNetwork(NamedEntryViews):
         return outs[-1]
 
     # ---------------------------------------------------------- backward
-    def _delta(self, dA, hm):
-        A, mask = hm
-        if mask is not None:
-            dA = dA * mask
-        return _deriv_inplace(dA, A, self.activation)
-
     def _backward_heads(self, v, gv, cache, dOut):
         """Head gradients into ``gv``; returns ``dZ0`` ``(T, n, h0)``."""
         dZ = dOut.transpose(1, 0, 2)
@@ -181,7 +175,7 @@ class DepthTrunkNetwork(NamedEntryViews):
             gv[f"head_b{j}"][...] = dZ.sum(axis=1, keepdims=True)
             dA = np.matmul(dZ, v[f"head_W{j}"].transpose(0, 2, 1))
             hm = cache["head"][2 * (j - 1) - 1] if j > 1 else cache["head0"]
-            dZ = self._delta(dA, hm)
+            dZ = self._hidden_delta(dA, hm)
         n = dOut.shape[0]
         h0 = self.h0
         outs = cache["outs"]
@@ -218,7 +212,7 @@ class DepthTrunkNetwork(NamedEntryViews):
                 dA = carry if dA is None else dA + carry
             A_in = cache["trunk"][2 * i]
             hm = cache["trunk"][2 * i + 1]
-            dZ = self._delta(np.array(dA, dtype=self.dtype), hm)
+            dZ = self._hidden_delta(np.array(dA, dtype=self.dtype), hm)
             if dZ.ndim == 3:
                 for t in range(dZ.shape[0]):
                     gv[f"W{i}"][t] = np.asarray(A_in.T @ dZ[t])
@@ -243,22 +237,4 @@ class DepthTrunkNetwork(NamedEntryViews):
         self._backward_trunk(v, self.views(G), cache, self._injections(v, dZ0, True))
         return G
 
-    def backward_with_norms(self, flat, grad, cache, dOut):
-        G = self.task_shared_grads(flat, grad, cache, dOut)
-        grad[: self.n_trunk_params] = G.sum(axis=0)
-        Gl = G[:, self.last_shared]
-        return np.sqrt(np.einsum("ti,ti->t", Gl, Gl))
-
     # --------------------------------------------------------- penalties
-    def l2_penalty(self, flat):
-        coefs, _, _ = self.unpack(flat)
-        return sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)
-
-    def add_l2_grad(self, flat, grad, scale):
-        coefs, _, _ = self.unpack(flat)
-        gcoefs, _, _ = self.unpack(grad)
-        for W, gW in zip(coefs, gcoefs, strict=True):
-            gW += scale * W
-
-    def coupling_penalty(self, flat, grad, scale):
-        return 0.0

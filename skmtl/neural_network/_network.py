@@ -74,7 +74,34 @@ class CachedViews:
         return state
 
 
-class NamedEntryViews(CachedViews):
+class NetworkBase(CachedViews):
+    """What every network layout shares: the activation derivative through a
+    dropout mask, the l2 penalty over its weight matrices, and no coupling
+    penalty unless the layout defines one."""
+
+    def _hidden_delta(self, dA, hidden_i):
+        """``dA`` through hidden layer ``hidden_i = (A, dropout mask)``."""
+        A, mask = hidden_i
+        if mask is not None:
+            dA = dA * mask
+        return _deriv_inplace(dA, A, self.activation)
+
+    def l2_penalty(self, flat):
+        coefs, _, _ = self.unpack(flat)
+        return sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)
+
+    def add_l2_grad(self, flat, grad, scale):
+        coefs, _, _ = self.unpack(flat)
+        gcoefs, _, _ = self.unpack(grad)
+        for W, gW in zip(coefs, gcoefs, strict=True):
+            gW += scale * W
+
+    def coupling_penalty(self, flat, grad, scale):
+        """No coupling between tasks' parameters (hard sharing)."""
+        return 0.0
+
+
+class NamedEntryViews(NetworkBase):
     """Mixin for networks laid out as named entries ``(name, shape, kind,
     ...)`` at ``_offsets`` of one flat vector (``kind`` ``"W"`` or ``"b"``),
     followed by ``n_extra`` free parameters after ``n_net_params``."""
@@ -100,8 +127,16 @@ class NamedEntryViews(CachedViews):
         intercepts = [v[e[0]] for e in self.entries if e[2] == "b"]
         return coefs, intercepts, flat[self.n_net_params :]
 
+    def backward_with_norms(self, flat, grad, cache, dOut):
+        """Full backward; returns each task's gradient norm on the last
+        shared layer (``last_shared`` of the flat vector)."""
+        G = self.task_shared_grads(flat, grad, cache, dOut)
+        grad[: self.n_shared] = G.sum(axis=0)
+        Gl = G[:, self.last_shared]
+        return np.sqrt(np.einsum("ti,ti->t", Gl, Gl))
 
-class SharedTrunkNetwork(CachedViews):
+
+class SharedTrunkNetwork(NetworkBase):
     """Parameter layout and passes of a trunk + per-task heads network.
 
     Parameters
@@ -264,12 +299,6 @@ class SharedTrunkNetwork(CachedViews):
         raise AssertionError("unreachable")
 
     # ---------------------------------------------------------------- backward
-    def _hidden_delta(self, dA, hidden_i):
-        A, mask = hidden_i
-        if mask is not None:
-            dA = dA * mask
-        return _deriv_inplace(dA, A, self.activation)
-
     def backward_heads(self, flat, grad, cache, dOut, *, per_task_dH=False):
         """Backpropagate ``dOut`` ``(batch, T, K)`` through the heads.
 
@@ -406,17 +435,3 @@ class SharedTrunkNetwork(CachedViews):
         """Trunk output ``(n, hidden[-1])``."""
         H, _ = self.forward(flat, X, trunk_only=True)
         return H
-
-    def coupling_penalty(self, flat, grad, scale):
-        """No coupling between tasks' parameters in hard sharing."""
-        return 0.0
-
-    def l2_penalty(self, flat):
-        coefs, _, _ = self.unpack(flat)
-        return sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)
-
-    def add_l2_grad(self, flat, grad, scale):
-        coefs, _, _ = self.unpack(flat)
-        gcoefs, _, _ = self.unpack(grad)
-        for W, gW in zip(coefs, gcoefs, strict=True):
-            gW += scale * W
