@@ -216,16 +216,10 @@ def fit_path_cv_dask(estimator, X, y, sample_weight):
     T = total.n_tasks
     w = check_task_weights(estimator.task_weights, T)
     fi = estimator.fit_intercept
-    params = {
-        key: getattr(estimator, key, None)
-        for key in ("l1_ratio", "task_graph", "gamma", "beta_ratio")
-    }
-    grid_name = "beta_ratio" if composite else "l1_ratio"
-    grid_param = params[grid_name]
-    is_list = grid_param is not None and np.ndim(grid_param) > 0
-    values = list(np.atleast_1d(grid_param)) if grid_param is not None else [None]
-    grid_params = [{**params, grid_name: r} for r in values]
+    from ..model_selection._cv import cv_grid_params, select_cv_point
     from ..model_selection._path import alpha_grid, check_alphas
+
+    grid_params, is_list = cv_grid_params(estimator, composite)
 
     explicit, n_alphas = check_alphas(estimator.alphas, estimator.n_alphas)
     total_state = total.gram_state(w, fi)
@@ -239,7 +233,7 @@ def fit_path_cv_dask(estimator, X, y, sample_weight):
     kw = dict(
         solver=estimator._solver(), max_iter=estimator.max_iter, tol=estimator.tol
     )
-    errors = np.full((len(values), n_alphas, len(folds)), np.nan)
+    errors = np.full((len(grid_params), n_alphas, len(folds)), np.nan)
     n_iter, all_converged = 0, True
     for j, gp in enumerate(grid_params):
         for k, fold in enumerate(folds):
@@ -260,17 +254,7 @@ def fit_path_cv_dask(estimator, X, y, sample_weight):
             stacklevel=3,
         )
     mean = np.nanmean(errors, axis=2)
-    best = np.nanargmin(np.where(np.isfinite(mean), mean, np.inf))
-    j, a = np.unravel_index(best, mean.shape)
-    estimator.alpha_ = float(grids[j][a])
-    best_params = grid_params[j]
-    for key in ("l1_ratio", "beta_ratio"):
-        if hasattr(estimator, key) or key == "l1_ratio":
-            value = best_params[key]
-            setattr(estimator, key + "_", None if value is None else float(value))
-    alphas_ = np.array(grids)
-    setattr(estimator, estimator._error_attr, errors if is_list else errors[0])
-    estimator.alphas_ = alphas_ if is_list else alphas_[0]
+    best_params = select_cv_point(estimator, mean, errors, grids, grid_params, is_list)
     estimator.cv_n_iter_ = int(n_iter)
     pen = make_penalty(name, estimator.alpha_, T, best_params)
     res = StatsSolver(total_state, fit_intercept=fi).solve(pen, **kw)

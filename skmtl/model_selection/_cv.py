@@ -137,24 +137,7 @@ class _PathCVMixin:
             sw = np.zeros(Y2.shape[0])
             sw[data.entry_row] = data.sample_weight
         spec = check_cv_scoring(self.scoring, self._loss)
-        params = {
-            key: getattr(self, key, None)
-            for key in (
-                "l1_ratio", "task_graph", "gamma", "beta_ratio", "n_clusters",
-                "task_tree",
-            )
-        }  # fmt: skip
-        grid_name = "beta_ratio" if composite else "l1_ratio"
-        grid_param = params[grid_name]
-        is_list = grid_param is not None and np.ndim(grid_param) > 0
-        values = list(np.atleast_1d(grid_param)) if grid_param is not None else [None]
-        low, high = (0, np.inf) if composite else (0, 1)
-        for r in values:
-            if r is not None and not low <= r <= high:
-                raise ValueError(
-                    f"{grid_name} values must be in [{low}, {high}], got {r}."
-                )
-        grid_params = [{**params, grid_name: r} for r in values]
+        grid_params, is_list = cv_grid_params(self, composite)
         explicit, n_alphas = check_alphas(self.alphas, self.n_alphas)
         grids = []
         for gp in grid_params:
@@ -191,7 +174,7 @@ class _PathCVMixin:
         n_folds = len(folds)
 
         def by_grid(points):  # (n_grid, n_alphas, n_folds)
-            points = np.array(points).reshape(len(values), n_folds, n_alphas)
+            points = np.array(points).reshape(len(grid_params), n_folds, n_alphas)
             return np.transpose(points, (0, 2, 1))
 
         errors = by_grid([res[0] for res in results])
@@ -209,22 +192,7 @@ class _PathCVMixin:
             scores = by_grid([res[3] for res in results])
             self.score_path_ = scores if is_list else scores[0]
             mean = -np.nanmean(scores, axis=2)  # lowest is best below
-        if not np.isfinite(mean).any():
-            raise ValueError(
-                "No CV fold has a labelled test entry: cannot score the path."
-            )
-        best = np.nanargmin(np.where(np.isfinite(mean), mean, np.inf))
-        j, a = np.unravel_index(best, mean.shape)
-        self.alpha_ = float(grids[j][a])
-        warn_grid_edge(a, len(grids[j]), self.alpha_)
-        best = grid_params[j]
-        for key in ("l1_ratio", "beta_ratio"):
-            if hasattr(self, key) or key == "l1_ratio":
-                value = best[key]
-                setattr(self, key + "_", None if value is None else float(value))
-        alphas_ = np.array(grids)
-        setattr(self, self._error_attr, errors if is_list else errors[0])
-        self.alphas_ = alphas_ if is_list else alphas_[0]
+        best = select_cv_point(self, mean, errors, grids, grid_params, is_list)
         self.cv_n_iter_ = int(sum(res[1] for res in results))
         refit = {k: v for k, v in kw.items() if k != "loss"}
         out = solve_path(
@@ -246,6 +214,50 @@ class _PathCVMixin:
             setattr(self, key, value)
         self._penalty_attributes = tuple(out["fitted"])
         return self
+
+
+#: hyperparameters a path CV estimator passes to its penalty
+CV_PENALTY_PARAMS = (
+    "l1_ratio", "task_graph", "gamma", "beta_ratio", "n_clusters", "task_tree",
+)  # fmt: skip
+
+
+def cv_grid_params(estimator, composite):
+    """The penalty parameters of each point of the second grid (``beta_ratio``
+    for composite penalties, else ``l1_ratio``; one point when a scalar),
+    validated; and whether that parameter was a list."""
+    params = {key: getattr(estimator, key, None) for key in CV_PENALTY_PARAMS}
+    grid_name = "beta_ratio" if composite else "l1_ratio"
+    grid_param = params[grid_name]
+    is_list = grid_param is not None and np.ndim(grid_param) > 0
+    values = list(np.atleast_1d(grid_param)) if grid_param is not None else [None]
+    low, high = (0, np.inf) if composite else (0, 1)
+    for r in values:
+        if r is not None and not low <= r <= high:
+            raise ValueError(f"{grid_name} values must be in [{low}, {high}], got {r}.")
+    return [{**params, grid_name: r} for r in values], is_list
+
+
+def select_cv_point(estimator, mean, errors, grids, grid_params, is_list):
+    """Set ``alpha_`` (and ``l1_ratio_`` / ``beta_ratio_``), ``alphas_`` and
+    the per-fold error path at the lowest ``mean`` ``(n_grid, n_alphas)``
+    (lower is better); warn at a grid edge. Returns the best point's penalty
+    parameters."""
+    if not np.isfinite(mean).any():
+        raise ValueError("No CV fold has a labelled test entry: cannot score the path.")
+    best = np.nanargmin(np.where(np.isfinite(mean), mean, np.inf))
+    j, a = np.unravel_index(best, mean.shape)
+    estimator.alpha_ = float(grids[j][a])
+    warn_grid_edge(a, len(grids[j]), estimator.alpha_)
+    best = grid_params[j]
+    for key in ("l1_ratio", "beta_ratio"):
+        if hasattr(estimator, key) or key == "l1_ratio":
+            value = best[key]
+            setattr(estimator, key + "_", None if value is None else float(value))
+    alphas_ = np.array(grids)
+    setattr(estimator, estimator._error_attr, errors if is_list else errors[0])
+    estimator.alphas_ = alphas_ if is_list else alphas_[0]
+    return best
 
 
 def warn_grid_edge(index, n_alphas, alpha):
