@@ -18,7 +18,9 @@ suboptimality of its ``W`` measured in Python against a reference optimum
 time to a relative suboptimality of 1e-4 / 1e-6 is that of the first
 tolerance whose solution reaches it. MALSAR is timed inside Octave (``tic`` /
 ``toc`` around the solver call, Octave start-up and data loading excluded);
-its ``W`` is read back from a ``.mat`` file.
+its ``W`` is read back from a ``.mat`` file. MALSAR's sweep stops after a run
+longer than ``--budget`` seconds (then a target it did not reach is reported
+as "> the longest run").
 
 Run:  python benchmarks/bench_malsar.py --malsar /path/to/MALSAR [--octave octave]
       [--quick] [--repeat 3]
@@ -166,7 +168,7 @@ addpath('{utils}');
 warning('off', 'all');
 d = load('{data}');
 Xc = d.Xs; Yc = d.ys;
-tols = d.tols; rho1 = d.rho1; pstar = d.pstar; reached = 0;
+tols = d.tols; rho1 = d.rho1; pstar = d.pstar; budget = d.budget; reached = 0;
 fn = str2func('{solver}');
 out = struct();
 times = zeros(numel(tols), 1);
@@ -178,7 +180,7 @@ for k = 1:numel(tols)
   Ws{{k}} = W; iters(k) = numel(fv); fvals(k) = fv(end);
   % stop the sweep once two tolerances in a row reach the reference
   if fv(end) <= pstar * (1 + 1e-8), reached = reached + 1; end
-  if reached >= 2, break; end
+  if reached >= 2 || times(k) > budget, break; end
 end
 n_run = k;
 save('-v7', '{out}', 'times', 'iters', 'Ws', 'fvals', 'n_run');
@@ -201,7 +203,7 @@ class Malsar:
         self.Xs, self.ys = Xs, ys
         self.n_calls = 0
 
-    def run(self, kind, rho1, tols, p_ref, max_iter=100_000):
+    def run(self, kind, rho1, tols, p_ref, budget, max_iter=100_000):
         """``{tol: (seconds, W (T, p), n_iter, objective)}``; W as skmtl's."""
         solver = {"l21": "Least_L21", "trace": "Least_Trace"}[kind]
         scipy.io.savemat(
@@ -212,6 +214,7 @@ class Malsar:
                 "tols": np.asarray(tols, dtype=np.float64)[:, None],
                 "rho1": float(rho1),
                 "pstar": float(p_ref),
+                "budget": float(budget),
             },
         )
         self.n_calls += 1
@@ -260,7 +263,7 @@ def times_to_targets(runs, objective, p_star):
     return result, subopts
 
 
-def bench_problem(name, Xs, ys, kinds, ratios, malsar, repeat):
+def bench_problem(name, Xs, ys, kinds, ratios, malsar, repeat, budget):
     from skmtl import stack_tasks
 
     X, Y = stack_tasks(Xs, ys)
@@ -283,7 +286,7 @@ def bench_problem(name, Xs, ys, kinds, ratios, malsar, repeat):
             skmtl_obj = design_objective(X, Y, ref.coef_, n_t, rho1, kind)
             sk_runs, ml_runs, ml_info = {}, {}, {}
             for _ in range(repeat):  # interleaved rounds
-                ml = malsar.run(kind, rho1, MALSAR_TOLS, p_ref)
+                ml = malsar.run(kind, rho1, MALSAR_TOLS, p_ref, budget)
                 for tol, (secs, W, *info) in ml.items():
                     ml_runs.setdefault(tol, []).append((secs, W))
                     ml_info[tol] = info
@@ -333,10 +336,18 @@ def bench_problem(name, Xs, ys, kinds, ratios, malsar, repeat):
                 right = f"{b[0]:9.4f} {ml_info[tol][0]:6d} {b[1]:9.1e}" if b else ""
                 print(f"  {tol:7.0e}  {left}   | {right}")
             for target in TARGETS:
-                ratio_t = ml[target] / sk[target]
+                if np.isnan(ml[target]):
+                    longest = max(
+                        np.median([r[0] for r in v]) for v in ml_runs.values()
+                    )
+                    ml_text = f"> {longest:.1f} s (not reached)"
+                    ratio_text = f"> {longest / sk[target]:.1f}x"
+                else:
+                    ml_text = f"{ml[target]:.4f} s"
+                    ratio_text = f"{ml[target] / sk[target]:.1f}x"
                 print(
-                    f"  to {target:.0e}: skmtl {sk[target]:.4f} s, MALSAR "
-                    f"{ml[target]:.4f} s, MALSAR / skmtl = {ratio_t:.1f}x"
+                    f"  to {target:.0e}: skmtl {sk[target]:.4f} s, MALSAR {ml_text}, "
+                    f"MALSAR / skmtl = {ratio_text}"
                 )
             sys.stdout.flush()
     return rows
@@ -349,6 +360,10 @@ def main():
     parser.add_argument("--school", default=str(DATA / "school.mat"))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one rho1, 1 repeat")
+    parser.add_argument(
+        "--budget", type=float, default=60.0,
+        help="MALSAR's sweep stops after a run longer than this (seconds)",
+    )  # fmt: skip
     parser.add_argument("--problems", default="school,synthetic")
     parser.add_argument("--penalties", default="l21,trace")
     args = parser.parse_args()
@@ -390,7 +405,7 @@ def main():
             skmtl_fit(X, Y, kind, 1.0, np.full(3, 20.0), 1e-8)
         for name, (Xs, ys) in problems.items():
             malsar = Malsar(root, octave, Xs, ys, tmp)
-            bench_problem(name, Xs, ys, kinds, ratios, malsar, repeat)
+            bench_problem(name, Xs, ys, kinds, ratios, malsar, repeat, args.budget)
     return 0
 
 
