@@ -131,10 +131,10 @@ def skmtl_estimator(kind, rho1, n_t, tol, max_iter=200_000):
     )  # fmt: skip
 
 
-def skmtl_fit(X, Y, kind, rho1, n_t, tol):
+def skmtl_fit(X, Y, kind, rho1, n_t, tol, max_iter=200_000):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return skmtl_estimator(kind, rho1, n_t, tol).fit(X, Y)
+        return skmtl_estimator(kind, rho1, n_t, tol, max_iter).fit(X, Y)
 
 
 def time_skmtl(X, Y, kind, rho1, n_t, tols, objective, p_ref):
@@ -277,7 +277,9 @@ def bench_problem(name, Xs, ys, kinds, ratios, malsar, repeat, budget):
             def objective(W):
                 return malsar_objective(Xs, ys, W, rho1, kind)
 
-            ref = skmtl_fit(X, Y, kind, rho1, n_t, 1e-13)
+            # (FISTA on trace rarely certifies 1e-13: its objective is exact to
+            # ~1e-13 long before; the best objective seen completes p_star)
+            ref = skmtl_fit(X, Y, kind, rho1, n_t, 1e-13, max_iter=20_000)
             p_ref = objective(ref.coef_)
             W_ref = ref.coef_
             # mapping check: skmtl's own objective value is MALSAR's

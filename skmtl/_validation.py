@@ -275,8 +275,8 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
             raise ValueError("Negative values in sample_weight are not allowed.")
         sw = np.array(sw, dtype=np.float64)
 
-    row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries = (
-        _label_entries(np.asarray(Y2, dtype=np.float64))
+    row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries = _label_entries(
+        np.asarray(Y2, dtype=np.float64)
     )
     for t in np.flatnonzero(counts == 0):
         raise ValueError(

@@ -390,9 +390,15 @@ class BCDSolver:
             self._build_residual()
 
     # state ------------------------------------------------------------------
+    def gram_state(self):
+        """The Gram-mode state as the dict of
+        :func:`~skmtl._solvers.gram_fista.solve_fista_gram` (Gram mode only)."""
+        keys = ("Q", "slot", "k", "XtY", "yy", "xmean", "ymean")
+        return {key: getattr(self, key) for key in keys}
+
     def _build_gram(self):
         """Gram epochs' state at the current ``W``."""
-        X, op, T, p = self.X, self.op, self.T, self.p
+        X, op, T = self.X, self.op, self.T
         c, xmean = self.c, self.xmean
         if sp.issparse(X):
             raise ValueError("Gram mode needs a dense X.")
@@ -457,8 +463,8 @@ class BCDSolver:
             self.QW = np.zeros((self.T, self.p))
         elif self.Q.shape[0] == 1:  # one symmetric Q: no (T, p, p) copy
             self.QW = self.k[:, None] * (W @ self.Q[0])
-        else:
-            self.QW = np.einsum("tij,tj->ti", self.Q, W)
+        else:  # one Gram per task: a batched product
+            self.QW = self.k[:, None] * np.matmul(self.Q, W[:, :, None])[:, :, 0]
 
     def _build_residual(self):
         X, T = self.X, self.T
