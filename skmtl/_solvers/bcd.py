@@ -464,7 +464,7 @@ class BCDSolver:
         elif self.Q.shape[0] == 1:  # one symmetric Q: no (T, p, p) copy
             self.QW = self.k[:, None] * (W @ self.Q[0])
         else:  # one Gram per task: a batched product
-            self.QW = self.k[:, None] * np.matmul(self.Q, W[:, :, None])[:, :, 0]
+            self.QW = self.k[:, None] * np.einsum("tij,tj->ti", self.Q, W)
 
     def _build_residual(self):
         X, T = self.X, self.T
