@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 __all__ = [
@@ -212,6 +213,45 @@ def _task_label(t, task_names):
     return f"task {t}"
 
 
+@njit(cache=True)
+def _label_entries(Y):
+    """The labelled (non-NaN) cells of ``Y`` in row-major order, in one
+    counting pass and one filling pass (no ``n x T`` mask or index arrays):
+    ``row_ptr``, ``entry_row``, ``entry_task``, ``y``, per-task ``counts``,
+    ``task_ptr`` and ``task_entries`` (each task's entries, in row order)."""
+    n, T = Y.shape
+    row_ptr = np.zeros(n + 1, dtype=np.int64)
+    counts = np.zeros(T, dtype=np.int64)
+    for i in range(n):
+        k = 0
+        for t in range(T):
+            if not np.isnan(Y[i, t]):
+                k += 1
+                counts[t] += 1
+        row_ptr[i + 1] = row_ptr[i] + k
+    m = row_ptr[n]
+    entry_row = np.empty(m, dtype=np.int64)
+    entry_task = np.empty(m, dtype=np.int64)
+    y = np.empty(m)
+    task_ptr = np.zeros(T + 1, dtype=np.int64)
+    for t in range(T):
+        task_ptr[t + 1] = task_ptr[t] + counts[t]
+    pos = task_ptr[:T].copy()
+    task_entries = np.empty(m, dtype=np.int64)
+    e = 0
+    for i in range(n):
+        for t in range(T):
+            v = Y[i, t]
+            if not np.isnan(v):
+                entry_row[e] = i
+                entry_task[e] = t
+                y[e] = v
+                task_entries[pos[t]] = e
+                pos[t] += 1
+                e += 1
+    return row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries
+
+
 def make_task_data(Y2, sample_weight=None, task_names=None):
     """Build :class:`TaskData` from a checked ``(n, T)`` target array.
 
@@ -219,7 +259,6 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
     or if ``sample_weight`` is negative, non-finite or of the wrong length.
     """
     n, T = Y2.shape
-    mask = ~np.isnan(Y2)
     if sample_weight is None:
         sw = np.ones(n)
     else:
@@ -236,23 +275,15 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
             raise ValueError("Negative values in sample_weight are not allowed.")
         sw = np.array(sw, dtype=np.float64)
 
-    counts = mask.sum(axis=0)
+    row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries = _label_entries(
+        np.asarray(Y2, dtype=np.float64)
+    )
     for t in np.flatnonzero(counts == 0):
         raise ValueError(
             f"{_task_label(t, task_names)} has no labelled sample (its Y column is "
             "all NaN). Every task needs at least one label; drop the column or "
             "add labels."
         )
-    full = bool(counts.sum() == n * T)
-    if full:  # every label present: the entries are all (i, t), row-major
-        entry_row = np.repeat(np.arange(n, dtype=np.int64), T)
-        entry_task = np.tile(np.arange(T, dtype=np.int64), n)
-        y = np.array(Y2, dtype=np.float64, order="C", copy=True).ravel()
-    else:
-        entry_row, entry_task = np.nonzero(mask)
-        entry_row = entry_row.astype(np.int64)
-        entry_task = entry_task.astype(np.int64)
-        y = Y2[entry_row, entry_task]
     ew = sw[entry_row]
     sums = np.bincount(entry_task, weights=ew, minlength=T)
     for t in np.flatnonzero(sums <= 0):
@@ -260,17 +291,6 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
             f"{_task_label(t, task_names)} has zero total sample weight over its "
             "labelled rows."
         )
-    if full:
-        row_ptr = np.arange(0, n * T + 1, T, dtype=np.int64)
-        task_entries = np.ravel(np.arange(n * T, dtype=np.int64).reshape(n, T).T)
-    else:
-        row_ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(mask.sum(axis=1), out=row_ptr[1:])
-        # small integer keys make numpy's stable sort a linear-time radix sort
-        keys = entry_task.astype(np.int16) if T < 2**15 else entry_task
-        task_entries = np.argsort(keys, kind="stable").astype(np.int64)
-    task_ptr = np.zeros(T + 1, dtype=np.int64)
-    np.cumsum(counts, out=task_ptr[1:])
     return TaskData(
         n_samples=n,
         n_tasks=T,

@@ -168,6 +168,21 @@ class DesignOperator:
             _rmatvec_dense_f(self.X, self.row_ptr, self.entry_task, d, G)
         return G
 
+    def task_groups(self):
+        """``(order, ptr)``: the entries sorted by task (stable, so each
+        task's rows keep their order), task ``t``'s entries being
+        ``order[ptr[t]:ptr[t + 1]]``. Computed once (a linear-time sort)."""
+        groups = getattr(self, "_task_groups", None)
+        if groups is None:
+            task = self.entry_task
+            # small integer keys make numpy's stable sort a radix sort
+            keys = task.astype(np.int16) if self.n_tasks < 2**15 else task
+            order = np.argsort(keys, kind="stable").astype(np.int64)
+            ptr = np.zeros(self.n_tasks + 1, dtype=np.int64)
+            np.cumsum(np.bincount(task, minlength=self.n_tasks), out=ptr[1:])
+            groups = self._task_groups = (order, ptr)
+        return groups
+
     def task_means(self, c, task_sums):
         """Weighted feature means per task, ``m_t = sum_e c_e x_i / sum_e c_e``.
 

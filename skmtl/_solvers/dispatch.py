@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from .bcd import BCDSolver
 from .design import DesignOperator
 from .fista import solve_fista
+from .gram_fista import solve_fista_gram
 from .prox_newton import solve_prox_newton
 
 SOLVERS = ("auto", "bcd", "fista", "prox_newton")
@@ -89,8 +90,28 @@ class ProblemSolver:
         self.fit_intercept = fit_intercept
         self.path = path
         self._bcd = None
+        self._gram = None  # Gram-mode state for FISTA on per-task Grams
         self.Z = None  # solver variable of the last solve
         self.b = None
+
+    def _use_gram_fista(self, penalty):
+        """FISTA on per-task Grams (:func:`~.gram_fista.solve_fista_gram`)
+        for the squared loss on dense ``X`` whose tasks have their own rows
+        (labels missing, e.g. per-task data) and at least ``p`` rows each on
+        average: the Grams cost a few passes over ``X`` (one BLAS product per
+        task), then each iteration costs ``O(T p^2)`` instead of ``O(n p)``.
+        Only for single-part penalties with a duality gap (the same stopping
+        certificate as :func:`~.fista.solve_fista`)."""
+        op, p = self.op, self.op.n_features
+        return bool(
+            self.datafit.supports_bcd
+            and not sp.issparse(self.X)
+            and not op.full
+            and penalty.has_gap
+            and penalty.n_parts == 1
+            and op.n_entries >= op.n_tasks * p
+            and op.n_tasks * p * p * 8 <= 2**28
+        )
 
     def solve(
         self, penalty, Z0=None, b0=None, *, solver="auto", max_iter=1000, tol=1e-4,
@@ -128,6 +149,17 @@ class ProblemSolver:
             res = solve_prox_newton(
                 self.X, self.op, self.datafit, penalty, Z0, b0,
                 fit_intercept=self.fit_intercept, max_iter=max_iter, tol=tol,
+                verbose=verbose,
+            )  # fmt: skip
+        elif self._use_gram_fista(penalty):
+            # per-task Grams: each iteration costs O(T p^2), not O(n p)
+            if self._gram is None:
+                self._gram = BCDSolver(
+                    self.X, self.op, self.datafit, fit_intercept=self.fit_intercept,
+                    mode="gram",
+                )  # fmt: skip
+            res = solve_fista_gram(
+                self._gram.gram_state(), penalty, Z0, max_iter=max_iter, tol=tol,
                 verbose=verbose,
             )  # fmt: skip
         else:

@@ -1,0 +1,195 @@
+"""Per-task data (each row labelled for one task) in Gram space: the per-task
+Grams, the label entries, BCD's Gram mode and FISTA on per-task Grams, each
+checked against a direct computation or an independent solver."""
+
+import numpy as np
+import pytest
+
+from skmtl import MultiTaskLinearRegression, stack_tasks
+from skmtl._solvers.bcd import BCDSolver, task_grams
+from skmtl._solvers.datafits import Quadratic
+from skmtl._solvers.dispatch import ProblemSolver
+from skmtl._solvers.fista import solve_fista
+from skmtl._solvers.penalties import make_penalty
+from skmtl._validation import make_task_data
+from skmtl.linear_model._setup import make_problem
+
+from ._reference import cvxpy_solve
+
+
+def per_task_data(T=4, n_t=(12, 9, 15, 11), p=5, seed=0, shuffle=False):
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((T, 2)) @ rng.standard_normal((2, p))
+    Xs, ys = [], []
+    for t in range(T):
+        X = rng.standard_normal((n_t[t], p)) + rng.standard_normal(p)
+        Xs.append(X)
+        ys.append(X @ U[t] + 1.0 + 0.3 * rng.standard_normal(n_t[t]))
+    X, Y = stack_tasks(Xs, ys)
+    if shuffle:
+        order = rng.permutation(X.shape[0])
+        X, Y = X[order], Y[order]
+    return X, Y
+
+
+def problem(X, Y, sample_weight=None, task_weights=None):
+    data = make_task_data(Y, sample_weight)
+    T = Y.shape[1]
+    tw = np.ones(T) if task_weights is None else np.asarray(task_weights, float)
+    return make_problem(X, data, tw)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_task_grams_match_direct_products(shuffle, weighted):
+    X, Y = per_task_data(shuffle=shuffle)
+    sw = np.random.default_rng(1).uniform(0.2, 2.0, X.shape[0]) if weighted else None
+    X, op, df = problem(X, Y, sw)
+    xmean = op.task_means(df.c, df.task_c)
+    Q = task_grams(X, op, df.c, xmean, df.task_c)
+    s = np.ones(X.shape[0]) if sw is None else sw
+    for t in range(Y.shape[1]):
+        m = ~np.isnan(Y[:, t])
+        c = s[m] / s[m].sum()
+        Xt = X[m] - np.average(X[m], axis=0, weights=c)
+        np.testing.assert_allclose(Q[t], Xt.T @ (c[:, None] * Xt), atol=1e-12)
+    # a subset of columns (the working-set Grams)
+    cols = np.array([3, 0])
+    Qk = task_grams(X[:, cols], op, df.c, xmean[:, cols], df.task_c)
+    np.testing.assert_allclose(Qk, Q[:, cols][:, :, cols], atol=1e-12)
+
+
+def test_label_entries_match_the_nan_mask():
+    rng = np.random.default_rng(0)
+    Y = rng.standard_normal((40, 5))
+    Y[rng.random(Y.shape) < 0.6] = np.nan
+    Y[0, :] = 1.0  # every task labelled somewhere
+    data = make_task_data(Y)
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    np.testing.assert_array_equal(data.entry_row, rows)
+    np.testing.assert_array_equal(data.entry_task, tasks)
+    np.testing.assert_array_equal(data.y, Y[rows, tasks])
+    np.testing.assert_array_equal(np.diff(data.row_ptr), (~np.isnan(Y)).sum(axis=1))
+    for t in range(5):
+        ent = data.task_entries[data.task_ptr[t] : data.task_ptr[t + 1]]
+        np.testing.assert_array_equal(
+            data.entry_row[ent], np.flatnonzero(~np.isnan(Y[:, t]))
+        )
+    # the input is not modified, and an all-NaN task is still an error
+    Y_copy = Y.copy()
+    Y[:, 2] = np.nan
+    with pytest.raises(ValueError, match="task 2 has no labelled sample"):
+        make_task_data(Y)
+    Y_copy[:, 2] = np.nan
+    np.testing.assert_array_equal(np.isnan(Y), np.isnan(Y_copy))
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_bcd_gram_mode_on_per_task_data_matches_residual_mode(fit_intercept):
+    X, Y = per_task_data(shuffle=True)
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, X.shape[0])
+    X, op, df = problem(X, Y, sw)
+    pen = make_penalty("l21", 0.05, Y.shape[1], {})
+    out = {}
+    for mode in ("gram", "residual"):
+        solver = BCDSolver(X, op, df, fit_intercept=fit_intercept, mode=mode)
+        out[mode] = solver.solve(
+            pen, np.zeros((Y.shape[1], X.shape[1])), tol=1e-12, max_iter=100_000
+        )
+        assert out[mode].converged
+    np.testing.assert_allclose(out["gram"].coef, out["residual"].coef, atol=1e-7)
+    np.testing.assert_allclose(
+        out["gram"].intercept, out["residual"].intercept, atol=1e-7
+    )
+
+
+def test_auto_picks_per_task_gram_when_tasks_have_p_rows():
+    X, Y = per_task_data()  # 9-15 rows per task, p = 5
+    X, op, df = problem(X, Y)
+    assert BCDSolver(X, op, df).mode == "gram"
+    Xw = np.hstack([X, X, X])  # p = 15 > rows per task: residual epochs
+    Xw, op, df = problem(Xw, Y)
+    assert BCDSolver(Xw, op, df).mode == "residual"
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_trace_fista_on_per_task_grams_matches_fista_and_cvxpy(fit_intercept):
+    pytest.importorskip("cvxpy")
+    X, Y = per_task_data(shuffle=True)
+    T, p = Y.shape[1], X.shape[1]
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, X.shape[0])
+    tw = np.array([1.0, 2.0, 0.5, 1.5])
+    alpha = 0.05
+    Xf, op, df = problem(X, Y, sw, tw)
+    pen = make_penalty("trace", alpha, T, {})
+    solver = ProblemSolver(Xf, op, df, fit_intercept=fit_intercept)
+    res = solver.solve(pen, tol=1e-10, max_iter=20000)
+    assert solver._gram is not None  # the per-task Gram route was taken
+    assert res.converged
+    ref = solve_fista(
+        op, df, pen, np.zeros((T, p)), fit_intercept=fit_intercept, tol=1e-10,
+        max_iter=20000,
+    )  # fmt: skip
+    np.testing.assert_allclose(res.coef, ref.coef, atol=1e-6)
+    np.testing.assert_allclose(res.intercept, ref.intercept, atol=1e-6)
+    W, b, obj = cvxpy_solve(
+        X, Y, "trace", alpha, fit_intercept=fit_intercept, sample_weight=sw,
+        task_weights=tw,
+    )  # fmt: skip
+    np.testing.assert_allclose(res.coef, W, atol=1e-4)
+    # the objective of the fit (computed here from its W and b) is the optimum
+    mine = 0.0
+    for t in range(T):
+        m = ~np.isnan(Y[:, t])
+        r = Y[m, t] - X[m] @ res.coef[t] - res.intercept[t]
+        mine += 0.5 * tw[t] * float(np.sum(sw[m] * r * r)) / sw[m].sum()
+    mine += alpha * np.linalg.svd(res.coef, compute_uv=False).sum()
+    assert mine <= obj + 1e-7 * abs(obj)
+    assert abs(res.objective - mine) <= 1e-9 * abs(mine)
+
+
+def test_estimator_trace_on_per_task_data_agrees_with_solver_fista():
+    """The estimator (per-task Gram FISTA) and FISTA on X reach the same
+    model; a warm start from the fitted model stays there."""
+    X, Y = per_task_data(seed=4)
+    est = MultiTaskLinearRegression(penalty="trace", alpha=0.03, tol=1e-10)
+    est.fit(X, Y)
+    Xf, op, df = problem(X, Y)
+    pen = make_penalty("trace", 0.03, Y.shape[1], {})
+    ref = solve_fista(op, df, pen, np.zeros_like(est.coef_), tol=1e-10)
+    np.testing.assert_allclose(est.coef_, ref.coef, atol=1e-5)
+    est.set_params(warm_start=True, max_iter=5)
+    coef = est.coef_.copy()
+    est.fit(X, Y)
+    np.testing.assert_allclose(est.coef_, coef, atol=1e-6)
+
+
+def test_gram_sync_uses_task_scales():
+    """``k_t`` scales each task's Hessian also when one Gram per task is
+    kept (a warm start on statistics)."""
+    rng = np.random.default_rng(0)
+    T, p = 3, 4
+    A = rng.standard_normal((T, 6, p))
+    Q = np.einsum("tia,tib->tab", A, A)
+    k = np.array([0.5, 2.0, 1.5])
+    state = {
+        "Q": Q, "slot": np.arange(T), "k": k, "XtY": rng.standard_normal((T, p)),
+        "yy": 10.0, "xmean": np.zeros((T, p)), "ymean": np.zeros(T),
+    }  # fmt: skip
+    solver = BCDSolver.from_statistics(state)
+    W = rng.standard_normal((T, p))
+    solver.set_coef(W)
+    np.testing.assert_allclose(solver.QW, k[:, None] * np.einsum("tij,tj->ti", Q, W))
+
+
+def test_quadratic_datafit_is_what_the_gram_state_uses():
+    """Gram-state objective at a random W equals the datafit's value."""
+    X, Y = per_task_data(seed=5)
+    Xf, op, df = problem(X, Y)
+    solver = BCDSolver(Xf, op, df, fit_intercept=False, mode="gram")
+    state = solver.gram_state()
+    W = np.random.default_rng(0).standard_normal((Y.shape[1], X.shape[1]))
+    QW = np.matmul(state["Q"], W[:, :, None])[:, :, 0] * state["k"][:, None]
+    gram_value = 0.5 * (np.sum(W * QW) - 2 * np.sum(W * state["XtY"]) + state["yy"])
+    assert isinstance(df, Quadratic)
+    np.testing.assert_allclose(gram_value, df.value(op.matvec(W)), rtol=1e-12)
