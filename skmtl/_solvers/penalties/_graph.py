@@ -42,6 +42,10 @@ class Graph(Penalty):
     def smooth_grad(self, W):
         return self.q * (self.laplacian @ W)
 
+    def smooth_bregman(self, W_new, W):
+        D = W_new - W
+        return 0.5 * self.q * float(np.sum(D * (self.laplacian @ D)))
+
     def nonsmooth_value(self, W):
         return self.a * float(np.abs(W).sum())
 
