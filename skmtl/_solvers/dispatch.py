@@ -14,21 +14,38 @@ from .bcd import BCDSolver
 from .design import DesignOperator
 from .fista import solve_fista
 from .prox_newton import solve_prox_newton
+from .ridge import gram_state, solve_ridge_form
 
-SOLVERS = ("auto", "bcd", "fista", "prox_newton")
+SOLVERS = ("auto", "bcd", "exact", "fista", "prox_newton")
 
 
-def choose_solver(solver, datafit, penalty):
-    """``"bcd"``, ``"prox_newton"`` or ``"fista"`` for ``solver`` in
-    :data:`SOLVERS`: ``"auto"`` takes block coordinate descent for the
-    squared loss with a feature-separable penalty, FISTA otherwise (proximal
-    Newton is opt-in: it reaches high precision in few outer iterations on
-    convex separable penalties, but is not yet faster everywhere; see
+def choose_solver(solver, datafit, penalty, *, gram=True):
+    """``"bcd"``, ``"exact"``, ``"prox_newton"`` or ``"fista"`` for ``solver``
+    in :data:`SOLVERS`: ``"auto"`` takes block coordinate descent for the
+    squared loss with a feature-separable penalty, the exact linear solve
+    for the squared loss with a quadratic penalty (``penalty.ridge_form()``,
+    e.g. the graph penalty without an l1 part) when per-task Gram matrices
+    can be formed (``gram``), FISTA otherwise (proximal Newton is opt-in:
+    it reaches high precision in few outer iterations on convex separable
+    penalties, but is not yet faster everywhere; see
     ``benchmarks/README.md``)."""
     if solver not in SOLVERS:
         raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
+    quadratic = datafit.sufficient_statistics and penalty.ridge_form() is not None
     if solver == "auto":
-        return "bcd" if datafit.supports_bcd and penalty.separable else "fista"
+        if datafit.supports_bcd and penalty.separable:
+            return "bcd"
+        return "exact" if quadratic and gram else "fista"
+    if solver == "exact" and not quadratic:
+        raise ValueError(
+            "solver='exact' needs the squared loss and a quadratic penalty (the "
+            "graph penalty with l1_ratio=0); use solver='auto' or 'fista'."
+        )
+    if solver == "exact" and not gram:
+        raise ValueError(
+            "solver='exact' forms per-task Gram matrices, which needs a dense X "
+            "of moderate width; use solver='auto' or 'fista'."
+        )
     if solver in ("bcd", "prox_newton") and not penalty.separable:
         raise ValueError(
             f"solver={solver!r} needs a feature-separable penalty; "
@@ -89,8 +106,18 @@ class ProblemSolver:
         self.fit_intercept = fit_intercept
         self.path = path
         self._bcd = None
+        self._gram = None  # Gram state of the exact solve
         self.Z = None  # solver variable of the last solve
         self.b = None
+
+    def _gram_fits(self):
+        """Per-task (or one shared) Gram matrices fit in memory (256 MB)."""
+        if sp.issparse(self.X):
+            return False
+        T, p = self.op.n_tasks, self.op.n_features
+        full = self.op.factored_weights(self.datafit.c, self.datafit.task_c)
+        n_slots = 1 if full is not None else T
+        return n_slots * p * p * 8 <= 2**28
 
     def solve(
         self, penalty, Z0=None, b0=None, *, solver="auto", max_iter=1000, tol=1e-4,
@@ -108,8 +135,22 @@ class ProblemSolver:
             b0 = np.asarray(b0, dtype=np.float64) + penalty.combine(Z0) @ self.shift
         if Z0 is None:
             Z0 = np.zeros(shape)
-        method = choose_solver(solver, self.datafit, penalty)
-        if method == "bcd":
+        method = choose_solver(solver, self.datafit, penalty, gram=self._gram_fits())
+        if method == "exact":
+            if self._gram is None:
+                self._gram = gram_state(
+                    BCDSolver(
+                        self.X,
+                        self.op,
+                        self.datafit,
+                        fit_intercept=self.fit_intercept,
+                        mode="gram",
+                    )  # fmt: skip
+                )
+            res = solve_ridge_form(
+                self._gram, penalty, tol=tol, max_iter=max_iter, verbose=verbose
+            )
+        elif method == "bcd":
             if self._bcd is None:
                 self._bcd = BCDSolver(
                     self.X, self.op, self.datafit, fit_intercept=self.fit_intercept,

@@ -116,6 +116,14 @@ class Penalty:
     def smooth_grad(self, W):
         return None
 
+    def ridge_form(self):
+        """``(ridge, coupling, L)`` when the whole penalty is the quadratic
+        ``ridge / 2 ||W||_F^2 + coupling / 2 tr(W^T L W)`` (``L`` a task-graph
+        Laplacian): then a squared-loss fit is one linear solve, that of
+        ``MultiTaskRidge`` (``solver="exact"``). None (the default)
+        otherwise."""
+        return None
+
     def smooth_bregman(self, W_new, W):
         """``s(W_new) - s(W) - <grad s(W), W_new - W>`` for the smooth part
         ``s`` (the curvature along a step; 0 without a smooth part).
