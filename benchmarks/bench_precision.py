@@ -125,7 +125,8 @@ def alpha_max(X, Y, kind, penalty, l1_ratio):
     return hi
 
 
-def model(kind, penalty, alpha, l1_ratio, solver, tol, max_iter=MAX_ITER):
+def model(kind, penalty, alpha, l1_ratio, solver, tol, max_iter=None):
+    max_iter = MAX_ITER if max_iter is None else max_iter
     cls = MultiTaskLogisticRegression if kind == "clf" else MultiTaskLinearRegression
     return cls(penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, solver=solver,
                tol=tol, max_iter=max_iter)  # fmt: skip
@@ -255,9 +256,9 @@ def run(args):
                 used = getattr(m, "solver_", solver)
                 per_it = "-"
                 if used == "fista":
-                    it_cost = median_time(
-                        lambda m=m: m.fit(X, Y), repeat=args.repeat
-                    )[0] / max(m.n_iter_, 1)
+                    it_cost = median_time(lambda m=m: m.fit(X, Y), repeat=args.repeat)[
+                        0
+                    ] / max(m.n_iter_, 1)
                     per_it = f"{it_cost / floor:.1f}"
                 name = f"{kind} {penalty}" + (
                     f" l1_ratio={l1_ratio}" if penalty == "graph" else ""
@@ -278,6 +279,8 @@ if __name__ == "__main__":
     parser.add_argument("--cvxpy", action="store_true", help="cvxpy in p*")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cache", default="/tmp/skmtl_bench_precision.json")
+    parser.add_argument("--max-iter", type=int, default=MAX_ITER)
     args = parser.parse_args()
+    MAX_ITER = args.max_iter
     with threadpool_limits(limits=1):
         run(args)

@@ -360,7 +360,7 @@ def solve_fista(
             else:
                 b_new = datafit.optimal_intercept(f_new) if exact_b else by
                 sq = float(np.sum(diff * diff))
-            curv = datafit.bregman(f_new + b_new[task], fyb)
+            curv = datafit.bregman(f_new + b_new[task], fyb, d)
             curv += penalty.smooth_bregman(x_new, y)
             if curv <= 0.5 * L * sq or sq == 0.0:
                 break
