@@ -341,7 +341,10 @@ class Logistic(_EntryDatafit):
             # region, and the full step is taken without a test.
             tiny = 0.5 * g * g / h <= 1e-13 * np.abs(loss)
             b[tiny] += step[tiny]
-            if np.all(np.abs(step) <= 1e-15 * (1.0 + np.abs(b))):
+            # every task in the quadratic region: the step just taken leaves a
+            # gradient of the order of its square, and further Newton steps
+            # would move b by less than rounding of the loss can tell
+            if tiny.all() or np.all(np.abs(step) <= 1e-15 * (1.0 + np.abs(b))):
                 break
             pending = ~tiny
             if tiny.any():

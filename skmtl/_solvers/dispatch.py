@@ -25,17 +25,23 @@ def choose_solver(solver, datafit, penalty, *, gram=True):
     squared loss with a feature-separable penalty, the exact linear solve
     for the squared loss with a quadratic penalty (``penalty.ridge_form()``,
     e.g. the graph penalty without an l1 part) when per-task Gram matrices
-    can be formed (``gram``), FISTA otherwise (proximal Newton is opt-in:
-    it reaches high precision in few outer iterations on convex separable
-    penalties, but is not yet faster everywhere; see
-    ``benchmarks/README.md``)."""
+    can be formed (``gram``), ``"auto_newton"`` for another loss (logistic)
+    with a convex feature-separable penalty: proximal Newton with working
+    sets, handing over to FISTA when the working set grows to every feature
+    of a design with most labels present (there FISTA's iterations are
+    cheaper than Newton's weighted Grams; see ``benchmarks/README.md``),
+    FISTA otherwise."""
     if solver not in SOLVERS:
         raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
     quadratic = datafit.sufficient_statistics and penalty.ridge_form() is not None
     if solver == "auto":
         if datafit.supports_bcd and penalty.separable:
             return "bcd"
-        return "exact" if quadratic and gram else "fista"
+        if quadratic and gram:
+            return "exact"
+        if penalty.separable and penalty.convex and not datafit.supports_bcd:
+            return "auto_newton"
+        return "fista"
     if solver == "exact" and not quadratic:
         raise ValueError(
             "solver='exact' needs the squared loss and a quadratic penalty (the "
@@ -165,12 +171,22 @@ class ProblemSolver:
                 selection=selection,
                 random_state=random_state,
             )
-        elif method == "prox_newton":
+        elif method in ("prox_newton", "auto_newton"):
             res = solve_prox_newton(
                 self.X, self.op, self.datafit, penalty, Z0, b0,
                 fit_intercept=self.fit_intercept, max_iter=max_iter, tol=tol,
-                verbose=verbose,
+                verbose=verbose, hand_over=method == "auto_newton",
             )  # fmt: skip
+            method = "prox_newton"
+            if res.handed_over:
+                n_newton = res.n_iter
+                res = solve_fista(
+                    self.op, self.datafit, penalty, res.coef, res.intercept,
+                    fit_intercept=self.fit_intercept, max_iter=max_iter, tol=tol,
+                    verbose=verbose,
+                )  # fmt: skip
+                # (handed over before any Newton step: plain FISTA)
+                method = "fista" if n_newton <= 1 else "prox_newton+fista"
         else:
             res = solve_fista(
                 self.op, self.datafit, penalty, Z0, b0,
