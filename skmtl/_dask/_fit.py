@@ -13,8 +13,9 @@ from sklearn.model_selection import KFold
 
 from .._graph import check_task_graph, graph_laplacian
 from .._solvers.penalties import get_penalty_class, make_penalty
+from .._solvers.ridge import ridge_from_state
 from .._validation import check_task_weights
-from ._solve import StatsSolver, check_penalty_on_statistics, ridge_from_state
+from ._solve import StatsSolver, check_penalty_on_statistics
 from ._stats import (
     as_dask_array,
     check_y_dask,

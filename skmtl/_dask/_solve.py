@@ -3,7 +3,8 @@
 Feature-separable penalties run block coordinate descent in its Gram mode
 (:meth:`skmtl._solvers.bcd.BCDSolver.from_statistics`), the others FISTA on
 the Gram form (:func:`skmtl._solvers.gram_fista.solve_fista_gram`);
-:func:`ridge_from_state` is ``MultiTaskRidge``'s exact solve.
+:func:`~skmtl._solvers.ridge.ridge_from_state` is ``MultiTaskRidge``'s
+exact solve.
 """
 
 import numpy as np
@@ -13,6 +14,7 @@ from .._solvers.datafits import Quadratic
 from .._solvers.dispatch import choose_solver
 from .._solvers.gram_fista import solve_fista_gram
 from .._solvers.penalties._base import Penalty
+from .._solvers.ridge import solve_ridge_form
 
 
 def check_penalty_on_statistics(penalty):
@@ -45,7 +47,11 @@ class StatsSolver:
         if Z0 is None:
             Z0 = np.zeros(shape)
         method = choose_solver(solver, Quadratic, penalty)
-        if method == "bcd":
+        if method == "exact":
+            res = solve_ridge_form(
+                self.state, penalty, tol=tol, max_iter=max_iter, verbose=verbose
+            )
+        elif method == "bcd":
             if self._bcd is None:
                 self._bcd = BCDSolver.from_statistics(
                     self.state, fit_intercept=self.fit_intercept
@@ -62,34 +68,3 @@ class StatsSolver:
         self.Z = res.parts
         self.method_ = method
         return res
-
-
-def ridge_from_state(state, alpha, coupling, A, L, tol, max_iter, verbose=0):
-    """``MultiTaskRidge``'s solution from a Gram state.
-
-    Without coupling each task is one linear system: with a shared Gram, one
-    eigendecomposition serves every task (exact); otherwise one Cholesky per
-    task. With coupling, the block-preconditioned CG of
-    :func:`skmtl.linear_model._ridge.solve_cg_from_grams`.
-
-    Returns ``(W, b, n_iter, converged, solver)``.
-    """
-    from ..linear_model._ridge import solve_cg_from_grams
-
-    Q, slot, k, R = state["Q"], state["slot"], state["k"], state["XtY"]
-    T, p = R.shape
-    if coupling == 0 and Q.shape[0] == 1:
-        d, V = np.linalg.eigh(Q[0])
-        d = np.clip(d, 0.0, None)
-        den = k[:, None] * d[None, :] + alpha
-        U = R @ V
-        U = np.divide(U, den, out=np.zeros_like(U), where=den > 1e-12 * den.max())
-        W, n_iter, converged, solver = U @ V.T, 1, True, "eigen"
-    else:
-        H = k[:, None, None] * Q[slot]
-        W, n_iter, converged = solve_cg_from_grams(
-            H, R, alpha, coupling, A, L, tol, max_iter, verbose
-        )
-        solver = "cg"
-    b = state["ymean"] - np.einsum("tj,tj->t", state["xmean"], W)
-    return W, b, n_iter, converged, solver

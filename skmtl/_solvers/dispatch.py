@@ -15,21 +15,44 @@ from .design import DesignOperator
 from .fista import solve_fista
 from .gram_fista import solve_fista_gram
 from .prox_newton import solve_prox_newton
+from .ridge import solve_ridge_form
 
-SOLVERS = ("auto", "bcd", "fista", "prox_newton")
+SOLVERS = ("auto", "bcd", "exact", "fista", "prox_newton")
 
 
-def choose_solver(solver, datafit, penalty):
-    """``"bcd"``, ``"prox_newton"`` or ``"fista"`` for ``solver`` in
-    :data:`SOLVERS`: ``"auto"`` takes block coordinate descent for the
-    squared loss with a feature-separable penalty, FISTA otherwise (proximal
-    Newton is opt-in: it reaches high precision in few outer iterations on
-    convex separable penalties, but is not yet faster everywhere; see
-    ``benchmarks/README.md``)."""
+def choose_solver(solver, datafit, penalty, *, gram=True):
+    """``"bcd"``, ``"exact"``, ``"prox_newton"`` or ``"fista"`` for ``solver``
+    in :data:`SOLVERS`: ``"auto"`` takes block coordinate descent for the
+    squared loss with a feature-separable penalty, the exact linear solve
+    for the squared loss with a quadratic penalty (``penalty.ridge_form()``,
+    e.g. the graph penalty without an l1 part) when per-task Gram matrices
+    can be formed (``gram``), ``"auto_newton"`` for another loss (logistic)
+    with a convex feature-separable penalty: proximal Newton with working
+    sets, handing over to FISTA when the working set grows to every feature
+    of a design with most labels present (there FISTA's iterations are
+    cheaper than Newton's weighted Grams; see ``benchmarks/README.md``),
+    FISTA otherwise."""
     if solver not in SOLVERS:
         raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
+    quadratic = datafit.sufficient_statistics and penalty.ridge_form() is not None
     if solver == "auto":
-        return "bcd" if datafit.supports_bcd and penalty.separable else "fista"
+        if datafit.supports_bcd and penalty.separable:
+            return "bcd"
+        if quadratic and gram:
+            return "exact"
+        if penalty.separable and penalty.convex and not datafit.supports_bcd:
+            return "auto_newton"
+        return "fista"
+    if solver == "exact" and not quadratic:
+        raise ValueError(
+            "solver='exact' needs the squared loss and a quadratic penalty (the "
+            "graph penalty with l1_ratio=0); use solver='auto' or 'fista'."
+        )
+    if solver == "exact" and not gram:
+        raise ValueError(
+            "solver='exact' forms per-task Gram matrices, which needs a dense X "
+            "of moderate width; use solver='auto' or 'fista'."
+        )
     if solver in ("bcd", "prox_newton") and not penalty.separable:
         raise ValueError(
             f"solver={solver!r} needs a feature-separable penalty; "
@@ -90,7 +113,7 @@ class ProblemSolver:
         self.fit_intercept = fit_intercept
         self.path = path
         self._bcd = None
-        self._gram = None  # Gram-mode state for FISTA on per-task Grams
+        self._gram = None  # Gram-mode BCD state: exact solve, FISTA on Grams
         self.Z = None  # solver variable of the last solve
         self.b = None
 
@@ -113,6 +136,23 @@ class ProblemSolver:
             and op.n_tasks * p * p * 8 <= 2**28
         )
 
+    def _gram_solver(self):
+        """A Gram-mode BCD solver: its Gram state serves the exact solve and
+        FISTA on per-task Grams."""
+        return BCDSolver(
+            self.X, self.op, self.datafit, fit_intercept=self.fit_intercept,
+            mode="gram",
+        )  # fmt: skip
+
+    def _gram_fits(self):
+        """Per-task (or one shared) Gram matrices fit in memory (256 MB)."""
+        if sp.issparse(self.X):
+            return False
+        T, p = self.op.n_tasks, self.op.n_features
+        full = self.op.factored_weights(self.datafit.c, self.datafit.task_c)
+        n_slots = 1 if full is not None else T
+        return n_slots * p * p * 8 <= 2**28
+
     def solve(
         self, penalty, Z0=None, b0=None, *, solver="auto", max_iter=1000, tol=1e-4,
         verbose=0, selection="cyclic", random_state=None,
@@ -129,8 +169,18 @@ class ProblemSolver:
             b0 = np.asarray(b0, dtype=np.float64) + penalty.combine(Z0) @ self.shift
         if Z0 is None:
             Z0 = np.zeros(shape)
-        method = choose_solver(solver, self.datafit, penalty)
-        if method == "bcd":
+        method = choose_solver(solver, self.datafit, penalty, gram=self._gram_fits())
+        if method == "exact":
+            if self._gram is None:
+                self._gram = self._gram_solver()
+            res = solve_ridge_form(
+                self._gram.gram_state(),
+                penalty,
+                tol=tol,
+                max_iter=max_iter,
+                verbose=verbose,
+            )
+        elif method == "bcd":
             if self._bcd is None:
                 self._bcd = BCDSolver(
                     self.X, self.op, self.datafit, fit_intercept=self.fit_intercept,
@@ -145,19 +195,26 @@ class ProblemSolver:
                 selection=selection,
                 random_state=random_state,
             )
-        elif method == "prox_newton":
+        elif method in ("prox_newton", "auto_newton"):
             res = solve_prox_newton(
                 self.X, self.op, self.datafit, penalty, Z0, b0,
                 fit_intercept=self.fit_intercept, max_iter=max_iter, tol=tol,
-                verbose=verbose,
+                verbose=verbose, hand_over=method == "auto_newton",
             )  # fmt: skip
+            method = "prox_newton"
+            if res.handed_over:
+                n_newton = res.n_iter
+                res = solve_fista(
+                    self.op, self.datafit, penalty, res.coef, res.intercept,
+                    fit_intercept=self.fit_intercept, max_iter=max_iter, tol=tol,
+                    verbose=verbose,
+                )  # fmt: skip
+                # (handed over before any Newton step: plain FISTA)
+                method = "fista" if n_newton <= 1 else "prox_newton+fista"
         elif self._use_gram_fista(penalty):
             # per-task Grams: each iteration costs O(T p^2), not O(n p)
             if self._gram is None:
-                self._gram = BCDSolver(
-                    self.X, self.op, self.datafit, fit_intercept=self.fit_intercept,
-                    mode="gram",
-                )  # fmt: skip
+                self._gram = self._gram_solver()
             res = solve_fista_gram(
                 self._gram.gram_state(), penalty, Z0, max_iter=max_iter, tol=tol,
                 verbose=verbose,

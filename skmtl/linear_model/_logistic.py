@@ -67,11 +67,17 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
     task_weights : array-like of shape (n_tasks,), default=None
         Weight of each task's loss.
     solver : {"auto", "fista", "prox_newton"}, default="auto"
-        ``"fista"`` (``"auto"``): accelerated proximal gradient with restart
-        and step search, any penalty. ``"prox_newton"``: proximal Newton for
-        feature-separable penalties, each Newton step a weighted
-        least-squares problem solved by block coordinate descent; few outer
-        iterations to high precision (``max_iter`` then counts them).
+        ``"fista"``: accelerated proximal gradient with restart and step
+        search, any penalty. ``"prox_newton"``: proximal Newton with working
+        sets for feature-separable penalties, each Newton step a weighted
+        least-squares problem on the working set solved by block coordinate
+        descent; few outer iterations to high precision (``max_iter`` then
+        counts them). ``"auto"``: proximal Newton for the convex separable
+        penalties (l1, l21, elasticnet, sparse_group, tree), handing over to
+        FISTA when the support grows to a quarter of the features or more on
+        data with most labels present (where FISTA's iterations are cheaper;
+        ``solver_`` is then ``"prox_newton+fista"``, or ``"fista"`` when
+        this is seen at the start); FISTA for the other penalties.
     max_iter : int, default=1000
     tol : float, default=1e-4
         Stop when the duality gap (penalties that have one) is below ``tol``
@@ -90,6 +96,10 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
     coef_ : ndarray of shape (n_tasks, n_features)
     intercept_ : ndarray of shape (n_tasks,)
     n_iter_ : int
+        Iterations of the last solver run (Newton iterations for
+        ``"prox_newton"``).
+    solver_ : str
+        The solver used (see ``solver``).
     dual_gap_ : float
         NaN for "graph" and the non-convex penalties.
     coef_components_ : dict of str to ndarray of shape (n_tasks, n_features)

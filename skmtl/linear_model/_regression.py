@@ -36,7 +36,7 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "task_weights": ["array-like", None],
-        "solver": [StrOptions({"auto", "bcd", "fista"})],
+        "solver": [StrOptions({"auto", "bcd", "exact", "fista"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
@@ -194,12 +194,15 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
         Fit one unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
         Non-negative weight ``w_t`` of each task's loss (default all 1).
-    solver : {"auto", "bcd", "fista"}, default="auto"
+    solver : {"auto", "bcd", "exact", "fista"}, default="auto"
         ``"bcd"``: working-set block coordinate descent (feature-separable
         penalties: l1, l21, elasticnet, sparse_group, the non-convex rows,
-        tree). ``"fista"``:
-        accelerated proximal gradient (any penalty). ``"auto"`` uses bcd when
-        it applies.
+        tree). ``"exact"``: the graph penalty with ``l1_ratio=0`` is
+        quadratic, and the fit is one linear solve on per-task Gram
+        matrices (that of :class:`MultiTaskRidge` with ``alpha=0``,
+        ``coupling=alpha``; dense ``X``). ``"fista"``:
+        accelerated proximal gradient (any penalty). ``"auto"`` uses bcd or
+        the exact solve when they apply, FISTA otherwise.
     max_iter : int, default=1000
         Maximum number of epochs (bcd) or iterations (fista).
     tol : float, default=1e-4

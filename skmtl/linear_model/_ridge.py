@@ -35,7 +35,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import _fit_context
@@ -45,6 +44,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._dask import any_dask
 from .._graph import check_task_graph, graph_laplacian
 from .._solvers.design import DesignOperator
+from .._solvers.ridge import (
+    _components,
+    _coupling_operator,
+    _pcg,
+    solve_cg_from_grams,
+)
 from .._validation import as_float64_X, check_task_weights
 from ._base import BaseMultiTaskRegressor
 
@@ -96,16 +101,6 @@ def _task_statistics(X, data, task_weights, fit_intercept):
     D = _entry_matrix(data, c * (data.y - ybar[data.entry_task]))
     R = _as_dense(D @ X).astype(np.float64, copy=False)
     return xbar, ybar, R
-
-
-def _psd_inverse(M):
-    """A callable applying ``M^{-1}`` (Cholesky) or its pseudo-inverse."""
-    try:
-        factor = sla.cho_factor(M, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
-        Minv = sla.pinvh(M)
-        return lambda v: Minv @ v
-    return lambda v: sla.cho_solve(factor, v, check_finite=False)
 
 
 def _task_gram(X, rows, c, xbar):
@@ -174,74 +169,6 @@ def _solve_eigen(X, data, task_weights, alpha, coupling, A, L, fit_intercept):
     return W, b
 
 
-def _pcg_run(apply_M, apply_P, r, target, max_iter, verbose, norm0):
-    W = np.zeros_like(r)
-    r = r.copy()
-    z = apply_P(r)
-    d = z.copy()
-    rz = np.vdot(r, z)
-    k = 0
-    for k in range(1, max_iter + 1):
-        Md = apply_M(d)
-        dMd = np.vdot(d, Md)
-        if not dMd > 0:
-            # Only a singular system (alpha = 0) gets here: stop at the
-            # current least-squares iterate.
-            return W, k, False
-        a = rz / dMd
-        W += a * d
-        r -= a * Md
-        rnorm = np.linalg.norm(r)
-        if verbose:
-            print(
-                f"[MultiTaskRidge] CG iteration {k}: relative residual "
-                f"{rnorm / norm0:.3e}"
-            )
-        if rnorm <= target:
-            return W, k, True
-        z = apply_P(r)
-        rz_new = np.vdot(r, z)
-        d = z + (rz_new / rz) * d
-        rz = rz_new
-    return W, k, False
-
-
-def _pcg(apply_M, apply_P, R, tol, max_iter, verbose):
-    """Preconditioned CG on ``(T, p)`` arrays from zero, to ``tol * ||R||``."""
-    norm0 = np.linalg.norm(R)
-    if norm0 == 0:
-        return np.zeros_like(R), 0, True
-    return _pcg_run(apply_M, apply_P, R, tol * norm0, max_iter, verbose, norm0)
-
-
-def _coupling_operator(L, coupling, groups):
-    """``V -> coupling * L @ V`` with each group's sum forced to zero.
-
-    Mathematically ``1_g^T L = 0`` on every connected component ``g``.
-    In floating point ``coupling * L @ V`` has an error of order
-    ``coupling * eps * ||V||`` along ``1_g``, the direction that decides the
-    pooled model; removing it keeps large ``coupling`` accurate.
-    """
-    CL = coupling * L
-
-    def apply(V):
-        Y = CL @ V
-        for g in groups:
-            Y[g] -= Y[g].mean(axis=0)
-        return Y
-
-    return apply
-
-
-def _components(A, coupling):
-    """Connected components (of size >= 2) of the task graph."""
-    if coupling == 0:
-        return []
-    _, labels = connected_components(sp.csr_array(A > 0), directed=False)
-    groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
-    return [g for g in groups if len(g) > 1]
-
-
 def _task_rows(data, t):
     ent = data.task_entries[data.task_ptr[t] : data.task_ptr[t + 1]]
     return ent, data.entry_row[ent]
@@ -263,35 +190,6 @@ def _solve_cg_gram(
     )
     b = ybar - np.einsum("tj,tj->t", xbar, W)
     return W, b, n_iter, converged
-
-
-def solve_cg_from_grams(H, R, alpha, coupling, A, L, tol, max_iter, verb):
-    """PCG on ``H_t w_t + alpha w_t + coupling (L W)_t = R_t`` given the
-    weighted centred per-task Grams ``H`` (T, p, p): also the solve of fits
-    from reduced statistics (dask data). Returns ``(W, n_iter, converged)``."""
-    T, p = R.shape
-    eye = np.eye(p)
-    block_inv = [
-        _psd_inverse(H[t] + (alpha + coupling * L[t, t]) * eye) for t in range(T)
-    ]
-    groups = _components(A, coupling)
-    coarse = [
-        (g, _psd_inverse(H[g].sum(axis=0) + alpha * len(g) * eye)) for g in groups
-    ]
-    couple = _coupling_operator(L, coupling, groups)
-
-    def apply_M(V):
-        return np.einsum("tij,tj->ti", H, V) + alpha * V + couple(V)
-
-    def apply_P(Rv):
-        Z = np.empty_like(Rv)
-        for t in range(T):
-            Z[t] = block_inv[t](Rv[t])
-        for g, solve in coarse:
-            Z[g] += solve(Rv[g].sum(axis=0))
-        return Z
-
-    return _pcg(apply_M, apply_P, R, tol, max_iter, verb)
 
 
 def _solve_cg_matrix_free(

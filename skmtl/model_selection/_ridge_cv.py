@@ -33,6 +33,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._dask import any_dask
 from .._graph import check_task_graph, graph_laplacian
+from .._solvers.ridge import _components, _coupling_operator, _pcg_run
 from .._validation import check_task_weights, make_task_data
 from ..linear_model._base import BaseMultiTaskRegressor
 from ..linear_model._ridge import (
@@ -41,10 +42,7 @@ from ..linear_model._ridge import (
     _GRAM_MAX_FLOATS,
     MultiTaskRidge,
     _as_dense,
-    _components,
-    _coupling_operator,
     _laplacian_eigh,
-    _pcg_run,
     _task_gram,
     _task_rows,
     _task_statistics,

@@ -134,6 +134,27 @@ class Penalty:
     def smooth_grad(self, W):
         return None
 
+    def ridge_form(self):
+        """``(ridge, coupling, L)`` when the whole penalty is the quadratic
+        ``ridge / 2 ||W||_F^2 + coupling / 2 tr(W^T L W)`` (``L`` a task-graph
+        Laplacian): then a squared-loss fit is one linear solve, that of
+        ``MultiTaskRidge`` (``solver="exact"``). None (the default)
+        otherwise."""
+        return None
+
+    def smooth_bregman(self, W_new, W):
+        """``s(W_new) - s(W) - <grad s(W), W_new - W>`` for the smooth part
+        ``s`` (the curvature along a step; 0 without a smooth part).
+        Penalties with a quadratic smooth part override it with the exact,
+        cancellation-free form."""
+        g = self.smooth_grad(W)
+        if g is None:
+            return 0.0
+        return (
+            self.smooth_value(W_new) - self.smooth_value(W)
+            - float(np.sum(g * (W_new - W)))
+        )  # fmt: skip
+
     def value(self, W):
         return self.smooth_value(W) + self.nonsmooth_value(W)
 

@@ -42,6 +42,17 @@ class Graph(Penalty):
     def smooth_grad(self, W):
         return self.q * (self.laplacian @ W)
 
+    def ridge_form(self):
+        """Without an l1 part the penalty is quadratic (a squared-loss fit
+        is ``MultiTaskRidge(alpha=0, coupling=alpha)``'s linear solve)."""
+        if self.a > 0:
+            return None
+        return 0.0, self.q, self.laplacian
+
+    def smooth_bregman(self, W_new, W):
+        D = W_new - W
+        return 0.5 * self.q * float(np.sum(D * (self.laplacian @ D)))
+
     def nonsmooth_value(self, W):
         return self.a * float(np.abs(W).sum())
 

@@ -1,0 +1,269 @@
+"""High-precision fits (issue 14): FISTA converges at tight tolerances (trace,
+logistic l21 / sparse-group, graph), the graph penalty without an l1 part is
+an exact linear solve, and the step test's curvature is computed without
+cancellation."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+
+from skmtl import MultiTaskLinearRegression, MultiTaskLogisticRegression
+from skmtl._graph import graph_laplacian, mean_graph
+from skmtl._solvers.datafits import Logistic, Quadratic
+from skmtl._solvers.dispatch import choose_solver
+from skmtl._solvers.penalties import make_penalty
+
+from ._reference import cvxpy_solve
+from .conftest import make_problem
+
+CHAIN = np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1)
+
+
+def _binary(Y):
+    return np.where(np.isnan(Y), np.nan, (Y > np.nanmedian(Y, axis=0)).astype(float))
+
+
+def _predictions(X, W, b):
+    return X @ W.T + b
+
+
+def _fit_quietly(model, X, Y, sample_weight=None):
+    """Fit, failing on a ConvergenceWarning (the fits must converge)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return model.fit(X, Y, sample_weight=sample_weight)
+
+
+# --------------------------------------------- tight tolerances against cvxpy
+@pytest.mark.parametrize(
+    "loss, penalty",
+    [
+        ("squared", "trace"),
+        ("logistic", "trace"),
+        ("logistic", "l21"),
+        ("logistic", "sparse_group"),
+        ("logistic", "graph"),
+    ],
+)
+def test_fista_converges_at_tight_tol_against_cvxpy(loss, penalty):
+    """tol=1e-12 is reached well within max_iter (it used to hit 200000 for
+    trace and logistic penalties: the step test drowned in rounding error),
+    with missing labels, intercepts and sample weights; the solution is
+    cvxpy's."""
+    pytest.importorskip("cvxpy")
+    X, Y = make_problem(n=60, p=6, T=4, missing=0.3, seed=3)
+    sw = np.random.default_rng(4).uniform(0.5, 2.0, size=60)
+    alpha = 0.05 if loss == "squared" else 0.02
+    kw = dict(penalty=penalty, alpha=alpha, l1_ratio=0.5, solver="fista")
+    if penalty == "graph":
+        kw.update(l1_ratio=0.3, task_graph=CHAIN)
+    if loss == "squared":
+        model = MultiTaskLinearRegression(**kw, tol=1e-12, max_iter=20_000)
+        Yfit = Yref = Y
+    else:
+        model = MultiTaskLogisticRegression(**kw, tol=1e-12, max_iter=20_000)
+        Yfit = _binary(Y)
+        Yref = np.where(np.isnan(Yfit), np.nan, 2 * Yfit - 1)
+    _fit_quietly(model, X, Yfit, sw)
+    assert model.n_iter_ < 5_000
+    lap = graph_laplacian(CHAIN) if penalty == "graph" else None
+    W, b, _ = cvxpy_solve(
+        X, Yref, penalty, alpha, l1_ratio=kw["l1_ratio"], sample_weight=sw,
+        laplacian=lap, loss=loss,
+    )  # fmt: skip
+    ref = _predictions(X, W, b)
+    ours = _predictions(X, model.coef_, model.intercept_)
+    # cvxpy (CLARABEL at 1e-10) is the less accurate of the two
+    assert np.abs(ours - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("penalty", ["l21", "trace"])
+def test_logistic_gap_reaches_every_tol(penalty):
+    """Every tol down to 1e-12 is reached (a duality gap at the requested
+    level, no ConvergenceWarning)."""
+    X, Y = make_problem(n=80, p=8, T=3, missing=0.2, seed=5)
+    B = _binary(Y)
+    gaps = []
+    for tol in (1e-4, 1e-8, 1e-12):
+        model = MultiTaskLogisticRegression(penalty, 0.02, tol=tol, max_iter=20_000)
+        _fit_quietly(model, X, B)
+        gaps.append(model.dual_gap_)
+        assert model.dual_gap_ <= tol * 3 * np.log(2.0)
+    assert gaps[-1] <= gaps[0]
+
+
+# ------------------------------------------------------- graph: exact solve
+def _graph_closed_form(X, Y, q, L, sample_weight, task_weights):
+    """Minimiser of sum_t w_t / n_t sum_i s_i / 2 (y - x w_t - b_t)^2 +
+    q / 2 tr(W^T L W), from the dense (T p) x (T p) normal equations."""
+    n, p = X.shape
+    T = Y.shape[1]
+    M = q * np.kron(L, np.eye(p))
+    r = np.zeros(T * p)
+    means = []
+    for t in range(T):
+        m = ~np.isnan(Y[:, t])
+        c = task_weights[t] * sample_weight[m] / sample_weight[m].sum()
+        xbar = c @ X[m] / c.sum()
+        ybar = c @ Y[m, t] / c.sum()
+        Xc = X[m] - xbar
+        M[t * p : (t + 1) * p, t * p : (t + 1) * p] += Xc.T @ (c[:, None] * Xc)
+        r[t * p : (t + 1) * p] = Xc.T @ (c * (Y[m, t] - ybar))
+        means.append((xbar, ybar))
+    W = np.linalg.solve(M, r).reshape(T, p)
+    b = np.array([ybar - xbar @ W[t] for t, (xbar, ybar) in enumerate(means)])
+    return W, b
+
+
+@pytest.mark.parametrize("graph", [None, CHAIN])
+@pytest.mark.parametrize("missing", [0.0, 0.3])
+def test_graph_without_l1_is_an_exact_solve(graph, missing):
+    X, Y = make_problem(n=50, p=5, T=4, missing=missing, seed=6)
+    sw = np.random.default_rng(7).uniform(0.5, 2.0, size=50)
+    tw = np.array([1.0, 2.0, 0.5, 1.0])
+    alpha = 0.3
+    model = MultiTaskLinearRegression(
+        "graph", alpha, task_graph=graph, task_weights=tw
+    ).fit(X, Y, sample_weight=sw)
+    assert model.solver_ == "exact"
+    L = graph_laplacian(mean_graph(4) if graph is None else graph)
+    W, b = _graph_closed_form(X, Y, alpha, L, sw, tw)
+    ref = _predictions(X, W, b)
+    ours = _predictions(X, model.coef_, model.intercept_)
+    assert np.abs(ours - ref).max() <= 1e-10 * np.abs(ref).max()
+    # FISTA reaches the same solution at a tight tol (it used to stop with
+    # predictions a few percent off)
+    fista = MultiTaskLinearRegression(
+        "graph", alpha, task_graph=graph, task_weights=tw, solver="fista",
+        tol=1e-12, max_iter=20_000,
+    )  # fmt: skip
+    _fit_quietly(fista, X, Y, sw)
+    ours = _predictions(X, fista.coef_, fista.intercept_)
+    assert np.abs(ours - ref).max() <= 1e-8 * np.abs(ref).max()
+
+
+def test_graph_exact_without_intercept_and_on_a_path():
+    X, Y = make_problem(n=40, p=4, T=3, missing=0.2, seed=8)
+    L = graph_laplacian(mean_graph(3))
+    from skmtl.model_selection import regularization_path
+
+    # without intercept: the closed form on uncentred data
+    model = MultiTaskLinearRegression("graph", 0.5, fit_intercept=False).fit(X, Y)
+    p = X.shape[1]
+    M = 0.5 * np.kron(L, np.eye(p))
+    r = np.zeros(3 * p)
+    for t in range(3):
+        m = ~np.isnan(Y[:, t])
+        M[t * p : (t + 1) * p, t * p : (t + 1) * p] += X[m].T @ X[m] / m.sum()
+        r[t * p : (t + 1) * p] = X[m].T @ Y[m, t] / m.sum()
+    assert_allclose(model.coef_, np.linalg.solve(M, r).reshape(3, p), rtol=1e-9)
+    assert_allclose(model.intercept_, 0.0)
+    path = regularization_path(X, Y, "graph", alphas=[1.0, 0.1], tol=1e-10)
+    for k, alpha in enumerate([1.0, 0.1]):
+        single = MultiTaskLinearRegression("graph", alpha).fit(X, Y)
+        assert_allclose(path.coefs[k], single.coef_, rtol=1e-8, atol=1e-10)
+
+
+def test_graph_with_l1_at_tight_tol_matches_cvxpy():
+    pytest.importorskip("cvxpy")
+    X, Y = make_problem(n=50, p=5, T=4, missing=0.3, seed=9)
+    model = MultiTaskLinearRegression(
+        "graph", 0.1, l1_ratio=0.3, task_graph=CHAIN, tol=1e-12, max_iter=20_000
+    )
+    _fit_quietly(model, X, Y)
+    assert model.solver_ == "fista"
+    W, b, _ = cvxpy_solve(
+        X, Y, "graph", 0.1, l1_ratio=0.3, laplacian=graph_laplacian(CHAIN)
+    )
+    ref = _predictions(X, W, b)
+    ours = _predictions(X, model.coef_, model.intercept_)
+    assert np.abs(ours - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
+# ------------------------------------------------------------ solver choice
+def _datafit(cls):
+    y = np.array([1.0, -1.0, 1.0])
+    return cls(y, np.ones(3) / 3, np.zeros(3, dtype=np.int64), 1)
+
+
+@pytest.mark.parametrize(
+    "loss, penalty, params, gram, expected",
+    [
+        (Quadratic, "graph", {"l1_ratio": 0.0}, True, "exact"),
+        (Quadratic, "graph", {"l1_ratio": 0.0}, False, "fista"),
+        (Quadratic, "graph", {"l1_ratio": 0.3}, True, "fista"),
+        (Logistic, "graph", {"l1_ratio": 0.0}, True, "fista"),
+        (Quadratic, "trace", {}, True, "fista"),
+        (Logistic, "trace", {}, True, "fista"),
+        (Quadratic, "l21", {}, True, "bcd"),
+    ],
+)
+def test_auto_solver_choice(loss, penalty, params, gram, expected):
+    pen = make_penalty(penalty, 0.1, 3, params)
+    assert choose_solver("auto", _datafit(loss), pen, gram=gram) == expected
+
+
+def test_exact_solver_refuses_what_it_cannot_solve():
+    X, Y = make_problem(n=30, p=4, T=3)
+    with pytest.raises(ValueError, match="quadratic penalty"):
+        MultiTaskLinearRegression("graph", 0.1, l1_ratio=0.3, solver="exact").fit(X, Y)
+    with pytest.raises(ValueError, match="quadratic penalty"):
+        MultiTaskLinearRegression("trace", 0.1, solver="exact").fit(X, Y)
+    with pytest.raises(ValueError, match="dense X"):
+        MultiTaskLinearRegression("graph", 0.1, solver="exact").fit(sp.csr_array(X), Y)
+    # sparse X: auto falls back to FISTA, same solution
+    a = MultiTaskLinearRegression("graph", 0.1, tol=1e-12, max_iter=20_000)
+    a.fit(sp.csr_array(X), Y)
+    b = MultiTaskLinearRegression("graph", 0.1).fit(X, Y)
+    assert (a.solver_, b.solver_) == ("fista", "exact")
+    assert_allclose(a.coef_, b.coef_, rtol=1e-7, atol=1e-9)
+
+
+# ------------------------------------------- curvature along a step (Bregman)
+def test_logistic_bregman_matches_high_precision_reference():
+    """``F(f') - F(f) - F'(f).(f' - f)`` against mpmath at 50 digits, for
+    steps from 1e-9 to 10 and margins up to 40 (both Taylor and closed-form
+    branches, both signs of the margin)."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    rng = np.random.default_rng(0)
+    n = 40
+    y = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    c = rng.uniform(0.5, 2.0, size=n) / n
+    f = rng.uniform(-40, 40, size=n)
+    df = Logistic(y, c, np.zeros(n, dtype=np.int64), 1)
+
+    def exact(f_new):
+        total = mpmath.mpf(0)
+        for e in range(n):
+            u, un = mpmath.mpf(-y[e] * f[e]), -y[e] * mpmath.mpf(f_new[e])
+            sp_u = mpmath.log1p(mpmath.exp(u))
+            sig = 1 / (1 + mpmath.exp(-u))
+            total += c[e] * (mpmath.log1p(mpmath.exp(un)) - sp_u - sig * (un - u))
+        return float(total)
+
+    for size in (1e-9, 1e-5, 1e-2, 0.3, 10.0):
+        f_new = f + size * rng.standard_normal(n)
+        got = df.bregman(f_new, f, df.derivative(f))
+        assert got == pytest.approx(exact(f_new), rel=1e-7, abs=1e-300)
+        assert df.bregman(f_new, f) == pytest.approx(got, rel=1e-12)
+    q = Quadratic(y, c, np.zeros(n, dtype=np.int64), 1)
+    f_new = f + 1e-3
+    assert q.bregman(f_new, f) == pytest.approx(0.5 * np.sum(c) * 1e-6, rel=1e-9)
+
+
+def test_graph_smooth_bregman_is_the_quadratic_form():
+    pen = make_penalty("graph", 0.4, 4, {"l1_ratio": 0.25, "task_graph": CHAIN})
+    rng = np.random.default_rng(1)
+    W, V = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    direct = (
+        pen.smooth_value(V) - pen.smooth_value(W) - np.sum(pen.smooth_grad(W) * (V - W))
+    )
+    assert pen.smooth_bregman(V, W) == pytest.approx(direct, rel=1e-10)
+    L = graph_laplacian(CHAIN)
+    D = V - W
+    assert pen.smooth_bregman(V, W) == pytest.approx(0.3 / 2 * np.sum(D * (L @ D)))
