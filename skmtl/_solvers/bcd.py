@@ -42,6 +42,10 @@ from numba import njit
 from .design import DesignOperator, centred_sq_colsums
 from .penalties._rows import row_update
 
+#: the working-set Gram grows to every feature while the rows it lacks are
+#: at most ``WS_GRAM_EXTEND * T`` (see ``BCDSolver._ws_gram_extends``)
+WS_GRAM_EXTEND = 64
+
 
 @njit(cache=True)
 def _epoch_residual(X, row_ptr, entry_task, c, r, W, H, xmean, ws, code, params):
@@ -410,6 +414,7 @@ class BCDSolver:
         self._v0_norm = None
         self._fscale = None
         self._exact_state = False
+        self._ws_gram_cache = None
 
     def _sync_gram(self):
         W = self.W
@@ -568,6 +573,74 @@ class BCDSolver:
             and self.X.shape[0] * k * 8 <= 2**28
         )
 
+    def _gram_block(self, Xa, Xb, ia, ib):
+        """Centred Gram block between features ``ia`` and ``ib`` (columns
+        ``Xa``, ``Xb`` of ``X``): ``(1, ka, kb)`` with every label present,
+        else one block per task."""
+        if self.full:
+            s, m = self.row_s, self.xmean[0]
+            if self.uniform_rows:
+                # Xa.T @ Xa is a symmetric rank-k update, no scaled copy
+                Q = s[0] * (Xa.T @ Xb)
+            else:
+                Q = Xa.T @ (Xb * s[:, None])
+            return (Q - s.sum() * np.outer(m[ia], m[ib]))[None]
+        T, c, task = self.T, self.c, self.task
+        if self.task_rows is None:
+            self.task_rows = [
+                self.op.entry_row[np.flatnonzero(task == t)] for t in range(T)
+            ]
+        Q = np.empty((T, ia.size, ib.size))
+        for t in range(T):
+            rows = self.task_rows[t]
+            Xt = Xa[rows]
+            Xbt = Xt if Xb is Xa else Xb[rows]
+            ct = c[task == t]
+            ma, mb = self.xmean[t, ia], self.xmean[t, ib]
+            Q[t] = Xt.T @ (Xbt * ct[:, None]) - self.task_c[t] * np.outer(ma, mb)
+        return Q
+
+    def _ws_gram_new(self, ws):
+        """How many of ``ws``'s features the cached working-set Gram lacks."""
+        if self._ws_gram_cache is None:
+            return ws.size
+        return int(np.count_nonzero(~np.isin(ws, self._ws_gram_cache[0])))
+
+    def _ws_gram_extends(self, ws, use_working_set):
+        """Solve on the Gram of every feature, too, when it is mostly
+        computed already (the previous working set's): the new rows cost
+        ``n k k_new`` flops, at BLAS speed, which pays when ``k_new`` is
+        below about ``64 T`` (a few residual epochs, ``2 n k T`` each)."""
+        if not use_working_set or self._ws_gram_cache is None:
+            return False
+        return self._ws_gram_new(ws) <= min(ws.size // 2, WS_GRAM_EXTEND * self.T)
+
+    def _ws_gram(self, ws, Xw):
+        """Centred Gram of the working set ``ws`` (columns ``Xw``).
+
+        The previous working set's Gram is kept: a working set that mostly
+        repeats it (supports settle, the set stops growing) only computes
+        the rows of its new features, ``n k k_new`` instead of ``n k^2 / 2``.
+        """
+        n_new = self._ws_gram_new(ws)
+        if n_new > ws.size // 2:
+            Q = self._gram_block(Xw, Xw, ws, ws)
+        else:
+            old_ws, old_Q = self._ws_gram_cache
+            pos = np.full(self.p, -1, dtype=np.int64)
+            pos[old_ws] = np.arange(old_ws.size)
+            where = pos[ws]
+            kept = np.flatnonzero(where >= 0)
+            Q = np.empty((old_Q.shape[0], ws.size, ws.size))
+            Q[:, kept[:, None], kept] = old_Q[:, where[kept][:, None], where[kept]]
+            if n_new:
+                new = np.flatnonzero(where < 0)
+                B = self._gram_block(Xw[:, new], Xw, ws[new], ws)
+                Q[:, new, :] = B
+                Q[:, :, new] = B.transpose(0, 2, 1)
+        self._ws_gram_cache = (ws, Q)
+        return Q
+
     def _solve_ws_in_gram_space(self, ws, V, target, budget, penalty):
         """Solve the working-set subproblem on its Gram matrix (``k x k`` per
         task), then update the residual once with two BLAS products.
@@ -576,29 +649,14 @@ class BCDSolver:
         subproblem's gradient is ``V0 - K_t Q_t (W - W0)``, kept up to date
         by the Gram kernel.
         """
-        T, W, c, task = self.T, self.W, self.c, self.task
+        T, W, task = self.T, self.W, self.task
         k = ws.size
         Xw = self.Xc[:, ws]
         Xw = Xw.toarray() if sp.issparse(Xw) else np.asarray(Xw)
+        Q = self._ws_gram(ws, Xw)
         if self.full:
-            m = self.xmean[0, ws]
-            if self.uniform_rows:
-                Q = self.row_s[0] * (Xw.T @ Xw)  # symmetric rank-k, no scaled copy
-            else:
-                Q = Xw.T @ (Xw * self.row_s[:, None])
-            Q = (Q - self.row_s.sum() * np.outer(m, m))[None]
             slot, kt = np.zeros(T, dtype=np.int64), self.k_full
         else:
-            if self.task_rows is None:
-                self.task_rows = [
-                    self.op.entry_row[np.flatnonzero(task == t)] for t in range(T)
-                ]
-            Q = np.empty((T, k, k))
-            for t in range(T):
-                Xt = Xw[self.task_rows[t]]
-                ct = c[task == t]
-                mt = self.xmean[t, ws]
-                Q[t] = Xt.T @ (Xt * ct[:, None]) - self.task_c[t] * np.outer(mt, mt)
             slot, kt = np.arange(T, dtype=np.int64), np.ones(T)
         Vw = np.ascontiguousarray(V[:, ws])
         QW = np.zeros((T, k))
@@ -717,6 +775,7 @@ class BCDSolver:
                 # a large support, or a working set whose own Gram would cost a
                 # good part of the full one: build the full Gram now
                 self.mode, self.switch_to_gram = "gram", False
+                self._ws_gram_cache = None  # the full Gram replaces it
                 self._build_gram()
                 continue
             if use_working_set and p > ws_size:
@@ -730,8 +789,8 @@ class BCDSolver:
             if (
                 fast_ws
                 and self.mode != "gram"
-                and ws.size < p
                 and self._ws_gram_fits(ws.size)
+                and (ws.size < p or self._ws_gram_extends(ws, use_working_set))
             ):
                 # Gram epochs are cheap next to the outer full gradient: solve
                 # the working set more tightly to save outer iterations
