@@ -194,8 +194,11 @@ def bench_correlated(shape, n, p, T, rho, ratios, repeat, names=None):
                 for target in TARGETS:
                     if np.isnan(res[name][target]) and subopt <= target:
                         res[name][target] = float(np.median(times[name]))
+                        if target == 1e-6:
+                            res[name]["best"] = float(np.min(times[name]))
         for name in makers:  # what reaches 1e-6 has reached 1e-4
             res[name][TARGETS[0]] = np.fmin(res[name][TARGETS[0]], res[name][1e-6])
+            res[name].setdefault("best", np.nan)
         prob = f"{shape} n={n} p={p} T={T} rho={rho}"
         for name in makers:
             rows.append((prob, f"amax/{ratio}", name, res[name], n_support))
@@ -206,27 +209,31 @@ def bench_correlated(shape, n, p, T, rho, ratios, repeat, names=None):
 def print_correlated(rows):
     print(
         "\n| problem | alpha | support | solver | time to 1e-4 (s) "
-        "| time to 1e-6 (s) | skmtl / solver at 1e-6 |"
+        "| time to 1e-6 (s) | skmtl / solver at 1e-6 | same, best runs |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     ours = {(r[0], r[1]): r[3] for r in rows if r[2] == "skmtl"}
-    ratios = []
+    ratios, best = [], []
     for prob, alpha, name, res, n_support in rows:
-        mine = ours[(prob, alpha)][1e-6]
-        ratio = mine / res[1e-6]
+        mine = ours[(prob, alpha)]
+        ratio = mine[1e-6] / res[1e-6]
+        ratio_best = mine["best"] / res["best"]
         if name == "scikit-learn" and "rho=0.9" not in prob:
             ratios.append(ratio)
+            best.append(ratio_best)
         print(
             f"| {prob} | {alpha} | {n_support} | {name} | {res[1e-4]:.3g} "
-            f"| {res[1e-6]:.3g} | {ratio:.2f} |"
+            f"| {res[1e-6]:.3g} | {ratio:.2f} | {ratio_best:.2f} |"
         )
-    if ratios:
-        ratios = np.array(ratios)
-        print(
-            f"\nskmtl / scikit-learn time to 1e-6 over rho in {{0, 0.5}}: geometric "
-            f"mean {np.exp(np.mean(np.log(ratios))):.2f}, worst {ratios.max():.2f} "
-            f"({ratios.size} cases; goal: mean <= 0.3, worst <= 1)"
-        )
+    for label, r in (("medians", ratios), ("best runs", best)):
+        if r:
+            r = np.array(r)
+            print(
+                f"skmtl / scikit-learn time to 1e-6 over rho in {{0, 0.5}} "
+                f"({label}): geometric mean {np.exp(np.mean(np.log(r))):.2f}, "
+                f"worst {r.max():.2f} ({r.size} cases; goal: mean <= 0.3, "
+                "worst <= 1)"
+            )
 
 
 def per_task_problem(T, n_t, p, seed=0):
