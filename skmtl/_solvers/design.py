@@ -232,6 +232,31 @@ def _centred_sq_colsums_dense(X, row_ptr, entry_task, c, xmean, inv_a, T):
     return S
 
 
+@njit(cache=True)
+def _centred_sq_colsums_shared(X, s, m, inv_a, by_column):
+    """``sum_i s_i ((x_ij - m_j) / a_j)^2``: one weight per row, one mean
+    per feature (every label present, weights ``s_i k_t``); ``by_column``
+    walks a Fortran-ordered ``X`` column by column."""
+    n, p = X.shape
+    S = np.zeros(p)
+    if by_column:
+        for j in range(p):
+            mj = m[j]
+            ia = inv_a[j]
+            acc = 0.0
+            for i in range(n):
+                z = (X[i, j] - mj) * ia
+                acc += s[i] * z * z
+            S[j] = acc
+    else:
+        for i in range(n):
+            si = s[i]
+            for j in range(p):
+                z = (X[i, j] - m[j]) * inv_a[j]
+                S[j] += si * z * z
+    return S
+
+
 def column_max_abs(X):
     """``max_i |X_ij|`` per column (dense or sparse)."""
     if sp.issparse(X):
@@ -261,7 +286,19 @@ def centred_sq_colsums(X, op, c, xmean):
         ms = xmean * inv_a
         S = np.maximum(op2.rmatvec(c) - task_c[:, None] * ms * ms, 0.0)
     else:
-        S = _centred_sq_colsums_dense(
-            X, op.row_ptr, op.entry_task, c, np.ascontiguousarray(xmean), inv_a, T
-        )
+        task_c = np.bincount(op.entry_task, weights=c, minlength=T)
+        factors = op.factored_weights(c, task_c)
+        if factors is not None and np.all(xmean == xmean[:1]):
+            # c_(i,t) = s_i k_t and one mean per feature: one pass over X,
+            # not one per task
+            s, k = factors
+            S0 = _centred_sq_colsums_shared(
+                X, s, np.ascontiguousarray(xmean[0]), inv_a,
+                bool(X.flags.f_contiguous),
+            )  # fmt: skip
+            S = k[:, None] * S0
+        else:
+            S = _centred_sq_colsums_dense(
+                X, op.row_ptr, op.entry_task, c, np.ascontiguousarray(xmean), inv_a, T
+            )
     return S, a

@@ -1,0 +1,103 @@
+"""The BCD driver's reused Gram blocks and one-pass curvatures against
+explicit numpy formulas, and a fit that extends its working-set Gram to
+every feature against scikit-learn."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from skmtl import MultiTaskLasso
+from skmtl._solvers import bcd
+from skmtl._solvers.datafits import Quadratic
+from skmtl._solvers.design import DesignOperator, centred_sq_colsums
+from skmtl._validation import make_task_data
+
+
+def _ar1(n, p, T, rho, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    for j in range(1, p):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * X[:, j]
+    W = np.zeros((T, p))
+    W[:, rng.choice(p, size=5, replace=False)] = rng.standard_normal((T, 5))
+    return X, X @ W.T + 1.0 + rng.standard_normal((n, T))
+
+
+def _problem(missing, weighted, order="F", seed=0):
+    rng = np.random.default_rng(seed)
+    X, Y = _ar1(40, 12, 3, 0.5, seed)
+    X = np.asarray(X, order=order)
+    if missing:
+        Y[rng.random(Y.shape) < 0.3] = np.nan
+    sw = rng.uniform(0.5, 2.0, size=40) if weighted else None
+    data = make_task_data(Y, sw)
+    c = data.entry_weights(np.array([1.0, 2.0, 0.5]) if weighted else None)
+    op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, 3)
+    y = Y[data.entry_row, data.entry_task]
+    return X, data, c, op, y
+
+
+def _explicit_centred(X, data, c, t):
+    """Rows of task ``t`` centred at their weighted means, and their weights."""
+    e = np.flatnonzero(data.entry_task == t)
+    Xt, ct = X[data.entry_row[e]], c[e]
+    return Xt - (ct @ Xt) / ct.sum(), ct
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_one_pass_curvatures_match_explicit_sums(order, weighted):
+    # every label present: c_(i,t) = s_i k_t, one pass over X serves all tasks
+    X, data, c, op, _ = _problem(False, weighted, order)
+    assert op.factored_weights(c, np.bincount(data.entry_task, weights=c)) is not None
+    task_c = np.bincount(data.entry_task, weights=c, minlength=3)
+    xmean = op.task_means(c, task_c)
+    S, a = centred_sq_colsums(X, op, c, xmean)
+    for t in range(3):
+        Xt, ct = _explicit_centred(X, data, c, t)
+        assert_allclose(S[t] * a * a, ct @ (Xt * Xt), rtol=1e-12)
+
+
+@pytest.mark.parametrize("missing", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_extended_working_set_gram_matches_explicit_gram(missing, weighted):
+    X, data, c, op, y = _problem(missing, weighted)
+    solver = bcd.BCDSolver(X, op, Quadratic(y, c, data.entry_task, 3), mode="residual")
+    first = np.array([0, 2, 3, 5, 7, 8, 9, 11], dtype=np.int64)
+    grown = np.array([0, 1, 2, 3, 5, 7, 8, 9, 10, 11], dtype=np.int64)  # 2 new
+    solver._ws_gram(first, X[:, first])
+    assert solver._ws_gram_new(grown) == 2
+    Q = solver._ws_gram(grown, X[:, grown])
+    for t in range(3):
+        Xt, ct = _explicit_centred(X, data, c, t)
+        expected = Xt[:, grown].T @ (Xt[:, grown] * ct[:, None])
+        got = solver.k_full[t] * Q[0] if solver.full else Q[t]
+        assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    assert solver.full == (not missing)
+
+
+def test_fit_extending_the_gram_to_every_feature_matches_sklearn(monkeypatch):
+    # correlated features, alpha_max / 100: the working set grows to every
+    # feature, and its last Gram is the previous one plus a few rows
+    sk = pytest.importorskip("sklearn.linear_model")
+    X, Y = _ar1(100, 60, 5, 0.5)
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    alpha = np.max(np.linalg.norm(Xc.T @ Yc, axis=1)) / 100 / 100
+    sizes = []
+    original = bcd.BCDSolver._ws_gram
+
+    def spy(self, ws, Xw):
+        sizes.append((ws.size, self._ws_gram_new(ws)))
+        return original(self, ws, Xw)
+
+    monkeypatch.setattr(bcd.BCDSolver, "_ws_gram", spy)
+    ours = MultiTaskLasso(alpha=alpha, tol=1e-10, max_iter=100_000).fit(X, Y)
+    assert any(k == 60 and 0 < new <= 30 for k, new in sizes), sizes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = sk.MultiTaskLasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, Y)
+    assert np.sum(np.any(ref.coef_ != 0, axis=0)) > 30
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-7)
+    assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
