@@ -34,6 +34,12 @@ class L1(RowPenalty):
     def dual_norm(self, V):
         return float(np.max(np.abs(V))) if V.size else 0.0
 
+    def fenchel_young(self, Z, U):
+        # per entry |w| (alpha - |u|) + (|w| |u| - w u), both terms >= 0
+        aw, au = np.abs(Z), np.abs(U)
+        opposite = np.where(Z * U < 0, 2.0 * aw * au, 0.0)
+        return float(np.sum(aw * np.maximum(self.alpha - au, 0.0) + opposite))
+
     @classmethod
     def alpha_max(cls, G0, params=None):
         return float(np.max(np.abs(G0)))
@@ -73,6 +79,23 @@ class ElasticNet(RowPenalty):
     def conjugate_value(self, V):
         excess = np.maximum(col_norms(V) - self.lam, 0.0)
         return float(np.sum(excess * excess)) / (2.0 * self.mu)
+
+    def fenchel_young(self, Z, U):
+        # per row, with a = ||w||, n = ||u||: the angle term a n - <w, u> =
+        # a n / 2 ||w/a - u/n||^2, plus (mu a - (n - lam))^2 / (2 mu) when
+        # n > lam (then mu > 0), else a (lam - n) + mu/2 a^2: all >= 0
+        a, n = col_norms(Z), col_norms(U)
+        both = (a > 0) & (n > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = Z / np.where(a > 0, a, 1.0) - U / np.where(n > 0, n, 1.0)
+        angle = np.where(both, 0.5 * a * n * np.sum(d * d, axis=0), 0.0)
+        excess = n - self.lam
+        if self.mu > 0:
+            above = (self.mu * a - excess) ** 2 / (2.0 * self.mu)
+        else:
+            above = np.zeros_like(a)  # n <= lam up to rounding (dual ball)
+        below = a * np.maximum(-excess, 0.0) + 0.5 * self.mu * a * a
+        return float(np.sum(angle + np.where(excess > 0, above, below)))
 
     @classmethod
     def alpha_max(cls, G0, params=None):
