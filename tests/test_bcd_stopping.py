@@ -54,7 +54,13 @@ def test_one_task_at_default_tol_is_scikit_learns_solution(ours, ref, kw, alpha)
 
 @pytest.mark.parametrize(
     "n, p, rank, alpha, l1_ratio",
-    [(100, 30, 5, 0.01, 0.5), (200, 60, 8, 0.01, 0.2), (100, 8, 3, 0.01, 0.9)],
+    [
+        (100, 30, 5, 0.01, 0.5),
+        (200, 60, 8, 0.01, 0.2),
+        (100, 8, 3, 0.01, 0.9),
+        # working sets: the features outside the last one must settle too
+        (300, 100, 5, 0.01, 0.5),
+    ],
 )
 def test_default_tol_fit_is_a_fixed_point_of_another_epoch(n, p, rank, alpha, l1_ratio):
     """Ill-conditioned designs (low effective rank), where the gap tolerance

@@ -83,19 +83,26 @@ class ElasticNet(RowPenalty):
     def fenchel_young(self, Z, U):
         # per row, with a = ||w||, n = ||u||: the angle term a n - <w, u> =
         # a n / 2 ||w/a - u/n||^2, plus (mu a - (n - lam))^2 / (2 mu) when
-        # n > lam (then mu > 0), else a (lam - n) + mu/2 a^2: all >= 0
-        a, n = col_norms(Z), col_norms(U)
-        both = (a > 0) & (n > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = Z / np.where(a > 0, a, 1.0) - U / np.where(n > 0, n, 1.0)
-        angle = np.where(both, 0.5 * a * n * np.sum(d * d, axis=0), 0.0)
-        excess = n - self.lam
-        if self.mu > 0:
-            above = (self.mu * a - excess) ** 2 / (2.0 * self.mu)
+        # n > lam (then mu > 0), else a (lam - n) + mu/2 a^2: all >= 0. A
+        # zero row leaves the conjugate's (n - lam)_+^2 / (2 mu) only.
+        lam, mu = self.lam, self.mu
+        a = col_norms(Z)
+        nz = a > 0
+        excess = col_norms(U) - lam
+        total = 0.0
+        if mu > 0:
+            e0 = np.maximum(excess[~nz], 0.0)
+            total += float(e0 @ e0) / (2.0 * mu)
+        a, e = a[nz], excess[nz]
+        n = e + lam
+        d = Z[:, nz] / a - U[:, nz] / np.where(n > 0, n, 1.0)
+        angle = 0.5 * a * n * np.sum(d * d, axis=0)
+        if mu > 0:
+            rest = np.where(e > 0, (mu * a - e) ** 2 / (2.0 * mu), 0.0)
         else:
-            above = np.zeros_like(a)  # n <= lam up to rounding (dual ball)
-        below = a * np.maximum(-excess, 0.0) + 0.5 * self.mu * a * a
-        return float(np.sum(angle + np.where(excess > 0, above, below)))
+            rest = np.zeros_like(a)  # n <= lam up to rounding (dual ball)
+        rest = np.where(e > 0, rest, a * np.maximum(-e, 0.0) + 0.5 * mu * a * a)
+        return total + float(np.sum(angle + rest))
 
     @classmethod
     def alpha_max(cls, G0, params=None):
