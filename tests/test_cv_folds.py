@@ -1,9 +1,11 @@
-"""Folds of the CV estimators: class checks, the user's labels, ``groups``."""
+"""Folds of the CV estimators: class checks, the user's labels, ``groups``
+(routed to the splitter by scikit-learn's metadata routing)."""
 
 import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.model_selection import BaseCrossValidator, GroupKFold, KFold
 
 from skmtl.model_selection import (
@@ -25,6 +27,8 @@ def _binary_problem(n=60, seed=0):
 
 class _RecordingKFold(BaseCrossValidator):
     """KFold that keeps the ``y`` and ``groups`` it was given."""
+
+    __metadata_request__split = {"groups": True}  # as sklearn's group splitters
 
     def __init__(self, n_splits=3):
         self.n_splits = n_splits
@@ -71,7 +75,8 @@ def test_user_splitter_gets_the_users_labels_and_groups():
     X, Y = _binary_problem()
     groups = np.repeat(np.arange(6), 10)
     cv = _RecordingKFold(3)
-    MultiTaskLogisticRegressionCV(n_alphas=3, cv=cv).fit(X, Y, groups=groups)
+    with sklearn.config_context(enable_metadata_routing=True):
+        MultiTaskLogisticRegressionCV(n_alphas=3, cv=cv).fit(X, Y, groups=groups)
     y_seen, groups_seen = cv.seen_
     assert set(np.unique(np.asarray(y_seen))) == {"no", "yes"}  # not +-1
     np.testing.assert_array_equal(groups_seen, groups)
@@ -101,7 +106,10 @@ def test_group_kfold_in_every_cv_estimator(Est, params, path_attr):
     groups = np.arange(60) % 4  # interleaved: KFold(4) would mix groups
     with pytest.raises(ValueError, match="groups"):
         Est(cv=GroupKFold(4), **params).fit(X, Y)
-    with warnings.catch_warnings():
+    with (
+        warnings.catch_warnings(),
+        sklearn.config_context(enable_metadata_routing=True),
+    ):
         warnings.simplefilter("ignore")
         fitted = Est(cv=GroupKFold(4), **params).fit(X, Y, groups=groups)
         explicit = list(GroupKFold(4).split(X, Y, groups))

@@ -28,12 +28,21 @@ epochs. The outer loop (Python) computes the full gradient and the stopping
 certificate: the duality gap (compared with ``tol * sum_e c_e y_e^2`` as in
 scikit-learn) where the penalty has one, else the norm of the per-feature
 stationarity violations (compared with ``tol`` times the gradient norm at
-``W = 0``). The inner loop (numba) runs epochs over a working set: the
-support plus the worst violators, doubling each outer iteration. When the
-working set's rows outnumber its ``k`` features, its subproblem is solved
-on its ``k x k`` Gram matrix (per task when labels are missing), so inner
-epochs cost ``O(k^2 T)`` instead of ``O(n k T)``.
+``W = 0``). As in scikit-learn's coordinate descent, the fit stops only
+when the certificate holds and the last epoch moved no coefficient by more
+than ``tol`` times the largest one (every epoch kernel returns its largest
+violation, update and coefficient); epochs return to the certificate as
+soon as their updates are that small. The inner loop (numba) runs epochs
+over a working set: the support plus the worst violators, doubling each
+outer iteration. When the working set's rows outnumber its ``k`` features,
+its subproblem is solved on its ``k x k`` Gram matrix (per task when labels
+are missing), so inner epochs cost ``O(k^2 T)`` instead of ``O(n k T)``.
+The working set, its pending epochs and the update ratio form a
+:class:`_Run`, returned when ``max_iter`` stops a solve so that a warm
+start can continue it exactly.
 """
+
+import copy
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,7 +64,7 @@ def _epoch_residual(X, row_ptr, entry_task, c, r, W, H, xmean, ws, code, params)
     w_old = np.empty(T)
     w_new = np.empty(T)
     delta = np.empty(T)
-    max_viol = 0.0
+    max_viol = d_w_max = w_max = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
         g[:] = 0.0
@@ -71,6 +80,8 @@ def _epoch_residual(X, row_ptr, entry_task, c, r, W, H, xmean, ws, code, params)
         centred = False
         for t in range(T):
             delta[t] = w_new[t] - w_old[t]
+            d_w_max = max(d_w_max, abs(delta[t]))
+            w_max = max(w_max, abs(w_new[t]))
             if delta[t] != 0.0:
                 changed = True
                 if xmean[t, j] != 0.0:
@@ -86,7 +97,7 @@ def _epoch_residual(X, row_ptr, entry_task, c, r, W, H, xmean, ws, code, params)
                         r[e] -= delta[t] * (xij - xmean[t, j])
         for t in range(T):
             W[t, j] = w_new[t]
-    return max_viol
+    return max_viol, d_w_max, w_max
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
@@ -100,7 +111,7 @@ def _epoch_full(X, s, k, R, W, H, m, ws, code, params):
     g = np.empty(T)
     w_old = np.empty(T)
     w_new = np.empty(T)
-    max_viol = 0.0
+    max_viol = d_w_max = w_max = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
         for t in range(T):
@@ -113,11 +124,13 @@ def _epoch_full(X, s, k, R, W, H, m, ws, code, params):
         mj = m[j]
         for t in range(T):
             dt = w_new[t] - w_old[t]
+            d_w_max = max(d_w_max, abs(dt))
+            w_max = max(w_max, abs(w_new[t]))
             if dt != 0.0:
                 for i in range(n):
                     R[i, t] -= (X[i, j] - mj) * dt
                 W[t, j] = w_new[t]
-    return max_viol
+    return max_viol, d_w_max, w_max
 
 
 @njit(cache=True)
@@ -131,7 +144,7 @@ def _epoch_csc(
     w_old = np.empty(T)
     w_new = np.empty(T)
     delta = np.empty(T)
-    max_viol = 0.0
+    max_viol = d_w_max = w_max = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
         g[:] = 0.0
@@ -147,6 +160,8 @@ def _epoch_csc(
         changed = False
         for t in range(T):
             delta[t] = w_new[t] - w_old[t]
+            d_w_max = max(d_w_max, abs(delta[t]))
+            w_max = max(w_max, abs(w_new[t]))
             if delta[t] != 0.0:
                 changed = True
         if not changed:
@@ -161,7 +176,7 @@ def _epoch_csc(
         for t in range(T):
             off[t] += delta[t] * xmean[t, j]
             W[t, j] = w_new[t]
-    return max_viol
+    return max_viol, d_w_max, w_max
 
 
 @njit(cache=True)
@@ -171,7 +186,7 @@ def _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params):
     h = np.empty(T)
     w_old = np.empty(T)
     w_new = np.empty(T)
-    max_viol = 0.0
+    max_viol = d_w_max = w_max = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
         for t in range(T):
@@ -181,20 +196,22 @@ def _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params):
         max_viol = max(max_viol, row_update(code, params, w_old, g, h, w_new))
         for t in range(T):
             dt = w_new[t] - w_old[t]
+            d_w_max = max(d_w_max, abs(dt))
+            w_max = max(w_max, abs(w_new[t]))
             if dt != 0.0:
                 kd = k[t] * dt
                 q = slot[t]
                 for m in range(p):
                     QW[t, m] += kd * Q[q, j, m]
                 W[t, j] = w_new[t]
-    return max_viol
+    return max_viol, d_w_max, w_max
 
 
 def _epoch_gram_python(Q, slot, k, XtY, QW, W, ws, penalty):
     """:func:`_epoch_gram` for a penalty whose row math is Python
     (``row_update`` and ``kkt_violation``): for penalties defined outside
     skmtl; correct but slow (one Python call per feature)."""
-    max_viol = 0.0
+    max_viol = d_w_max = w_max = 0.0
     for j in ws:
         g = QW[:, j] - XtY[:, j]
         h = k * Q[slot, j, j]
@@ -203,27 +220,33 @@ def _epoch_gram_python(Q, slot, k, XtY, QW, W, ws, penalty):
         max_viol = max(max_viol, float(np.asarray(v).ravel()[0]))
         w_new = np.asarray(penalty.row_update(w_old, g, h), dtype=np.float64)
         dt = w_new - w_old
+        d_w_max = max(d_w_max, float(np.max(np.abs(dt), initial=0.0)))
+        w_max = max(w_max, float(np.max(np.abs(w_new), initial=0.0)))
         if np.any(dt != 0):
             QW += (k * dt)[:, None] * Q[slot, j, :]
             W[:, j] = w_new
-    return max_viol
+    return max_viol, d_w_max, w_max
 
 
-def quadratic_gap(rr, ry, W, V, penalty):
+def quadratic_gap(rr, W, V, penalty):
     """Duality gap of ``1/2 sum_e c_e r_e^2 + penalty(W)``.
 
-    ``rr = sum c r^2``, ``ry = sum c r y`` (centred ``y`` with an intercept),
-    ``V = X^T (c r)`` (minus the gradient). The dual point is ``theta = c r``,
-    rescaled into the dual ball when the penalty has no ridge part.
+    ``rr = sum c r^2``, ``V = X^T (c r)`` (minus the gradient). The dual
+    point is ``theta = s c r``, rescaled into the dual ball (``s < 1``) when
+    the penalty has no ridge part. With ``r y = r r + <W, V>`` (centred
+    ``y = r + X W``) the gap is ``(1 - s)^2 rr / 2`` plus the penalty's
+    Fenchel-Young term at ``s V``: a sum of non-negative terms, so it does
+    not cancel to 0 (or below) while the coefficients are still off, as
+    ``primal - dual`` does once it falls to the primal's rounding level.
+    Returns ``(gap, primal)``.
     """
     primal = 0.5 * rr + penalty.value(W)
-    if penalty.mu > 0:
-        dual = ry - 0.5 * rr - penalty.conjugate_value(V)
-    else:
+    s = 1.0
+    if penalty.mu <= 0:
         dn = penalty.dual_norm(V)
         s = 1.0 if dn <= penalty.lam else penalty.lam / dn
-        dual = s * ry - 0.5 * s * s * rr
-    return primal - dual, primal
+    gap = 0.5 * (1.0 - s) ** 2 * rr + penalty.fenchel_young(W, s * V)
+    return gap, primal
 
 
 class SolverResult:
@@ -231,7 +254,8 @@ class SolverResult:
     solver variable: ``coef`` itself, or the stacked parts of a composite
     model), ``intercept``, ``n_iter``, ``gap`` (NaN without one),
     ``residual`` (the optimality residual where it is the certificate),
-    ``converged``, ``objective``."""
+    ``converged``, ``objective``, ``resume`` (block coordinate descent
+    stopped on ``max_iter``: the run's state, to continue it; else None)."""
 
     def __init__(
         self, parts, intercept, n_iter, gap, converged, objective, residual=np.nan,
@@ -245,6 +269,49 @@ class SolverResult:
         self.converged = converged
         self.objective = objective
         self.residual = residual
+        self.resume = None
+
+
+class _Block:
+    """Epochs pending on one working set ``ws``: at most ``left`` more,
+    ended early when the largest violation reaches ``target`` (or the
+    updates are small), run on the working set's own Gram matrix
+    (``in_gram_space``) or as residual epochs."""
+
+    def __init__(self, ws, target, in_gram_space):
+        self.ws, self.target, self.in_gram_space = ws, target, in_gram_space
+        self.left = 200 if in_gram_space else 10
+
+
+class _Run:
+    """Everything a working-set run carries from one epoch to the next
+    besides ``W``: the working-set size, the pending :class:`_Block`, the
+    last epoch's update ratio ``max |dW| / max |W|`` (0 before any epoch:
+    then the certificate alone decides, as in scikit-learn's first check)
+    and the features it ``visited``, the Gram switch and the random order's
+    generator. ``key`` names the
+    problem and penalty it belongs to."""
+
+    def __init__(self, key):
+        self.key = key
+        self.started = False
+        self.ws_size = 10
+        self.block = None
+        self.ratio = 0.0
+        self.mode = None
+        self.rng = None
+        self.visited = None
+
+    @classmethod
+    def resume_or_start(cls, resume, key):
+        """A copy of ``resume`` when it belongs to ``key``, else a new run."""
+        if resume is None or resume.key != key:
+            return cls(key)
+        run = copy.copy(resume)
+        if resume.block is not None:
+            run.block = copy.copy(resume.block)
+        run.rng = copy.deepcopy(resume.rng)
+        return run
 
 
 #: flop rate of the per-task Gram products (BLAS, one per task) over that of
@@ -527,14 +594,14 @@ class BCDSolver:
             self._sync_residual()
 
     def _state(self):
-        """``(rr, ry, V)`` at the current ``W``."""
+        """``(rr, V)`` at the current ``W``."""
         W = self.W
         if self.mode == "gram":
             Wx = float(np.sum(W * self.XtY))
             rr = self.yy - 2 * Wx + float(np.sum(W * self.QW))
             if self.op is None or (rr > 1e-6 * self.yy and not self._exact_state):
                 # (from reduced statistics there is no X to recompute with)
-                return rr, self.yy - Wx, self.XtY - self.QW
+                return rr, self.XtY - self.QW
             # ``yy - 2 W.X^T y + W Q W`` has lost most of its digits (a good
             # fit, or a tight tol): one product with X gives the residual
             # itself, and a gap that does not cancel to 0 before the
@@ -542,7 +609,7 @@ class BCDSolver:
             shift = np.sum(self.xmean * W, axis=1)[self.task]
             r = self.yc - (self.op.matvec(W) - shift)
             cr = self.c * r
-            return float(np.dot(cr, r)), float(np.dot(cr, self.yc)), self.op.rmatvec(cr)
+            return float(np.dot(cr, r)), self.op.rmatvec(cr)
         if self.full:
             r = np.ravel(self.R, order="C")
         elif self.sparse:
@@ -550,7 +617,7 @@ class BCDSolver:
         else:
             r = self.r
         V = self.op.rmatvec(self.c * r)
-        return float(np.dot(self.c, r * r)), float(np.dot(self.c, r * self.yc)), V
+        return float(np.dot(self.c, r * r)), V
 
     def _curvatures(self):
         """``H_tj = sum_{e in t} c_e (x_ej - m_tj)^2`` (centred squares, no
@@ -684,13 +751,16 @@ class BCDSolver:
         self._ws_gram_cache = (ws, Q)
         return Q
 
-    def _solve_ws_in_gram_space(self, ws, V, target, budget, penalty):
+    def _solve_ws_in_gram_space(self, ws, V, target, budget, penalty, update_tol):
         """Solve the working-set subproblem on its Gram matrix (``k x k`` per
         task), then update the residual once with two BLAS products.
 
         Inner epochs cost ``O(k^2 T)`` instead of ``O(n k T)``: the
         subproblem's gradient is ``V0 - K_t Q_t (W - W0)``, kept up to date
-        by the Gram kernel.
+        by the Gram kernel. Runs at most ``budget`` epochs, until the largest
+        violation is at most ``target`` and the last epoch's largest update
+        at most ``update_tol`` times the largest coefficient. Returns
+        ``(epochs, update ratio of the last epoch, finished)``.
         """
         T, W, task = self.T, self.W, self.task
         k = ws.size
@@ -707,11 +777,15 @@ class BCDSolver:
         W0k = Wk.copy()
         local = np.arange(k, dtype=np.int64)
         code, params = penalty.code, penalty.params
-        epochs = 0
-        while epochs < min(budget, 200):
-            v = _epoch_gram(Q, slot, kt, Vw, QW, Wk, self._order(local), code, params)
+        epochs, ratio, finished = 0, np.inf, False
+        while epochs < budget:
+            v, dw, wm = _epoch_gram(
+                Q, slot, kt, Vw, QW, Wk, self._order(local), code, params
+            )
             epochs += 1
-            if v <= target:
+            ratio = dw / wm if wm > 0 else 0.0
+            if v <= target and ratio <= update_tol:
+                finished = True
                 break
         dW = Wk - W0k
         W[:, ws] = Wk
@@ -727,19 +801,31 @@ class BCDSolver:
                 self.off += shift
             else:
                 self.r -= op_ws.matvec(dW) - shift[task]
-        return epochs
+        return epochs, ratio, finished
 
     # driver -----------------------------------------------------------------
     def solve(
         self, penalty, W0=None, *, max_iter=1000, tol=1e-4, use_working_set=True,
-        verbose=0, selection="cyclic", random_state=None,
+        verbose=0, selection="cyclic", random_state=None, resume=None,
     ):  # fmt: skip
         """Minimise ``datafit + penalty`` from ``W0`` (default: the current
         ``W``, e.g. the previous point of a path).
 
+        Stops when the certificate is met *and* the last epoch's largest
+        coefficient update is at most ``tol`` times the largest coefficient
+        (scikit-learn's coordinate descent rule: the certificate is only
+        checked once the updates are small, and whenever they are), or
+        after ``max_iter`` epochs.
+
         ``selection="random"`` visits the features of each epoch in a random
         order drawn from ``random_state`` (a ``numpy.random.RandomState``,
         seed or None), as scikit-learn's coordinate descent does.
+
+        ``resume`` is the ``resume`` of a previous result that stopped on
+        ``max_iter`` (None when it converged): when it comes from the same
+        problem and ``W0`` is that result's ``coef``, the run continues
+        where it stopped (same working set, same pending epochs), so that
+        two solves of ``k`` epochs equal one of ``2k``.
 
         Returns a :class:`SolverResult`; its ``coef`` is a copy.
         """
@@ -747,13 +833,6 @@ class BCDSolver:
             raise ValueError(
                 f"selection should be 'cyclic' or 'random', got {selection!r}."
             )
-        if selection == "random":
-            from sklearn.utils import check_random_state
-
-            rng = check_random_state(random_state)
-            self._order = lambda ws: rng.permutation(ws).astype(np.int64)
-        else:
-            self._order = lambda ws: ws
         if not penalty.separable:
             raise ValueError(
                 f"solver='bcd' needs a feature-separable penalty; "
@@ -769,98 +848,155 @@ class BCDSolver:
             self._build_gram()
         if W0 is not None:
             self.set_coef(W0)
+        run = _Run.resume_or_start(resume, self._run_key(penalty))
+        if selection == "random":
+            if run.rng is None:
+                from sklearn.utils import check_random_state
+
+                run.rng = check_random_state(random_state)
+            self._order = lambda ws: run.rng.permutation(ws).astype(np.int64)
+        else:
+            self._order = lambda ws: ws
+        if run.mode == "gram" and self.mode != "gram" and self.switch_to_gram:
+            self.mode, self.switch_to_gram = "gram", False  # as the run had
+            self._build_gram()
         T, p = self.T, self.p
         use_gap = penalty.has_gap
         tol_scaled = tol * (self.yy if use_gap else self._gradient_scale())
         self._exact_state = tol < 1e-8
-        ws_size = 10
         n_iter = n_outer = 0
         gap = residual = np.nan
         converged = False
         all_features = np.arange(p, dtype=np.int64)
         fast_ws = penalty.code is not None
         while True:
-            rr, ry, V = self._state()
-            viol = penalty.kkt_violation(self.W, -V)
-            if use_gap:
-                gap, primal = quadratic_gap(rr, ry, self.W, V, penalty)
-                done = gap <= tol_scaled
-            else:
-                primal = 0.5 * rr + penalty.value(self.W)
-                sv = viol * self._feature_scale()
-                residual = float(np.sqrt(np.sum(sv * sv)))
-                done = residual <= tol_scaled
-            if verbose:
-                measure = f"gap {gap:.3e}" if use_gap else f"residual {residual:.3e}"
-                print(
-                    f"[bcd] epoch {n_iter} (outer {n_outer}): objective "
-                    f"{primal:.6e}, {measure}"
-                )
-            if done:
-                converged = True
-                break
-            if n_iter >= max_iter:
-                break
-            support = np.flatnonzero(np.any(self.W != 0, axis=0))
-            n_viol = int(np.sum(viol > 0))
-            if n_iter == 0:
-                # first working set: twice the (warm-start) support plus the
-                # violators, but no larger than a set whose Gram costs about
-                # two full gradients (n k^2 <= 2 n p T); doubling up from 10
-                # would spend one full gradient per doubling
-                ws_size = max(
-                    10, 2 * support.size, min(n_viol, int(np.sqrt(2 * p * T)))
-                )
-            else:
-                # twice the support, growing only while violators are left out
-                ws_size = max(10, 2 * support.size, min(ws_size, support.size + n_viol))
-            if self.switch_to_gram and (support.size > p // 4 or ws_size > p // 2):
-                # a large support, or a working set whose own Gram would cost a
-                # good part of the full one: build the full Gram now
-                self.mode, self.switch_to_gram = "gram", False
-                self._ws_gram_cache = None  # the full Gram replaces it
-                self._build_gram()
-                continue
-            if use_working_set and p > ws_size:
-                score = viol.copy()
-                score[support] = np.inf
-                ws = np.sort(np.argpartition(-score, ws_size - 1)[:ws_size])
-                ws = ws.astype(np.int64)
-            else:
-                ws = all_features
-            target = 0.3 * float(viol.max())
-            if (
-                fast_ws
-                and self.mode != "gram"
-                and self._ws_gram_fits(ws.size)
-                and (ws.size < p or self._ws_gram_extends(ws, use_working_set))
-            ):
-                # Gram epochs are cheap next to the outer full gradient: solve
-                # the working set more tightly to save outer iterations
-                n_iter += self._solve_ws_in_gram_space(
-                    ws, V, 0.03 * target, max_iter - n_iter, penalty
-                )
-                n_outer += 1
-                ws_size *= 2
-                continue
-            # Back to the outer loop (certificate, new working set) when the
-            # working set is solved to ``target`` or after a few epochs: on
-            # collinear features cyclic updates can keep per-feature
-            # violations from dropping although the gap is below tolerance.
-            inner_end = min(max_iter, n_iter + 10)
-            while n_iter < inner_end:
-                v = self._epoch(self._order(ws), penalty)
-                n_iter += 1
-                if v <= target:
+            V = None
+            if run.block is None or n_iter >= max_iter:
+                rr, V = self._state()
+                viol = penalty.kkt_violation(self.W, -V)
+                if use_gap:
+                    gap, primal = quadratic_gap(rr, self.W, V, penalty)
+                    done = gap <= tol_scaled
+                else:
+                    primal = 0.5 * rr + penalty.value(self.W)
+                    sv = viol * self._feature_scale()
+                    residual = float(np.sqrt(np.sum(sv * sv)))
+                    done = residual <= tol_scaled
+                if verbose:
+                    measure = (
+                        f"gap {gap:.3e}" if use_gap else f"residual {residual:.3e}"
+                    )
+                    print(
+                        f"[bcd] epoch {n_iter} (outer {n_outer}): objective "
+                        f"{primal:.6e}, {measure}, update ratio {run.ratio:.3e}"
+                    )
+                if done and run.ratio <= tol and self._others_settled(run, viol, tol):
+                    converged = True
                     break
-            n_outer += 1
-            ws_size *= 2
+                if n_iter >= max_iter:
+                    break
+            if run.block is None:
+                support = np.flatnonzero(np.any(self.W != 0, axis=0))
+                n_viol = int(np.sum(viol > 0))
+                if not run.started:
+                    # first working set: twice the (warm-start) support plus the
+                    # violators, but no larger than a set whose Gram costs about
+                    # two full gradients (n k^2 <= 2 n p T); doubling up from 10
+                    # would spend one full gradient per doubling
+                    run.ws_size = max(
+                        10, 2 * support.size, min(n_viol, int(np.sqrt(2 * p * T)))
+                    )
+                    run.started = True
+                else:
+                    # twice the support, growing only while violators are left out
+                    run.ws_size = max(
+                        10, 2 * support.size, min(run.ws_size, support.size + n_viol)
+                    )
+                ws_size = run.ws_size
+                if self.switch_to_gram and (support.size > p // 4 or ws_size > p // 2):
+                    # a large support, or a working set whose own Gram would cost a
+                    # good part of the full one: build the full Gram now
+                    self.mode, self.switch_to_gram = "gram", False
+                    run.mode = "gram"
+                    self._ws_gram_cache = None  # the full Gram replaces it
+                    self._build_gram()
+                    continue
+                if use_working_set and p > ws_size:
+                    score = viol.copy()
+                    score[support] = np.inf
+                    ws = np.sort(np.argpartition(-score, ws_size - 1)[:ws_size])
+                    ws = ws.astype(np.int64)
+                else:
+                    ws = all_features
+                target = 0.3 * float(viol.max())
+                # Gram epochs are cheap next to the outer full gradient: solve
+                # the working set more tightly to save outer iterations.
+                # Otherwise back to the outer loop (certificate, new working
+                # set) when the working set is solved to ``target``, when the
+                # updates are small, or after a few epochs: on collinear
+                # features cyclic updates can keep per-feature violations from
+                # dropping although the gap is below tolerance.
+                in_gram_space = (
+                    fast_ws
+                    and self.mode != "gram"
+                    and self._ws_gram_fits(ws.size)
+                    and (ws.size < p or self._ws_gram_extends(ws, use_working_set))
+                )
+                run.block = _Block(ws, target, in_gram_space)
+            block = run.block
+            budget = min(max_iter - n_iter, block.left)
+            if block.in_gram_space:
+                if V is None:  # a resumed block: the gradient at the current W
+                    V = self._state()[1]
+                used, run.ratio, finished = self._solve_ws_in_gram_space(
+                    block.ws, V, 0.03 * block.target, budget, penalty, tol
+                )
+            else:
+                used, finished = 0, False
+                while used < budget:
+                    v, dw, wm = self._epoch(self._order(block.ws), penalty)
+                    used += 1
+                    run.ratio = dw / wm if wm > 0 else 0.0
+                    if v <= block.target or run.ratio <= tol:
+                        finished = True
+                        break
+            n_iter += used
+            block.left -= used
+            run.visited = block.ws
+            if finished or block.left == 0:
+                run.block = None
+                run.ws_size *= 2
+                n_outer += 1
         W = self.W.copy()
         if self.fit_intercept:
             intercept = self.ymean - np.sum(self.xmean * W, axis=1)
         else:
             intercept = np.zeros(T)
-        return SolverResult(W, intercept, n_iter, gap, converged, primal, residual)
+        result = SolverResult(W, intercept, n_iter, gap, converged, primal, residual)
+        result.resume = None if converged else run
+        return result
+
+    def _others_settled(self, run, viol, tol):
+        """Would the features the last epoch did not visit (outside its
+        working set) move by at most ``tol * max |W|``? Their next update is
+        their stationarity violation over their curvature (exactly so for a
+        zero row). With every feature visited this is scikit-learn's rule."""
+        if run.visited is None or run.visited.size == self.p:
+            return True
+        outside = np.ones(self.p, dtype=bool)
+        outside[run.visited] = False
+        fs = self._feature_scale()[outside]
+        step = float(np.max(viol[outside] * fs * fs, initial=0.0))
+        return step <= tol * float(np.max(np.abs(self.W), initial=0.0))
+
+    def _run_key(self, penalty):
+        """What identifies a problem for :class:`_Run` (a resumed run
+        continues only on the same problem and penalty)."""
+        return (
+            self.T, self.p, self.fit_intercept, self.yy, penalty.code,
+            np.asarray(penalty.params).tobytes() if penalty.code is not None else
+            id(penalty),
+        )  # fmt: skip
 
 
 def solve_bcd(

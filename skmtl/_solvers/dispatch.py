@@ -155,11 +155,14 @@ class ProblemSolver:
 
     def solve(
         self, penalty, Z0=None, b0=None, *, solver="auto", max_iter=1000, tol=1e-4,
-        verbose=0, selection="cyclic", random_state=None,
+        verbose=0, selection="cyclic", random_state=None, resume=None,
     ):  # fmt: skip
         """Minimise at ``penalty`` from ``(Z0, b0)`` (default: the last
-        solution). Returns a :class:`~.bcd.SolverResult` and sets
-        ``method_`` to the solver used."""
+        solution). ``resume``: the ``resume`` of the result that gave
+        ``Z0``, to continue a block coordinate descent run stopped on
+        ``max_iter`` (ignored by the other solvers). Returns a
+        :class:`~.bcd.SolverResult` and sets ``method_`` to the solver
+        used."""
         T, p = self.op.n_tasks, self.op.n_features
         shape = (penalty.n_parts * T, p)
         if Z0 is None:
@@ -194,6 +197,7 @@ class ProblemSolver:
                 verbose=verbose,
                 selection=selection,
                 random_state=random_state,
+                resume=resume,
             )
         elif method in ("prox_newton", "auto_newton"):
             res = solve_prox_newton(

@@ -113,7 +113,7 @@ def solve_fista_gram(state, penalty, Z0, *, max_iter=1000, tol=1e-4, gap_freq=10
             W = penalty.combine(x)
             Wx = float(np.sum(W * quad.XtY))
             rr = quad.yy - 2 * Wx + float(np.sum(W * QW_new))
-            gap, primal = quadratic_gap(rr, quad.yy - Wx, x, quad.XtY - QW_new, penalty)
+            gap, primal = quadratic_gap(rr, x, quad.XtY - QW_new, penalty)
             if verbose:
                 print(f"[fista-gram] iter {it}: gap {gap:.3e}")
             if gap <= tol * gap_scale:

@@ -55,14 +55,18 @@ def fit_penalized(estimator, X, data, loss, penalty_name):
     )
     penalty.setup(X, op, datafit, estimator.fit_intercept)
     Z0, b0 = warm_start_point(estimator, penalty, T, X.shape[1])
+    # a warm start after a fit that stopped on max_iter continues that run
+    # (same working set and pending epochs): k + k epochs equal 2k
+    resume = getattr(estimator, "_solver_resume", None) if Z0 is not None else None
     solver = ProblemSolver(X, op, datafit, fit_intercept=estimator.fit_intercept)
     result = solver.solve(
         penalty, Z0, b0, solver=estimator.solver, max_iter=estimator.max_iter,
         tol=estimator.tol, verbose=estimator.verbose,
         selection=getattr(estimator, "selection", "cyclic"),
-        random_state=getattr(estimator, "random_state", None),
+        random_state=getattr(estimator, "random_state", None), resume=resume,
     )  # fmt: skip
     store_solver_result(estimator, result, estimator.fit_intercept, penalty)
+    estimator._solver_resume = result.resume
     set_output_dtype(estimator, out_dtype)
     estimator.solver_ = solver.method_
     if not np.any(result.coef):

@@ -7,7 +7,8 @@
   :class:`MultiTaskLinearRegressionCV`, :class:`MultiTaskLogisticRegressionCV`,
   and :class:`MultiTaskRidgeCV` over ``(alpha, coupling)``.
   Every CV estimator takes ``scoring`` (any per-task metric of
-  :mod:`skmtl.metrics`) and ``fit(..., groups=...)``.
+  :mod:`skmtl.metrics`) and routes ``fit(..., groups=...)`` to its
+  splitter with scikit-learn's metadata routing (as ``LassoCV``).
 - Splitters keeping every task (and every class of a classification task)
   in every fold: :class:`TaskStratifiedKFold`, :class:`TaskShuffleSplit`.
 """

@@ -30,7 +30,7 @@ from ..linear_model._regression import (
 )
 from ..linear_model._setup import make_problem
 from ._cv_common import fold_path
-from ._folds import cv_folds
+from ._folds import SplitterRoutingMixin, cv_folds
 from ._path import (
     alpha_grid,
     check_alphas,
@@ -72,7 +72,7 @@ _CV_PENALTY_CONSTRAINTS = {
 _CV_PENALTY_CONSTRAINTS.pop("beta")
 
 
-class _PathCVMixin:
+class _PathCVMixin(SplitterRoutingMixin):
     """``fit`` of the path-based CV estimators.
 
     Subclasses give ``_loss``, ``_penalty_name()`` and ``_error_attr`` (name
@@ -109,7 +109,8 @@ class _PathCVMixin:
             self.classes_ = classes[0] if self._y_is_1d else classes
         return X, Y2, data, classes
 
-    def _fit_path_cv(self, X, y, sample_weight, groups=None):
+    def _fit_path_cv(self, X, y, sample_weight, params):
+        split_params = self._split_params(sample_weight, params)
         if any_dask(X, y, sample_weight):  # one pass: every fold's statistics
             from .._dask._fit import fit_path_cv_dask, unsupported_dask
 
@@ -122,7 +123,7 @@ class _PathCVMixin:
             X,
             y,
             Y2,
-            groups,
+            split_params,
             classes=classes,
             task_names=getattr(self, "task_names_", None),
         )
@@ -291,9 +292,12 @@ _FIT_DOC = """Fit along the alpha path in each CV fold, then refit at the best a
             Targets; NaN marks a missing label.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, used in the fits and in the CV errors.
-        groups : array-like of shape (n_samples,), default=None
-            Group labels of the rows, passed to the splitter's ``split``
-            (for ``GroupKFold`` and the like).
+        **params : dict
+            Metadata routed to the splitter's ``split`` (``groups`` for
+            ``GroupKFold`` and the like). Only with metadata routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``), as in
+            scikit-learn's ``LassoCV``; otherwise passing any raises a
+            ``ValueError``.
 
         Returns
         -------
@@ -313,7 +317,8 @@ _CV_PARAMS = """alphas : array-like or int, default=None
         ``None``: 5 folds; an int: that many folds. Folds are
         :class:`~skmtl.model_selection.TaskStratifiedKFold` when ``Y`` has
         missing labels, ``KFold`` otherwise (as scikit-learn). A splitter
-        is given ``y`` as passed to ``fit``, and ``groups``.
+        is given ``y`` as passed to ``fit``, and the metadata routed to it
+        (``groups``; see ``fit``).
     fit_intercept : bool, default=True
         One unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
@@ -501,8 +506,8 @@ task_groups_, task_group_weights_ :
         self.scoring = scoring
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
-        return self._fit_path_cv(X, y, sample_weight, groups)
+    def fit(self, X, y, sample_weight=None, **params):
+        return self._fit_path_cv(X, y, sample_weight, params)
 
     fit.__doc__ = _FIT_DOC
 
@@ -588,8 +593,8 @@ class MultiTaskElasticNetCV(_PathCVMixin, BaseMultiTaskRegressor):
         return "elasticnet"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
-        return self._fit_path_cv(X, y, sample_weight, groups)
+    def fit(self, X, y, sample_weight=None, **params):
+        return self._fit_path_cv(X, y, sample_weight, params)
 
     fit.__doc__ = _FIT_DOC
 
@@ -668,8 +673,8 @@ class MultiTaskLassoCV(_PathCVMixin, BaseMultiTaskRegressor):
         return "l21"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
-        return self._fit_path_cv(X, y, sample_weight, groups)
+    def fit(self, X, y, sample_weight=None, **params):
+        return self._fit_path_cv(X, y, sample_weight, params)
 
     fit.__doc__ = _FIT_DOC
 
@@ -704,7 +709,7 @@ class MultiTaskLogisticRegressionCV(_PathCVMixin, MultiTaskLogisticRegression):
         class, so every training set holds both classes of every task where
         the data allow it (scikit-learn's classifiers use
         ``StratifiedKFold``). A splitter is given the labels as passed to
-        ``fit`` (and ``groups``). A fold whose training rows hold one class
+        ``fit`` (and the routed ``groups``). A fold whose training rows hold one class
         of a task raises a ``ValueError`` naming the fold, task and class.
     fit_intercept : bool, default=True
     task_weights : array-like of shape (n_tasks,), default=None
@@ -799,7 +804,7 @@ task_tree_, task_groups_, task_group_weights_ :
         self.scoring = scoring
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Fit along the alpha path in each CV fold, then refit at the best alpha.
 
         Parameters
@@ -808,11 +813,13 @@ task_tree_, task_groups_, task_group_weights_ :
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Two labels per task; NaN or None marks a missing label.
         sample_weight : array-like of shape (n_samples,), default=None
-        groups : array-like of shape (n_samples,), default=None
-            Group labels of the rows, passed to the splitter's ``split``.
+        **params : dict
+            Metadata routed to the splitter's ``split`` (``groups``), with
+            metadata routing enabled only (see
+            :meth:`MultiTaskLassoCV.fit`).
 
         Returns
         -------
         self : object
         """
-        return self._fit_path_cv(X, y, sample_weight, groups)
+        return self._fit_path_cv(X, y, sample_weight, params)

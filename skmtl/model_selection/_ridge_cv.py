@@ -48,7 +48,7 @@ from ..linear_model._ridge import (
     _task_statistics,
 )
 from ._cv_common import path_errors
-from ._folds import cv_folds
+from ._folds import SplitterRoutingMixin, cv_folds
 from ._scoring import check_cv_scoring, path_scores
 
 __all__ = ["MultiTaskRidgeCV"]
@@ -295,7 +295,7 @@ def _ridge_fold(
     return err, it, method, scores
 
 
-class MultiTaskRidgeCV(BaseMultiTaskRegressor):
+class MultiTaskRidgeCV(SplitterRoutingMixin, BaseMultiTaskRegressor):
     """Multi-task ridge with ``alpha`` and ``coupling`` chosen by cross-validation.
 
     The model of :class:`skmtl.MultiTaskRidge` (ridge plus a task-graph
@@ -324,7 +324,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
     cv : int, cross-validation generator or iterable, default=None
         ``None``: 5 folds; :class:`TaskStratifiedKFold` when ``Y`` has missing
         labels, ``KFold`` otherwise. A splitter is given ``y`` as passed to
-        ``fit``, and ``groups``.
+        ``fit``, and the metadata routed to it (``groups``; see ``fit``).
     tol : float, default=1e-10
         Relative CG residual (as in :class:`skmtl.MultiTaskRidge`).
     max_iter : int, default=1000
@@ -426,7 +426,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         return a
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Score the grid by cross-validation, then refit at the best pair.
 
         Parameters
@@ -435,14 +435,17 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Targets; NaN marks a missing label.
         sample_weight : array-like of shape (n_samples,), default=None
-        groups : array-like of shape (n_samples,), default=None
-            Group labels of the rows, passed to the splitter's ``split``
-            (for ``GroupKFold`` and the like).
+        **params : dict
+            Metadata routed to the splitter's ``split`` (``groups`` for
+            ``GroupKFold`` and the like), with metadata routing enabled only
+            (``sklearn.set_config(enable_metadata_routing=True)``);
+            otherwise passing any raises a ``ValueError``.
 
         Returns
         -------
         self : object
         """
+        split_params = self._split_params(sample_weight, params)
         spec = check_cv_scoring(self.scoring, "squared")
         alphas = self._check_grid(self.alphas, "alphas")
         couplings = self._check_grid(self.couplings, "couplings")
@@ -464,7 +467,7 @@ class MultiTaskRidgeCV(BaseMultiTaskRegressor):
             sw[:] = 1.0
         # alphas decreasing within each coupling: neighbours warm-start CG
         grid = [(a, c) for c in couplings for a in np.sort(alphas)[::-1]]
-        folds = cv_folds(self.cv, X, y, Y2, groups)
+        folds = cv_folds(self.cv, X, y, Y2, split_params)
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_ridge_fold)(
                 X,

@@ -185,6 +185,16 @@ class Penalty:
         """``h*(V)`` for ``h = lam N + mu/2 ||.||^2`` when ``mu > 0``."""
         raise NotImplementedError
 
+    def fenchel_young(self, Z, U):
+        """``h(Z) + h*(U) - <W, U>`` (``W = combine(Z)``), the penalty's part
+        of the duality gap: ``>= 0``, zero when ``U`` is a subgradient at
+        ``Z``. ``U`` is in the dual ball (``dual_norm(U) <= lam``) when ``mu
+        = 0``. This default subtracts whole sums; penalties with row
+        structure override it with a sum of per-row terms each computed
+        ``>= 0``, so that the gap keeps its digits near the optimum."""
+        conj = self.conjugate_value(U) if self.mu > 0 else 0.0
+        return self.value(Z) + conj - float(np.sum(self.combine(Z) * U))
+
     def kkt_violation(self, W, G):
         """Per-feature distance of ``-G[:, j]`` to the subdifferential."""
         raise NotImplementedError

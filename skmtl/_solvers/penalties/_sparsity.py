@@ -34,6 +34,12 @@ class L1(RowPenalty):
     def dual_norm(self, V):
         return float(np.max(np.abs(V))) if V.size else 0.0
 
+    def fenchel_young(self, Z, U):
+        # per entry |w| (alpha - |u|) + (|w| |u| - w u), both terms >= 0
+        aw, au = np.abs(Z), np.abs(U)
+        opposite = np.where(Z * U < 0, 2.0 * aw * au, 0.0)
+        return float(np.sum(aw * np.maximum(self.alpha - au, 0.0) + opposite))
+
     @classmethod
     def alpha_max(cls, G0, params=None):
         return float(np.max(np.abs(G0)))
@@ -73,6 +79,30 @@ class ElasticNet(RowPenalty):
     def conjugate_value(self, V):
         excess = np.maximum(col_norms(V) - self.lam, 0.0)
         return float(np.sum(excess * excess)) / (2.0 * self.mu)
+
+    def fenchel_young(self, Z, U):
+        # per row, with a = ||w||, n = ||u||: the angle term a n - <w, u> =
+        # a n / 2 ||w/a - u/n||^2, plus (mu a - (n - lam))^2 / (2 mu) when
+        # n > lam (then mu > 0), else a (lam - n) + mu/2 a^2: all >= 0. A
+        # zero row leaves the conjugate's (n - lam)_+^2 / (2 mu) only.
+        lam, mu = self.lam, self.mu
+        a = col_norms(Z)
+        nz = a > 0
+        excess = col_norms(U) - lam
+        total = 0.0
+        if mu > 0:
+            e0 = np.maximum(excess[~nz], 0.0)
+            total += float(e0 @ e0) / (2.0 * mu)
+        a, e = a[nz], excess[nz]
+        n = e + lam
+        d = Z[:, nz] / a - U[:, nz] / np.where(n > 0, n, 1.0)
+        angle = 0.5 * a * n * np.sum(d * d, axis=0)
+        if mu > 0:
+            rest = np.where(e > 0, (mu * a - e) ** 2 / (2.0 * mu), 0.0)
+        else:
+            rest = np.zeros_like(a)  # n <= lam up to rounding (dual ball)
+        rest = np.where(e > 0, rest, a * np.maximum(-e, 0.0) + 0.5 * mu * a * a)
+        return total + float(np.sum(angle + rest))
 
     @classmethod
     def alpha_max(cls, G0, params=None):
