@@ -16,7 +16,7 @@ FISTA needs thousands.
 
 Working sets (as skglm's ``ProxNewton``): each Newton subproblem runs on
 the features in the support plus the ones that violate the optimality
-conditions most (as many again, at least :data:`WS_MIN`), so that an
+conditions (see :func:`working_set`), so that an
 outer iteration costs ``O(n k^2)`` (Gram) or ``O(n k)`` per epoch for a
 support of size ``k`` instead of ``p``; the certificate is always on the
 full problem, so a feature left out reenters as soon as it violates.
@@ -39,15 +39,18 @@ WS_MIN = 10
 
 def working_set(W, G, penalty):
     """Features of the next Newton subproblem: the support of ``W`` and the
-    features that violate the optimality conditions most (``G`` the loss
-    gradient), as many as the support and at least :data:`WS_MIN` in all;
-    None for every feature."""
+    features that violate the optimality conditions (``G`` the loss
+    gradient), the most violating first, at least twice the support and
+    :data:`WS_MIN` in all; None for every feature."""
     p = W.shape[1]
     support = np.any(W != 0, axis=0)
-    size = max(WS_MIN, 2 * int(support.sum()))
+    score = np.asarray(penalty.kkt_violation(W, G), dtype=np.float64)
+    # every violating feature too (from zero: the features that can enter;
+    # near the optimum: the support and a few borderline ones), so that a
+    # large support is not reached by doubling, one Newton step per doubling
+    size = max(WS_MIN, 2 * int(support.sum()), int(np.count_nonzero(score > 0)))
     if size >= p:
         return None
-    score = np.asarray(penalty.kkt_violation(W, G), dtype=np.float64)
     score = np.where(support, np.inf, score)
     ws = np.argpartition(-score, size - 1)[:size]
     return np.sort(ws[score[ws] > 0]) if support.any() else np.sort(ws)
