@@ -19,7 +19,8 @@ shared X with 30% of the labels missing. ``alpha = 0.1 * alpha_max``
   (``_common.time_to_suboptimality``); "-" when no ``tol`` reaches it within
   ``max_iter=MAX_ITER``.
 * ``it/floor``: steady-state time of one FISTA iteration ((time of 200
-  iterations - time of 100) / 100, so that setup costs cancel) over the floor:
+  iterations - time of 100) / the iterations in between, so that setup
+  costs cancel; "-" where the fit stops before) over the floor:
   one ``X @ W.T`` and one ``R.T @ X`` with numpy on the stacked ``X`` for
   shared X, the per-task products ``X_t @ w_t`` and ``X_t.T @ r_t`` for
   per-task data. Only for FISTA (a Newton iteration is a whole weighted
@@ -163,9 +164,11 @@ def iteration_cost(kind, penalty, alpha, l1_ratio, X, Y, n=100, repeat=3):
             X, Y
         )
 
-    t1 = median_time(fit(n), repeat=repeat)[0]
-    t2 = median_time(fit(2 * n), repeat=repeat)[0]
-    return max(t2 - t1, 0.0) / n
+    t1, m1 = median_time(fit(n), repeat=repeat)
+    t2, m2 = median_time(fit(2 * n), repeat=repeat)
+    if m2.n_iter_ <= m1.n_iter_:  # stopped (at rounding level) before n
+        return np.nan
+    return max(t2 - t1, 0.0) / (m2.n_iter_ - m1.n_iter_)
 
 
 def cvxpy_value(X, Y, kind, penalty, alpha, l1_ratio):
@@ -274,7 +277,8 @@ def run(args):
                 used = getattr(m, "solver_", solver)
                 per_it = "-"
                 if used == "fista":
-                    per_it = f"{iteration_cost(kind, penalty, alpha, l1_ratio, X, Y) / floor:.1f}"
+                    cost = iteration_cost(kind, penalty, alpha, l1_ratio, X, Y)
+                    per_it = "-" if not np.isfinite(cost) else f"{cost / floor:.1f}"
                 name = f"{kind} {penalty}" + (
                     f" l1_ratio={l1_ratio}" if penalty == "graph" else ""
                 )
