@@ -75,7 +75,8 @@ def solve_prox_newton(
     ``max_iter`` bounds the outer (Newton) iterations; ``n_iter`` of the
     result counts them. Returns a :class:`~.bcd.SolverResult` whose
     ``handed_over`` is True when ``hand_over`` and the support grew to a
-    quarter of the features (or the working set to all of them) on a design
+    quarter of the features (at the start: three quarters of them violate
+    the optimality conditions; or the working set is all of them) on a design
     whose products are BLAS calls (most labels present): there a Newton
     step costs ``T`` weighted Grams of most features, many FISTA
     iterations, and the caller continues with FISTA from the returned
@@ -128,13 +129,15 @@ def solve_prox_newton(
         model = Quadratic(fb - d / h, h, task, T)
         ws = working_set(W, G, penalty)
         if hand_over and op.mode == "blas" and W.shape[1] > WS_MIN:
-            # a quarter of the features or more in the support (or, at the
-            # start, violating the optimality conditions): the next working
-            # sets are most features (see solve_prox_newton)
-            k = np.count_nonzero(np.any(W != 0, axis=0))
+            # a quarter of the features or more in the support, or at the
+            # start three quarters violating the optimality conditions (most
+            # can enter): the working sets are most features (see
+            # solve_prox_newton)
+            p = W.shape[1]
+            dense = 4 * np.count_nonzero(np.any(W != 0, axis=0)) >= p
             if n_iter == 1:
-                k = max(k, np.count_nonzero(penalty.kkt_violation(W, G) > 0))
-            if ws is None or 4 * k >= W.shape[1]:
+                dense |= 4 * np.count_nonzero(penalty.kkt_violation(W, G) > 0) >= 3 * p
+            if ws is None or dense:
                 handed_over = True
                 break
         key = None if ws is None else ws.tobytes()
