@@ -321,16 +321,16 @@ def test_auto_logistic_is_prox_newton_with_working_sets(penalty):
 
 
 def test_auto_logistic_hands_over_to_fista_on_a_dense_support():
-    """Most features active, every label present: ``auto`` hands over to
-    FISTA, and reaches FISTA's solution."""
-    X, B = _sparse_classification(n=120, p=12, missing=0.0, seed=12)
+    """Every feature active (``k^2 >= 50 p``): ``auto`` hands over to
+    FISTA, and reaches FISTA's solution; a small support stays Newton."""
+    X, B = _sparse_classification(n=300, p=100, missing=0.0, seed=12)
     X[:, 3:] += 0.5 * (2 * B[:, :1] - 1)  # every feature informative
     auto = MultiTaskLogisticRegression("l21", 0.002, tol=1e-11).fit(X, B)
     assert auto.solver_ in ("fista", "prox_newton+fista")
     fista = MultiTaskLogisticRegression("l21", 0.002, solver="fista", tol=1e-11)
     fista.fit(X, B)
     assert_allclose(auto.coef_, fista.coef_, rtol=1e-6, atol=1e-8)
-    # per-task rows (one label per row, 4 tasks): Newton all the way
+    # per-task rows (one label per row, 4 tasks), p = 12: Newton all the way
     X4, B4 = _sparse_classification(n=160, p=12, T=4, missing=0.0, seed=13)
     Bp = np.full_like(B4, np.nan)
     for t in range(4):
