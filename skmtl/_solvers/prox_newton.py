@@ -78,7 +78,7 @@ def solve_prox_newton(
     ``max_iter`` bounds the outer (Newton) iterations; ``n_iter`` of the
     result counts them. Returns a :class:`~.bcd.SolverResult` whose
     ``handed_over`` is True when ``hand_over`` and the support ``k`` grew
-    to ``k^2 >= HAND_OVER * n_features`` (at the start: half the violating
+    to ``k^2 >= HAND_OVER * n_features`` (at the start: the violating
     features): there a Newton step costs weighted Grams of ``k`` features,
     more than the FISTA iterations it saves, and the caller continues with
     FISTA from the returned point.
@@ -139,8 +139,7 @@ def solve_prox_newton(
             p = W.shape[1]
             k = np.count_nonzero(np.any(W != 0, axis=0))
             if n_iter == 1:
-                v = np.count_nonzero(penalty.kkt_violation(W, G) > 0)
-                k = max(k, v // 2)
+                k = max(k, np.count_nonzero(penalty.kkt_violation(W, G) > 0))
             if k * k >= HAND_OVER * p:
                 handed_over = True
                 break
