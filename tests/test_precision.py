@@ -338,3 +338,18 @@ def test_auto_logistic_hands_over_to_fista_on_a_dense_support():
     assert MultiTaskLogisticRegression("l21", 0.002).fit(X4, Bp).solver_ == (
         "prox_newton"
     )
+
+
+def test_prox_newton_zero_sample_weight_equals_dropping_rows():
+    """Entries of weight 0 have no Newton weight: their working response
+    must not turn into 0/0 (the default logistic solver is Newton now)."""
+    X, B = _sparse_classification(n=60, p=8, missing=0.0, seed=14)
+    sw = np.ones(60)
+    sw[::4] = 0.0
+    a = MultiTaskLogisticRegression("l21", 0.01, solver="prox_newton", tol=1e-10)
+    a.fit(X, B, sample_weight=sw)
+    b = MultiTaskLogisticRegression("l21", 0.01, solver="prox_newton", tol=1e-10)
+    b.fit(X[sw > 0], B[sw > 0])
+    assert np.all(np.isfinite(a.coef_))
+    assert_allclose(a.coef_, b.coef_, rtol=1e-6, atol=1e-8)
+    assert_allclose(a.intercept_, b.intercept_, rtol=1e-6, atol=1e-8)

@@ -127,7 +127,10 @@ def solve_prox_newton(
             break
         # the Newton model: weighted least squares on the working response
         h = datafit.hessian(fb)
-        model = Quadratic(fb - d / h, h, task, T)
+        # (an entry of weight 0 has h = d = 0: its response is irrelevant)
+        pos = h > 0
+        z = np.where(pos, fb - d / np.where(pos, h, 1.0), fb)
+        model = Quadratic(z, h, task, T)
         ws = working_set(W, G, penalty)
         if hand_over and W.shape[1] > WS_MIN:
             # A Newton step on k features costs about n k^2 (the weighted
