@@ -267,3 +267,89 @@ def test_graph_smooth_bregman_is_the_quadratic_form():
     L = graph_laplacian(CHAIN)
     D = V - W
     assert pen.smooth_bregman(V, W) == pytest.approx(0.3 / 2 * np.sum(D * (L @ D)))
+
+
+# ------------------------------------------- logistic: proximal Newton by default
+def _sparse_classification(n=80, p=60, T=3, missing=0.25, seed=10):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    W = np.zeros((T, p))
+    W[:, :3] = rng.normal(size=(T, 3)) * 2
+    B = (X @ W.T + 0.5 * rng.normal(size=(n, T)) > 0).astype(float)
+    if missing:
+        M = rng.random((n, T)) < missing
+        M[0] = False
+        B[M] = np.nan
+    return X, B
+
+
+@pytest.mark.parametrize("penalty", ["l21", "sparse_group", "l1"])
+def test_auto_logistic_is_prox_newton_with_working_sets(penalty):
+    """A sparse solution: ``auto`` runs proximal Newton on working sets much
+    smaller than p, in few Newton iterations, to cvxpy's solution (missing
+    labels, intercepts, sample weights)."""
+    pytest.importorskip("cvxpy")
+    from skmtl._solvers import prox_newton
+
+    X, B = _sparse_classification()
+    sw = np.random.default_rng(11).uniform(0.5, 2.0, size=X.shape[0])
+    sizes = []
+    original = prox_newton.working_set
+
+    def spy(W, G, pen):
+        ws = original(W, G, pen)
+        sizes.append(X.shape[1] if ws is None else ws.size)
+        return ws
+
+    prox_newton.working_set = spy
+    try:
+        model = MultiTaskLogisticRegression(penalty, 0.1, l1_ratio=0.5, tol=1e-10)
+        _fit_quietly(model, X, B, sw)
+    finally:
+        prox_newton.working_set = original
+    assert model.solver_ == "prox_newton"
+    assert model.n_iter_ < 30
+    assert max(sizes) < X.shape[1]
+    assert np.count_nonzero(np.any(model.coef_ != 0, axis=0)) < X.shape[1] // 2
+    Ys = np.where(np.isnan(B), np.nan, 2 * B - 1)
+    W, b, _ = cvxpy_solve(
+        X, Ys, penalty, 0.1, l1_ratio=0.5, sample_weight=sw, loss="logistic"
+    )
+    ref = _predictions(X, W, b)
+    ours = _predictions(X, model.coef_, model.intercept_)
+    assert np.abs(ours - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
+def test_auto_logistic_hands_over_to_fista_on_a_dense_support():
+    """Every feature active (``k^2 >= 50 p``): ``auto`` hands over to
+    FISTA, and reaches FISTA's solution; a small support stays Newton."""
+    X, B = _sparse_classification(n=300, p=100, missing=0.0, seed=12)
+    X[:, 3:] += 0.5 * (2 * B[:, :1] - 1)  # every feature informative
+    auto = MultiTaskLogisticRegression("l21", 0.002, tol=1e-11).fit(X, B)
+    assert auto.solver_ in ("fista", "prox_newton+fista")
+    fista = MultiTaskLogisticRegression("l21", 0.002, solver="fista", tol=1e-11)
+    fista.fit(X, B)
+    assert_allclose(auto.coef_, fista.coef_, rtol=1e-6, atol=1e-8)
+    # per-task rows (one label per row, 4 tasks), p = 12: Newton all the way
+    X4, B4 = _sparse_classification(n=160, p=12, T=4, missing=0.0, seed=13)
+    Bp = np.full_like(B4, np.nan)
+    for t in range(4):
+        Bp[t::4, t] = B4[t::4, t]
+    assert MultiTaskLogisticRegression("l21", 0.002).fit(X4, Bp).solver_ == (
+        "prox_newton"
+    )
+
+
+def test_prox_newton_zero_sample_weight_equals_dropping_rows():
+    """Entries of weight 0 have no Newton weight: their working response
+    must not turn into 0/0 (the default logistic solver is Newton now)."""
+    X, B = _sparse_classification(n=60, p=8, missing=0.0, seed=14)
+    sw = np.ones(60)
+    sw[::4] = 0.0
+    a = MultiTaskLogisticRegression("l21", 0.01, solver="prox_newton", tol=1e-10)
+    a.fit(X, B, sample_weight=sw)
+    b = MultiTaskLogisticRegression("l21", 0.01, solver="prox_newton", tol=1e-10)
+    b.fit(X[sw > 0], B[sw > 0])
+    assert np.all(np.isfinite(a.coef_))
+    assert_allclose(a.coef_, b.coef_, rtol=1e-6, atol=1e-8)
+    assert_allclose(a.intercept_, b.intercept_, rtol=1e-6, atol=1e-8)

@@ -74,8 +74,8 @@ class MultiTaskLogisticRegression(ClassifierMixin, BaseEstimator):
         descent; few outer iterations to high precision (``max_iter`` then
         counts them). ``"auto"``: proximal Newton for the convex separable
         penalties (l1, l21, elasticnet, sparse_group, tree), handing over to
-        FISTA when the support grows to a quarter of the features or more on
-        data with most labels present (where FISTA's iterations are cheaper;
+        FISTA when the support ``k`` grows to ``k^2 >= 50 n_features``
+        (then Newton's weighted Grams cost more than FISTA's iterations;
         ``solver_`` is then ``"prox_newton+fista"``, or ``"fista"`` when
         this is seen at the start); FISTA for the other penalties.
     max_iter : int, default=1000
