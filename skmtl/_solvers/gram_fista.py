@@ -80,20 +80,29 @@ def solve_fista_gram(state, penalty, Z0, *, max_iter=1000, tol=1e-4, gap_freq=10
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        Fy, G, QW_y = smooth(y, QW_y)
+        _, G, QW_y = smooth(y, QW_y)
         L = max(L * 0.9, L_floor)
         while True:
             x_new = penalty.prox(y - G / L, 1.0 / L)
             diff = x_new - y
-            F_new, _, QW_new = smooth(x_new)
-            lin = float(np.sum(G * diff))
+            QW_new = quad.QW(penalty.combine(x_new))
             sq = float(np.sum(diff * diff))
-            if F_new <= Fy + lin + 0.5 * L * sq + 1e-12 * abs(Fy):
+            # the curvature along the step (Bregman divergence), exact for
+            # the quadratic loss and free of cancellation (as solve_fista)
+            curv = 0.5 * float(np.sum(penalty.combine(diff) * (QW_new - QW_y)))
+            curv += penalty.smooth_bregman(x_new, y)
+            if curv <= 0.5 * L * sq:
                 break
             L *= 2.0
+            if not np.isfinite(L):
+                raise FloatingPointError(
+                    "FISTA's step search diverged (non-finite Lipschitz "
+                    "estimate): rescale the features."
+                )
         residual = L * np.sqrt(sq)
         if not accelerate:
-            obj_new = F_new + penalty.nonsmooth_value(x_new)
+            obj_new = quad.value(penalty.combine(x_new), QW_new)
+            obj_new += penalty.smooth_value(x_new) + penalty.nonsmooth_value(x_new)
             if obj_x is not None and obj_new > obj_x + 1e-13 * abs(obj_x):
                 y, QW_y, t = x, QW_x, 1.0
                 continue
