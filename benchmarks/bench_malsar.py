@@ -231,7 +231,7 @@ class Malsar:
         proc = subprocess.run(
             [self.octave, "--no-gui", "--quiet", "--no-window-system", "--eval",
              script],
-            env=env, capture_output=True, text=True,
+            env=env, capture_output=True, text=True, cwd=self.workdir,
         )  # fmt: skip
         if proc.returncode != 0 or not out.is_file():
             raise RuntimeError(f"Octave failed:\n{proc.stdout}\n{proc.stderr}")

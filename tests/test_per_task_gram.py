@@ -193,3 +193,23 @@ def test_quadratic_datafit_is_what_the_gram_state_uses():
     gram_value = 0.5 * (np.sum(W * QW) - 2 * np.sum(W * state["XtY"]) + state["yy"])
     assert isinstance(df, Quadratic)
     np.testing.assert_allclose(gram_value, df.value(op.matvec(W)), rtol=1e-12)
+
+
+def test_gram_fista_route_only_where_it_pays():
+    """FISTA on per-task Grams: per-task dense data with p rows per task and
+    a gap penalty; residual FISTA for sparse X, full labels, wide tasks."""
+    import scipy.sparse as sp
+
+    X, Y = per_task_data()
+    trace = make_penalty("trace", 0.05, Y.shape[1], {})
+    graph = make_penalty("graph", 0.05, Y.shape[1], {})
+    Xf, op, df = problem(X, Y)
+    assert ProblemSolver(Xf, op, df)._use_gram_fista(trace)
+    assert not ProblemSolver(Xf, op, df)._use_gram_fista(graph)  # no gap
+    Xs, op, df = problem(sp.csr_array(X), Y)
+    assert not ProblemSolver(Xs, op, df)._use_gram_fista(trace)
+    Xw, op, df = problem(np.hstack([X, X, X]), Y)  # 15 features, ~12 rows
+    assert not ProblemSolver(Xw, op, df)._use_gram_fista(trace)
+    Yfull = np.random.default_rng(0).standard_normal((X.shape[0], 2))
+    Xf, op, df = problem(X, Yfull)
+    assert not ProblemSolver(Xf, op, df)._use_gram_fista(trace)

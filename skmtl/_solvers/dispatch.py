@@ -10,7 +10,7 @@ and the penalty allow it, FISTA otherwise.
 import numpy as np
 import scipy.sparse as sp
 
-from .bcd import BCDSolver
+from .bcd import BCDSolver, _gram_costs_many_gradients, _use_gram
 from .design import DesignOperator
 from .fista import solve_fista
 from .gram_fista import solve_fista_gram
@@ -123,17 +123,18 @@ class ProblemSolver:
         (labels missing, e.g. per-task data) and at least ``p`` rows each on
         average: the Grams cost a few passes over ``X`` (one BLAS product per
         task), then each iteration costs ``O(T p^2)`` instead of ``O(n p)``.
-        Only for single-part penalties with a duality gap (the same stopping
-        certificate as :func:`~.fista.solve_fista`)."""
-        op, p = self.op, self.op.n_features
+        The same rules as BCD's per-task Gram mode (and not when the Grams
+        cost more than ~10 gradients). Only for single-part penalties with a
+        duality gap (the same stopping certificate as
+        :func:`~.fista.solve_fista`)."""
+        op, T = self.op, self.op.n_tasks
         return bool(
             self.datafit.supports_bcd
-            and not sp.issparse(self.X)
-            and not op.full
             and penalty.has_gap
             and penalty.n_parts == 1
-            and op.n_entries >= op.n_tasks * p
-            and op.n_tasks * p * p * 8 <= 2**28
+            and not op.full
+            and _use_gram(self.X, op, T, T)
+            and not _gram_costs_many_gradients(self.X, op, T, T)
         )
 
     def _gram_solver(self):
