@@ -49,3 +49,23 @@ def time_to_suboptimality(make_fit, objective, p_star, targets, tols, repeat=3):
         if all(np.isfinite(v) for v in results.values()):
             break
     return results
+
+
+def pm1(y):
+    """0/1 (or -1/1) labels as -1/1."""
+    return np.where(y > 0.5, 1.0, -1.0)
+
+
+def data_term(X, Y, W, b, kind):
+    """DESIGN's data term: the sum over tasks of each task's mean loss over
+    its labelled rows (``kind``: ``"clf"`` logistic, else squared / 2)."""
+    out = 0.0
+    for t in range(Y.shape[1]):
+        m = ~np.isnan(Y[:, t])
+        f = X[m] @ W[t] + b[t]
+        if kind == "clf":
+            out += float(np.logaddexp(0.0, -pm1(Y[m, t]) * f).mean())
+        else:
+            r = Y[m, t] - f
+            out += 0.5 * float(r @ r) / m.sum()
+    return out

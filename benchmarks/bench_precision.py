@@ -39,7 +39,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import median_time, time_to_suboptimality
+from _common import data_term, median_time, pm1, time_to_suboptimality
 from threadpoolctl import threadpool_limits
 
 import skmtl
@@ -72,10 +72,6 @@ def problem(kind, layout, quick, seed=0):
     return np.ascontiguousarray(X), Y
 
 
-def _pm1(y):
-    return np.where(y > 0.5, 1.0, -1.0)
-
-
 def penalty_value(W, penalty, alpha, l1_ratio):
     col = np.sqrt((W**2).sum(axis=0))
     if penalty == "l21":
@@ -92,16 +88,7 @@ def penalty_value(W, penalty, alpha, l1_ratio):
 
 
 def objective(X, Y, W, b, kind, penalty, alpha, l1_ratio):
-    out = 0.0
-    for t in range(Y.shape[1]):
-        m = ~np.isnan(Y[:, t])
-        f = X[m] @ W[t] + b[t]
-        if kind == "clf":
-            out += float(np.logaddexp(0.0, -_pm1(Y[m, t]) * f).mean())
-        else:
-            r = Y[m, t] - f
-            out += 0.5 * float(r @ r) / m.sum()
-    return out + penalty_value(W, penalty, alpha, l1_ratio)
+    return data_term(X, Y, W, b, kind) + penalty_value(W, penalty, alpha, l1_ratio)
 
 
 def alpha_max(X, Y, kind, penalty, l1_ratio):
@@ -181,7 +168,7 @@ def cvxpy_value(X, Y, kind, penalty, alpha, l1_ratio):
         m = ~np.isnan(Y[:, t])
         f = X[m] @ W[t] + b[t]
         if kind == "clf":
-            terms.append(cp.sum(cp.logistic(cp.multiply(-_pm1(Y[m, t]), f))) / m.sum())
+            terms.append(cp.sum(cp.logistic(cp.multiply(-pm1(Y[m, t]), f))) / m.sum())
         else:
             terms.append(0.5 * cp.sum_squares(Y[m, t] - f) / m.sum())
     col = cp.sum(cp.norm(W, 2, axis=0))

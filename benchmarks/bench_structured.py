@@ -41,7 +41,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import median_time, time_to_suboptimality
+from _common import data_term, median_time, pm1, time_to_suboptimality
 
 from skmtl import MultiTaskLinearRegression, MultiTaskLogisticRegression
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
@@ -88,10 +88,6 @@ def shared_problem(kind, n, T, p, seed=0):
 
 
 # --------------------------------------------------------------- objectives
-def _pm1(y):
-    return np.where(y > 0.5, 1.0, -1.0)
-
-
 GAMMA = {"mcp": 3.0, "scad": 3.7, "capped_l1": 1.0}
 COMPOSITE = {
     "dirty": ("l21", "l1"),
@@ -135,16 +131,7 @@ def objective(X, Y, W, b, kind, penalty, alpha):
     pen = penalty_value(W, penalty, alpha)
     if isinstance(W, dict):
         W = sum(W.values())
-    out = 0.0
-    for t in range(Y.shape[1]):
-        m = ~np.isnan(Y[:, t])
-        f = X[m] @ W[t] + b[t]
-        if kind == "clf":
-            out += float(np.logaddexp(0.0, -_pm1(Y[m, t]) * f).mean())
-        else:
-            r = Y[m, t] - f
-            out += 0.5 * float(r @ r) / m.sum()
-    return out + pen
+    return data_term(X, Y, W, b, kind) + pen
 
 
 def alpha_max(X, Y, kind, penalty):
@@ -245,7 +232,7 @@ def cvxpy_solve(X, Y, kind, penalty, alpha):
         m = ~np.isnan(Y[:, t])
         f = X[m] @ W[t] + b[t]
         if kind == "clf":
-            terms.append(cp.sum(cp.logistic(cp.multiply(-_pm1(Y[m, t]), f))) / m.sum())
+            terms.append(cp.sum(cp.logistic(cp.multiply(-pm1(Y[m, t]), f))) / m.sum())
         else:
             terms.append(0.5 * cp.sum_squares(Y[m, t] - f) / m.sum())
 
