@@ -52,7 +52,8 @@ class SplitterRoutingMixin:
     >>> from sklearn.model_selection import GroupKFold
     >>> from skmtl import MultiTaskLassoCV
     >>> rng = np.random.default_rng(0)
-    >>> X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    >>> X = rng.normal(size=(40, 3))
+    >>> Y = X @ rng.normal(size=(3, 2)) + 0.5 * rng.normal(size=(40, 2))
     >>> groups = np.arange(40) % 4
     >>> with sklearn.config_context(enable_metadata_routing=True):
     ...     cv = MultiTaskLassoCV(n_alphas=3, cv=GroupKFold(4))
