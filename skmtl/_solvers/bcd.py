@@ -50,6 +50,7 @@ from numba import njit
 
 from .design import DesignOperator, centred_sq_colsums
 from .penalties._rows import row_update
+from .result import SolverResult
 
 #: the working-set Gram grows to every feature while the rows it lacks are
 #: at most ``WS_GRAM_EXTEND * T`` (see ``BCDSolver._ws_gram_extends``)
@@ -247,29 +248,6 @@ def quadratic_gap(rr, W, V, penalty):
         s = 1.0 if dn <= penalty.lam else penalty.lam / dn
     gap = 0.5 * (1.0 - s) ** 2 * rr + penalty.fenchel_young(W, s * V)
     return gap, primal
-
-
-class SolverResult:
-    """What a solver returns: ``coef`` (the model's ``W``), ``parts`` (the
-    solver variable: ``coef`` itself, or the stacked parts of a composite
-    model), ``intercept``, ``n_iter``, ``gap`` (NaN without one),
-    ``residual`` (the optimality residual where it is the certificate),
-    ``converged``, ``objective``, ``resume`` (block coordinate descent
-    stopped on ``max_iter``: the run's state, to continue it; else None)."""
-
-    def __init__(
-        self, parts, intercept, n_iter, gap, converged, objective, residual=np.nan,
-        penalty=None,
-    ):  # fmt: skip
-        self.parts = parts
-        self.coef = parts if penalty is None else penalty.combine(parts)
-        self.intercept = intercept
-        self.n_iter = n_iter
-        self.gap = gap
-        self.converged = converged
-        self.objective = objective
-        self.residual = residual
-        self.resume = None
 
 
 class _Block:

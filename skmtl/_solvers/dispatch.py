@@ -162,7 +162,7 @@ class ProblemSolver:
         solution). ``resume``: the ``resume`` of the result that gave
         ``Z0``, to continue a block coordinate descent run stopped on
         ``max_iter`` (ignored by the other solvers). Returns a
-        :class:`~.bcd.SolverResult` and sets ``method_`` to the solver
+        :class:`~.result.SolverResult` and sets ``method_`` to the solver
         used."""
         T, p = self.op.n_tasks, self.op.n_features
         shape = (penalty.n_parts * T, p)

@@ -25,7 +25,7 @@ iteration costs two products with ``X`` over the labelled entries: one
 
 import numpy as np
 
-from .bcd import SolverResult
+from .result import SolverResult
 
 
 class _CentredDesign:

@@ -14,7 +14,8 @@ their statistics (fits on dask collections).
 
 import numpy as np
 
-from .bcd import SolverResult, quadratic_gap
+from .bcd import quadratic_gap
+from .result import SolverResult
 
 
 class _GramQuadratic:
@@ -47,7 +48,7 @@ def solve_fista_gram(state, penalty, Z0, *, max_iter=1000, tol=1e-4, gap_freq=10
                      verbose=0):  # fmt: skip
     """Minimise ``F(W) + penalty`` on the statistics ``state`` from ``Z0``
     (the solver variable: ``W`` or the stacked parts). Returns a
-    :class:`~skmtl._solvers.bcd.SolverResult` (intercepts from the means)."""
+    :class:`~skmtl._solvers.result.SolverResult` (intercepts from the means)."""
     quad = _GramQuadratic(state)
     n_parts = penalty.n_parts
     accelerate = penalty.convex

@@ -28,10 +28,11 @@ times the gradient norm at zero), as the other solvers.
 
 import numpy as np
 
-from .bcd import BCDSolver, SolverResult
+from .bcd import BCDSolver
 from .datafits import Quadratic
 from .design import DesignOperator
 from .fista import objective_gap
+from .result import SolverResult
 
 #: smallest working set (features) of a Newton subproblem
 WS_MIN = 10
@@ -76,7 +77,7 @@ def solve_prox_newton(
     """Minimise ``datafit(X W^T + b) + penalty(W)`` by proximal Newton.
 
     ``max_iter`` bounds the outer (Newton) iterations; ``n_iter`` of the
-    result counts them. Returns a :class:`~.bcd.SolverResult` whose
+    result counts them. Returns a :class:`~.result.SolverResult` whose
     ``handed_over`` is True when ``hand_over`` and the support ``k`` grew
     to ``k^2 >= HAND_OVER * n_features`` (at the start: the violating
     features): there a Newton step costs weighted Grams of ``k`` features,

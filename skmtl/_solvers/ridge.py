@@ -13,6 +13,8 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from .result import SolverResult
+
 
 def _psd_inverse(M):
     """A callable applying ``M^{-1}`` (Cholesky) or its pseudo-inverse."""
@@ -163,11 +165,9 @@ def solve_ridge_form(state, penalty, *, tol=1e-10, max_iter=1000, verbose=0):
     Gram state: the normal equations solved by :func:`ridge_from_state`
     (conjugate gradient to a relative residual of ``min(tol, 1e-10)``).
 
-    Returns a :class:`~skmtl._solvers.bcd.SolverResult` (``n_iter``: CG
+    Returns a :class:`~skmtl._solvers.result.SolverResult` (``n_iter``: CG
     iterations; no duality gap).
     """
-    from .bcd import SolverResult
-
     ridge, coupling, L = penalty.ridge_form()
     W, b, n_iter, converged, _ = ridge_from_state(
         state, ridge, coupling, adjacency(L), L, min(tol, 1e-10), max_iter, verbose
