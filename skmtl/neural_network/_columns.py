@@ -98,18 +98,10 @@ class ColumnNetwork(NamedEntryViews):
             entries.append(("gate_W", (p, T * C), "W", p, C))
             entries.append(("gate_b", (T * C,), "b", p, C))
         self.n_body_entries = len(entries)
-        head = [h[-1]] + list(self.task_hidden) + [K]
-        for j, (a, b) in enumerate(zip(head[:-1], head[1:], strict=True)):
-            entries.append((f"head_W{j}", (T, a, b), "W", a, b))
-            entries.append((f"head_b{j}", (T, 1, b), "b", a, b))
-        self.entries = entries
-        offsets = [0]
-        for e in entries:
-            offsets.append(offsets[-1] + int(np.prod(e[1])))
-        self._offsets = offsets
+        entries += self._head_entries(T, [h[-1], *self.task_hidden, K])
+        self._set_entries(entries)
+        offsets = self._offsets
         self.n_shared = offsets[self.n_body_entries]
-        self.n_net_params = offsets[-1]
-        self.size = self.n_net_params + self.n_extra
         # last body weight matrix (GradNorm's "last shared layer")
         i_last = 2 * (len(h) - 1)
         self.last_shared = slice(offsets[i_last], offsets[i_last + 1])

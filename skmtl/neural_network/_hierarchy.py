@@ -59,17 +59,10 @@ class DepthTrunkNetwork(NamedEntryViews):
         for d, idx in self.groups:
             entries.append((f"head0_d{d}", (h[d], idx.size * h0), "W", h[d], h0))
             entries.append((f"head0b_d{d}", (idx.size * h0,), "b", h[d], h0))
-        for j, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True), 1):
-            entries.append((f"head_W{j}", (T, a, b), "W", a, b))
-            entries.append((f"head_b{j}", (T, 1, b), "b", a, b))
-        self.entries = entries
-        offsets = [0]
-        for e in entries:
-            offsets.append(offsets[-1] + int(np.prod(e[1])))
-        self._offsets = offsets
+        entries += self._head_entries(T, widths, first=1)
+        self._set_entries(entries)
+        offsets = self._offsets
         self.n_trunk_params = offsets[self.n_trunk_entries]
-        self.n_net_params = offsets[-1]
-        self.size = self.n_net_params + self.n_extra
         self.h0 = h0
         # GradNorm's layer: the deepest trunk layer that every task reaches
         i = 2 * int(self.depth.min())

@@ -106,6 +106,27 @@ class NamedEntryViews(NetworkBase):
     ...)`` at ``_offsets`` of one flat vector (``kind`` ``"W"`` or ``"b"``),
     followed by ``n_extra`` free parameters after ``n_net_params``."""
 
+    def _set_entries(self, entries):
+        """Lay ``entries`` out one after the other in the flat vector; sets
+        ``entries``, ``_offsets``, ``n_net_params`` and ``size``."""
+        offsets = [0]
+        for e in entries:
+            offsets.append(offsets[-1] + int(np.prod(e[1])))
+        self.entries = entries
+        self._offsets = offsets
+        self.n_net_params = offsets[-1]
+        self.size = self.n_net_params + self.n_extra
+
+    @staticmethod
+    def _head_entries(n_tasks, widths, first=0):
+        """Per-task head layers ``head_W{j}`` ``(T, a, b)`` and ``head_b{j}``
+        ``(T, 1, b)`` between consecutive ``widths``, numbered from ``first``."""
+        entries = []
+        for j, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True), first):
+            entries.append((f"head_W{j}", (n_tasks, a, b), "W", a, b))
+            entries.append((f"head_b{j}", (n_tasks, 1, b), "b", a, b))
+        return entries
+
     def views(self, vec):
         """Dict name -> view into ``vec``; cached for the last two vectors."""
         return self._cached_views(vec, self._views)
