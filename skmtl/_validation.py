@@ -118,7 +118,9 @@ def validate_X(estimator, X, *, reset, accept_sparse=("csr", "csc")):
     )
 
 
-def _task_names_from(Y):
+def task_names_from(Y):
+    """Column names of a DataFrame ``Y`` (pandas or dask), the name of a
+    Series, or None."""
     columns = getattr(Y, "columns", None)
     if columns is not None:
         return np.asarray([str(c) for c in columns], dtype=object)
@@ -151,7 +153,7 @@ def check_targets(Y, n_samples=None, *, dtype=np.float64):
         raise ValueError(
             "This estimator requires y to be passed, but the target y is None."
         )
-    task_names = _task_names_from(Y)
+    task_names = task_names_from(Y)
     if sp.issparse(Y):
         raise TypeError(
             "Sparse Y is not supported: pass a dense array with NaN for missing labels."

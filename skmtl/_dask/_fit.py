@@ -14,13 +14,12 @@ from sklearn.model_selection import KFold
 from .._graph import check_task_graph, graph_laplacian
 from .._solvers.penalties import get_penalty_class, make_penalty
 from .._solvers.ridge import ridge_from_state
-from .._validation import check_task_weights
+from .._validation import check_task_weights, task_names_from
 from ._solve import StatsSolver, check_penalty_on_statistics
 from ._stats import (
     as_dask_array,
     check_y_dask,
     reduce_statistics,
-    task_names_of,
     weighted_cv_error,
 )
 
@@ -57,7 +56,7 @@ def _prepare(estimator, X, y, *, reset=True):
             del estimator.feature_names_in_
         estimator.n_tasks_ = T
         estimator._y_is_1d = is_1d
-        tn = task_names_of(y)
+        tn = task_names_from(y)
         if tn is not None:
             estimator.task_names_ = tn
         elif hasattr(estimator, "task_names_"):

@@ -197,17 +197,6 @@ def align_rows(X, Y, sample_weight):
     return X, _rows(Y, "y"), _rows(sample_weight, "sample_weight")
 
 
-def task_names_of(Y):
-    """Column names of a (dask) DataFrame ``Y``, like ``check_targets``."""
-    columns = getattr(Y, "columns", None)
-    if columns is not None:
-        return np.asarray([str(c) for c in columns], dtype=object)
-    name = getattr(Y, "name", None)
-    if name is not None and getattr(Y, "ndim", 2) == 1:
-        return np.asarray([str(name)], dtype=object)
-    return None
-
-
 def check_gram_size(p, n_tasks, n_folds=1):
     """Raise a clear error when the per-task Gram matrices are too large."""
     nbytes = 8.0 * n_folds * n_tasks * p * p
