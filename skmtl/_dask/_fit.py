@@ -108,25 +108,11 @@ def fit_ridge_dask(estimator, X, y, sample_weight):
     T, p = stats.n_tasks, stats.n_features
     w, A, L = _ridge_setup(estimator, T)
     state = stats.gram_state(w, estimator.fit_intercept)
-    max_iter = estimator.max_iter
-    if max_iter is None:
-        max_iter = max(1000, T * p)
     W, b, n_iter, converged, solver = ridge_from_state(
         state, float(estimator.alpha), float(estimator.coupling), A, L,
-        estimator.tol, max_iter, estimator.verbose,
+        estimator.tol, estimator._cg_max_iter(T, p), estimator.verbose,
     )  # fmt: skip
-    if not converged:
-        warnings.warn(
-            f"Conjugate gradient did not reach the relative residual "
-            f"tol={estimator.tol} within {n_iter} iterations.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    estimator.coef_ = W
-    estimator.intercept_ = b if estimator.fit_intercept else np.zeros(T)
-    estimator.n_iter_ = int(n_iter)
-    estimator.solver_ = solver
-    return estimator
+    return estimator._set_solution(W, b, n_iter, converged, solver)
 
 
 def predict_dask(estimator, X):

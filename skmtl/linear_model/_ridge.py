@@ -441,26 +441,33 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
             )
             n_iter, converged = 1, True
         else:
-            max_iter = self.max_iter
-            if max_iter is None:
-                max_iter = max(1000, T * p)
             impl = _solve_cg_gram if solver == "cg" else _solve_cg_matrix_free
             W, b, n_iter, converged = impl(
                 X, data, task_weights, alpha, coupling, A, L,
-                self.fit_intercept, self.tol, max_iter, self.verbose,
+                self.fit_intercept, self.tol, self._cg_max_iter(T, p), self.verbose,
             )  # fmt: skip
-            if not converged:
-                warnings.warn(
-                    f"Conjugate gradient did not reach the relative residual "
-                    f"tol={self.tol} within {n_iter} iterations (max_iter="
-                    f"{max_iter}). The model is usable but not exact; increase "
-                    "max_iter or tol, or increase alpha if the system is "
-                    "singular.",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
+        return self._set_solution(W, b, n_iter, converged, solver)
+
+    def _cg_max_iter(self, n_tasks, n_features):
+        if self.max_iter is None:
+            return max(1000, n_tasks * n_features)
+        return self.max_iter
+
+    def _set_solution(self, W, b, n_iter, converged, solver):
+        """Store the fitted attributes; warn when conjugate gradient stopped
+        on ``max_iter`` (also used by the dask fit)."""
+        if not converged:
+            warnings.warn(
+                f"Conjugate gradient did not reach the relative residual "
+                f"tol={self.tol} within {n_iter} iterations (max_iter="
+                f"{self._cg_max_iter(*W.shape)}). The model is usable but not "
+                "exact; increase max_iter or tol, or increase alpha if the "
+                "system is singular.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         self.coef_ = W
-        self.intercept_ = b if self.fit_intercept else np.zeros(T)
+        self.intercept_ = b if self.fit_intercept else np.zeros(W.shape[0])
         self.n_iter_ = int(n_iter)
         self.solver_ = solver
         return self
