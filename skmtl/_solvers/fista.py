@@ -226,9 +226,10 @@ def objective_gap(datafit, penalty, op, W, f):
     Valid when the intercept is optimal for ``W`` (``theta`` sums to 0 per
     task), which the solvers ensure before calling this.
     """
-    theta = -datafit.derivative(f)
+    loss, d = datafit.value_and_derivative(f)
+    theta = -d
     V = op.rmatvec(theta)
-    primal = datafit.value(f) + penalty.value(W)
+    primal = loss + penalty.value(W)
     if penalty.mu > 0:
         dual = datafit.dual_value(theta) - penalty.conjugate_value(V)
     else:
@@ -331,13 +332,11 @@ def solve_fista(
     for it in range(1, max_iter + 1):
         if exact_b:
             by = datafit.optimal_intercept(fy)
-        fyb = fy + by[task]
-        d = datafit.derivative(fyb)
+        fyb, d, gb = datafit.shifted_derivative(fy, by)  # gb: intercepts' gradient
         G = op.rmatvec(d)
         sg = penalty.smooth_grad(y)
         if sg is not None:
             G = G + sg
-        gb = _task_sums(d, task, T) if free_b else None
         _check_finite(G, "gradient")
         # step search: try a slightly longer step each iteration (the local
         # curvature is often far below the global bound), back off on failure;
@@ -360,7 +359,7 @@ def solve_fista(
             else:
                 b_new = datafit.optimal_intercept(f_new) if exact_b else by
                 sq = float(np.sum(diff * diff))
-            curv = datafit.bregman(f_new + b_new[task], fyb, d)
+            curv = datafit.bregman(f_new, fyb, d, b_new)
             curv += penalty.smooth_bregman(x_new, y)
             if curv <= 0.5 * L * sq or sq == 0.0:
                 break
