@@ -100,6 +100,7 @@ class _ScaledPenalty:
         self.zero = None
         if self.per_feature:
             self.zero = s == 0  # constant features: W[:, j] stays 0
+        self.all_kept = self.per_feature and not self.zero.any()
 
     def unscale(self, U):
         return U * self.s
@@ -135,11 +136,14 @@ class _ScaledPenalty:
         s = self.s
         if not self.per_feature:
             return self.penalty.prox(V * s, min(max(step * s * s, 1e-300), 1e300)) / s
+        # per-feature steps, kept within float64 (features near 1e±150 would
+        # under/overflow s^2; a step of 1e-300 is the identity to rounding)
+        if self.all_kept:  # no constant feature: no masked copies
+            steps = np.minimum(np.maximum(step * s * s, 1e-300), 1e300)
+            return self.penalty.prox_cols(V * s, steps) / s
         out = np.zeros_like(V)
         keep = ~self.zero
         sk = s[keep]
-        # per-feature steps, kept within float64 (features near 1e±150 would
-        # under/overflow s^2; a step of 1e-300 is the identity to rounding)
         steps = np.clip(step * sk * sk, 1e-300, 1e300)
         out[:, keep] = self.penalty.prox_cols(V[:, keep] * sk, steps) / sk
         return out
