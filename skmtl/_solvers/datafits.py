@@ -192,6 +192,15 @@ def _expit_fast(u):
     return r if u >= 0.0 else e * r
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _expit_and_curvature(u):
+    """``(expit(u), expit(u) expit(-u))`` from one exponential, both to a
+    small relative error for any ``u`` (``s (1 - s)`` would cancel)."""
+    e = fm.exp(-abs(u))
+    r = 1.0 / (1.0 + e)
+    return (r if u >= 0.0 else e * r), e * r * r
+
+
 @njit(cache=True)
 def _sum(x):
     """``sum(x)`` with four accumulators (the additions pipeline)."""
@@ -278,10 +287,12 @@ def _logistic_intercept_terms(c, y, f, b, entry_task, n_tasks):
     grad = np.empty(n)
     curv = np.empty(n)
     for e in range(n):
-        ls, s = _softplus_expit(-y[e] * fb[e])
+        u = -y[e] * fb[e]
+        ls, _ = _softplus_expit(u)
+        s, v = _expit_and_curvature(u)
         loss[e] = c[e] * ls
         grad[e] = -c[e] * y[e] * s
-        curv[e] = c[e] * s * (1.0 - s)
+        curv[e] = c[e] * v
     out = np.zeros((3, n_tasks))
     for e in range(n):
         t = entry_task[e]
@@ -361,8 +372,8 @@ def _logistic_hessian(c, y, f, floor):
     least ``floor * c_e`` (a separated entry keeps a positive weight)."""
     out = np.empty(f.shape[0])
     for e in range(f.shape[0]):
-        p = _expit_fast(-y[e] * f[e])
-        out[e] = c[e] * max(p * (1.0 - p), floor)
+        _, v = _expit_and_curvature(-y[e] * f[e])
+        out[e] = c[e] * max(v, floor)
     return out
 
 
