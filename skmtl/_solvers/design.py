@@ -19,7 +19,9 @@ import scipy.sparse as sp
 from numba import njit
 
 
-@njit(cache=True)
+# reassociation lets LLVM vectorise the dot product (2-4x faster; the sum's
+# order, like BLAS's, is then not the sequential one)
+@njit(cache=True, fastmath={"reassoc"})
 def _matvec_dense_c(X, row_ptr, entry_task, W, out):
     n, p = X.shape
     for i in range(n):
@@ -91,6 +93,23 @@ def _rmatvec_csr(data, indices, indptr, row_ptr, entry_task, d, G):
                 t = entry_task[e]
                 for k in range(indptr[i], indptr[i + 1]):
                     G[t, indices[k]] += de * data[k]
+
+
+@njit(cache=True)
+def task_sums(v, entry_task, n_tasks):
+    """``np.bincount(entry_task, weights=v, minlength=n_tasks)`` (the same
+    sums in the same order), without bincount's per-call overhead."""
+    out = np.zeros(n_tasks)
+    for e in range(v.shape[0]):
+        out[entry_task[e]] += v[e]
+    return out
+
+
+@njit(cache=True)
+def subtract_task_offsets(f, offsets, entry_task):
+    """``f -= offsets[entry_task]`` in place, without a gathered temporary."""
+    for e in range(f.shape[0]):
+        f[e] -= offsets[entry_task[e]]
 
 
 class DesignOperator:

@@ -25,6 +25,7 @@ iteration costs two products with ``X`` over the labelled entries: one
 
 import numpy as np
 
+from .design import subtract_task_offsets, task_sums
 from .result import SolverResult
 
 
@@ -43,10 +44,12 @@ class _CentredDesign:
         self.n_tasks, self.n_features = op.n_tasks, op.n_features
 
     def matvec(self, W):
-        return self.op.matvec(W) - np.sum(self.xmean * W, axis=1)[self.task]
+        f = self.op.matvec(W)  # a new array: updated in place
+        subtract_task_offsets(f, np.sum(self.xmean * W, axis=1), self.task)
+        return f
 
     def rmatvec(self, d):
-        sums = np.bincount(self.task, weights=d, minlength=self.n_tasks)
+        sums = task_sums(np.ascontiguousarray(d), self.task, self.n_tasks)
         return self.op.rmatvec(d) - self.xmean * sums[:, None]
 
 
