@@ -112,6 +112,21 @@ def subtract_task_offsets(f, offsets, entry_task):
         f[e] -= offsets[entry_task[e]]
 
 
+@njit(cache=True)
+def _gather_entries(F, entry_row, entry_task, out):
+    """``out = F[entry_row, entry_task]`` (numpy's fancy indexing costs
+    several times this loop on the sizes of a solver iteration)."""
+    for e in range(out.shape[0]):
+        out[e] = F[entry_row[e], entry_task[e]]
+
+
+@njit(cache=True)
+def _scatter_entries(d, entry_row, entry_task, D):
+    """``D[entry_row, entry_task] = d``."""
+    for e in range(d.shape[0]):
+        D[entry_row[e], entry_task[e]] = d[e]
+
+
 class DesignOperator:
     """Entry-wise products with ``X`` for a multi-task problem.
 
@@ -149,7 +164,12 @@ class DesignOperator:
             F = np.asarray(F)
             if self.full:
                 return np.ascontiguousarray(F).reshape(-1)
-            return F[self.entry_row, self.entry_task]
+            out = np.empty(self.n_entries)
+            _gather_entries(
+                np.ascontiguousarray(F, dtype=np.float64), self.entry_row,
+                self.entry_task, out,
+            )  # fmt: skip
+            return out
         out = np.empty(self.n_entries)
         W = np.ascontiguousarray(W, dtype=np.float64)
         if self.sparse:
@@ -170,7 +190,10 @@ class DesignOperator:
                 D = d.reshape(self.n_samples, self.n_tasks)
             else:
                 D = np.zeros((self.n_samples, self.n_tasks))
-                D[self.entry_row, self.entry_task] = d
+                _scatter_entries(
+                    np.ascontiguousarray(d, dtype=np.float64), self.entry_row,
+                    self.entry_task, D,
+                )  # fmt: skip
             if self.sparse:
                 return np.asarray(self.X.T @ D).T.copy()
             return D.T @ self.X
