@@ -15,6 +15,10 @@ value under/overflows a normal float64: the result is the clamp's, within
 1e-307 of the true value, or 8.2e307 for +inf); ``log`` is for positive
 normal numbers; ``log1p`` for ``x >= -1/2``, ``log1p_unit`` (cheaper) for
 ``0 <= x <= 1``.
+
+The kernels that call these inline them: numba's cache does not notice an
+edit here, so delete the caches (``find skmtl -name '*.nb[ic]' -delete``)
+after one.
 """
 
 import numpy as np
