@@ -160,6 +160,21 @@ def test_bregman_with_intercepts_matches_mpmath():
         assert fit.bregman(fb_new, f) == pytest.approx(got, rel=1e-13, abs=1e-300)
 
 
+def test_bregman_of_a_huge_margin_change_refuses_the_step():
+    """A margin change beyond exp's range (1e3 towards the wrong side): +inf
+    (the step search then shortens the step), never a finite underestimate
+    or NaN (zero-weight entries included); 1e3 the other way: exact."""
+    fit, _, _ = _data(seed=5, n=10)
+    f = 2.0 * fit.y  # every entry on its right side, margin -y f = -2
+    with np.errstate(all="raise"):
+        assert fit.bregman(f - 1e3 * fit.y, f) == np.inf
+        right = fit.bregman(f + 1e3 * fit.y, f)
+    f_new = f + 1e3 * fit.y
+    exact = np.dot(fit.c, _numpy_loss(fit, f_new) - _numpy_loss(fit, f))
+    exact -= np.dot(fit.derivative(f), f_new - f)
+    assert right == pytest.approx(exact, rel=1e-12)
+
+
 def test_dual_value_is_the_weighted_entropy():
     fit, f, rng = _data(seed=3)
     theta = -fit.derivative(f)

@@ -317,7 +317,8 @@ def _logistic_bregman(c, y, f_new, b_new, entry_task, f):
     error below ``|m|^3 / 60``) needs no transcendental function and has no
     cancellation. The first loop does every entry so, the second (only when
     some ``|m|`` is larger: far from the solution) the closed form; both
-    are vectorised.
+    are vectorised. A margin change ``m > 709`` (beyond ``exp``'s range)
+    gives ``+inf``: the step is refused.
     """
     n = f.shape[0]
     fb_new = _shifted(f_new, b_new, entry_task)
@@ -344,8 +345,12 @@ def _logistic_bregman(c, y, f_new, b_new, entry_task, f):
             # expm1(dm) as exp(dm) - 1 loses at most log2(50) bits for
             # |dm| >= 0.02; s (exp(dm) - 1) >= -s >= -1/2: fm.log1p's domain
             t = fm.log1p(s * (fm.exp(dm) - 1.0)) - s * dm
+            # beyond exp's range the term is not computed: +inf refuses the
+            # step (numpy's expm1 overflowed to the same effect)
+            t = np.inf if dm > 709.0 else max(t, 0.0)
             far = abs(dm) >= 0.02
-            term[e] = c[e] * max(t, 0.0) if far else term[e]
+            t = c[e] * t if c[e] > 0.0 else 0.0  # (0 * inf)
+            term[e] = t if far else term[e]
     return _sum(term)
 
 
