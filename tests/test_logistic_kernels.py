@@ -130,6 +130,8 @@ def test_shifted_derivative_matches_numpy_and_finite_differences():
     y, c = fit.y, fit.c
     assert_allclose(d, -c * y * expit(-y * fb), rtol=1e-14)
     assert_allclose(g, np.bincount(task, weights=d, minlength=3), rtol=1e-13)
+    fb2, d2, none = fit.shifted_derivative(f, b, sums=False)
+    assert none is None and np.array_equal(fb2, fb) and np.array_equal(d2, d)
     # g is the gradient of the loss in the intercepts (central differences)
     h = 1e-6
     for t in range(3):
@@ -200,3 +202,21 @@ def test_intercept_step_zeroes_the_intercept_gradient():
     before = np.bincount(task, weights=fit.c * _numpy_loss(fit, f), minlength=3)
     after = np.bincount(task, weights=fit.c * _numpy_loss(fit, fb), minlength=3)
     assert np.all(after <= before + 1e-15)
+
+
+def test_squared_loss_has_the_same_fused_interface():
+    """The FISTA loop calls ``shifted_derivative`` and ``bregman(..., b_new)``
+    on every datafit: the squared loss's are the plain formulas."""
+    from skmtl._solvers.datafits import Quadratic
+
+    fit, f, rng = _data(seed=6)
+    q = Quadratic(fit.y, fit.c, fit.entry_task, 3)
+    b = rng.standard_normal(3)
+    fb, d, g = q.shifted_derivative(f, b)
+    assert_allclose(fb, f + b[fit.entry_task])
+    assert_allclose(d, fit.c * (fb - fit.y))
+    assert_allclose(g, np.bincount(fit.entry_task, weights=d, minlength=3))
+    assert q.shifted_derivative(f, b, sums=False)[2] is None
+    f_new = f + rng.standard_normal(f.size)
+    r = f_new + b[fit.entry_task] - f
+    assert q.bregman(f_new, f, None, b) == pytest.approx(0.5 * np.dot(fit.c, r * r))

@@ -48,14 +48,15 @@ class _EntryDatafit:
         self.n_tasks = n_tasks
         self.task_c = _task_sums(c, entry_task, n_tasks)
 
-    def shifted_derivative(self, f, b):
+    def shifted_derivative(self, f, b, sums=True):
         """``(fb, d, g)``: the predictions ``fb = f + b[task]`` with the
         per-task intercepts ``b``, the derivative ``d = F'(fb)`` and its
-        per-task sums ``g`` (the intercepts' gradient), in one call (one
-        pass over the entries where a subclass fuses them)."""
+        per-task sums ``g`` (the intercepts' gradient; None unless
+        ``sums``), in one call (one pass over the entries where a subclass
+        fuses them)."""
         fb = f + b[self.entry_task]
         d = self.derivative(fb)
-        return fb, d, _task_sums(d, self.entry_task, self.n_tasks)
+        return fb, d, _task_sums(d, self.entry_task, self.n_tasks) if sums else None
 
     def value_and_derivative(self, f):
         """``(F(f), F'(f))`` (one pass where a subclass fuses them)."""
@@ -227,17 +228,18 @@ def _shifted(f, b, entry_task):
 
 
 @njit(**_KERNEL)
-def _logistic_shifted_derivative(c, y, f, b, entry_task, n_tasks):
-    """``fb = f + b[task]``, ``d = F'(fb) = -c y expit(-y fb)`` and the
-    per-task sums of ``d``."""
+def _logistic_shifted_derivative(c, y, f, b, entry_task, n_tasks, sums):
+    """``fb = f + b[task]``, ``d = F'(fb) = -c y expit(-y fb)`` and (if
+    ``sums``, else zeros) the per-task sums of ``d``."""
     n = f.shape[0]
     fb = _shifted(f, b, entry_task)
     d = np.empty(n)
     for e in range(n):
         d[e] = -c[e] * y[e] * _expit_fast(-y[e] * fb[e])
     g = np.zeros(n_tasks)
-    for e in range(n):
-        g[entry_task[e]] += d[e]
+    if sums:
+        for e in range(n):
+            g[entry_task[e]] += d[e]
     return fb, d, g
 
 
@@ -452,12 +454,13 @@ class Logistic(_EntryDatafit):
     def derivative(self, f):
         return _logistic_derivative(self.c, self.y, _f64(f))
 
-    def shifted_derivative(self, f, b):
+    def shifted_derivative(self, f, b, sums=True):
         """``(f + b[task], F'(f + b[task]), per-task sums of F')`` in one
         pass (see :meth:`_EntryDatafit.shifted_derivative`)."""
-        return _logistic_shifted_derivative(
-            self.c, self.y, _f64(f), _f64(b), self.entry_task, self.n_tasks
+        fb, d, g = _logistic_shifted_derivative(
+            self.c, self.y, _f64(f), _f64(b), self.entry_task, self.n_tasks, sums
         )
+        return fb, d, g if sums else None
 
     def value_and_derivative(self, f):
         """``(F(f), F'(f))`` in one pass."""

@@ -339,7 +339,7 @@ def solve_fista(
     for it in range(1, max_iter + 1):
         if exact_b:
             by = datafit.optimal_intercept(fy)
-        fyb, d, gb = datafit.shifted_derivative(fy, by)  # gb: intercepts' gradient
+        fyb, d, gb = datafit.shifted_derivative(fy, by, free_b)  # gb: b's gradient
         G = op.rmatvec(d)
         sg = penalty.smooth_grad(y)
         if sg is not None:
