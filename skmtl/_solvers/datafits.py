@@ -26,9 +26,16 @@ A new loss is one more class here with these methods and a line in
 import numpy as np
 from numba import njit
 
+from . import _fastmath as fm
+
 
 def _task_sums(values, entry_task, n_tasks):
     return np.bincount(entry_task, weights=values, minlength=n_tasks)
+
+
+def _f64(a):
+    """``a`` as a contiguous float64 array (no copy when it is one)."""
+    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 class _EntryDatafit:
@@ -40,6 +47,20 @@ class _EntryDatafit:
         self.entry_task = entry_task
         self.n_tasks = n_tasks
         self.task_c = _task_sums(c, entry_task, n_tasks)
+
+    def shifted_derivative(self, f, b, sums=True):
+        """``(fb, d, g)``: the predictions ``fb = f + b[task]`` with the
+        per-task intercepts ``b``, the derivative ``d = F'(fb)`` and its
+        per-task sums ``g`` (the intercepts' gradient; None unless
+        ``sums``), in one call (one pass over the entries where a subclass
+        fuses them)."""
+        fb = f + b[self.entry_task]
+        d = self.derivative(fb)
+        return fb, d, _task_sums(d, self.entry_task, self.n_tasks) if sums else None
+
+    def value_and_derivative(self, f):
+        """``(F(f), F'(f))`` (one pass where a subclass fuses them)."""
+        return self.value(f), self.derivative(f)
 
 
 class Quadratic(_EntryDatafit):
@@ -97,12 +118,16 @@ class Quadratic(_EntryDatafit):
     def derivative(self, f):
         return self.c * (f - self.y)
 
-    def bregman(self, f_new, f, d=None):
+    def bregman(self, f_new, f, d=None, b_new=None):
         """``F(f_new) - F(f) - F'(f) . (f_new - f)``, here ``1/2 sum_e c_e
         (f_new - f)_e^2``: computed without the cancellation of the
         difference of values (the step search at high precision). ``d``,
-        the derivative at ``f``, is not needed here."""
+        the derivative at ``f``, is not needed here. With ``b_new``
+        (per-task intercepts), the new predictions are ``f_new +
+        b_new[task]``."""
         r = f_new - f
+        if b_new is not None:
+            r += b_new[self.entry_task]
         return 0.5 * float(np.dot(self.c, r * r))
 
     def optimal_intercept(self, f_no_b):
@@ -141,90 +166,221 @@ def _expit(z):
     return out
 
 
-# One pass over the entries, no temporaries: the FISTA step search evaluates
-# the loss about twice per iteration, and with numpy the element-wise
-# log/exp and their temporaries cost several times the two matrix products.
+# The element-wise work of the logistic loss, fused into numba kernels with
+# no temporaries: with numpy, the log/exp and their temporaries cost several
+# times the two matrix products of a FISTA iteration. Each kernel's first
+# loop has no branch and no libm call (the exponentials and logarithms of
+# ``_fastmath``), so LLVM vectorises it; sums over entries and tasks come
+# in a second, cheap loop. ``u = -y f`` is the margin: the loss is
+# ``softplus(u)`` and its derivative in ``u`` is ``expit(u)``.
+_KERNEL = {"cache": True, "error_model": "numpy"}
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _softplus_expit(u):
+    """``(softplus(u), expit(u))`` from one exponential, for any ``u``."""
+    e = fm.exp(-abs(u))  # in (0, 1]: no overflow
+    r = 1.0 / (1.0 + e)
+    s = r if u >= 0.0 else e * r
+    return max(u, 0.0) + fm.log1p_unit(e), s
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _expit_fast(u):
+    """``expit(u) = 1 / (1 + exp(-u))`` for any ``u``, one exponential."""
+    e = fm.exp(-abs(u))
+    r = 1.0 / (1.0 + e)
+    return r if u >= 0.0 else e * r
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _expit_and_curvature(u):
+    """``(expit(u), expit(u) expit(-u))`` from one exponential, both to a
+    small relative error for any ``u`` (``s (1 - s)`` would cancel)."""
+    e = fm.exp(-abs(u))
+    r = 1.0 / (1.0 + e)
+    return (r if u >= 0.0 else e * r), e * r * r
+
+
 @njit(cache=True)
-def _logistic_task_losses(c, y, f, entry_task, n_tasks):
-    """``sum_e c_e log(1 + exp(-y_e f_e))`` per task (stable for any margin)."""
-    out = np.zeros(n_tasks)
+def _sum(x):
+    """``sum(x)`` with four accumulators (the additions pipeline)."""
+    n = x.shape[0]
+    a0 = a1 = a2 = a3 = 0.0
+    m = n - n % 4
+    for e in range(0, m, 4):
+        a0 += x[e]
+        a1 += x[e + 1]
+        a2 += x[e + 2]
+        a3 += x[e + 3]
+    for e in range(m, n):
+        a0 += x[e]
+    return (a0 + a1) + (a2 + a3)
+
+
+@njit(**_KERNEL)
+def _shifted(f, b, entry_task):
+    """``f + b[task]`` (a gather: kept out of the vectorised loops)."""
+    out = np.empty(f.shape[0])
     for e in range(f.shape[0]):
-        z = -y[e] * f[e]
-        if z > 0.0:
-            loss = z + np.log1p(np.exp(-z))
-        else:
-            loss = np.log1p(np.exp(z))
-        out[entry_task[e]] += c[e] * loss
+        out[e] = f[e] + b[entry_task[e]]
     return out
 
 
-@njit(cache=True, inline="always")
-def _expit_scalar(z):
-    """``1 / (1 + exp(-z))`` without overflow."""
-    if z >= 0.0:
-        return 1.0 / (1.0 + np.exp(-z))
-    ez = np.exp(z)
-    return ez / (1.0 + ez)
+@njit(**_KERNEL)
+def _logistic_shifted_derivative(c, y, f, b, entry_task, n_tasks, sums):
+    """``fb = f + b[task]``, ``d = F'(fb) = -c y expit(-y fb)`` and (if
+    ``sums``, else zeros) the per-task sums of ``d``."""
+    n = f.shape[0]
+    fb = _shifted(f, b, entry_task)
+    d = np.empty(n)
+    for e in range(n):
+        d[e] = -c[e] * y[e] * _expit_fast(-y[e] * fb[e])
+    g = np.zeros(n_tasks)
+    if sums:
+        for e in range(n):
+            g[entry_task[e]] += d[e]
+    return fb, d, g
 
 
-@njit(cache=True)
+@njit(**_KERNEL)
 def _logistic_derivative(c, y, f):
     """``dF/df_e = -c_e y_e expit(-y_e f_e)`` (stable for any margin)."""
     out = np.empty(f.shape[0])
     for e in range(f.shape[0]):
-        out[e] = -c[e] * y[e] * _expit_scalar(-y[e] * f[e])
+        out[e] = -c[e] * y[e] * _expit_fast(-y[e] * f[e])
     return out
 
 
-@njit(cache=True)
-def _logistic_bregman(c, y, f_new, f, d):
+@njit(**_KERNEL)
+def _logistic_value_derivative(c, y, f):
+    """``(F(f), F'(f))`` in one pass (one exponential, one log per entry)."""
+    n = f.shape[0]
+    d = np.empty(n)
+    loss = np.empty(n)
+    for e in range(n):
+        ls, s = _softplus_expit(-y[e] * f[e])
+        loss[e] = c[e] * ls
+        d[e] = -c[e] * y[e] * s
+    return _sum(loss), d
+
+
+@njit(**_KERNEL)
+def _logistic_task_losses(c, y, f, b, entry_task, n_tasks):
+    """``sum_e c_e log(1 + exp(-y_e (f_e + b_t)))`` per task ``t``."""
+    n = f.shape[0]
+    loss = _shifted(f, b, entry_task)
+    for e in range(n):
+        ls, _ = _softplus_expit(-y[e] * loss[e])
+        loss[e] = c[e] * ls
+    out = np.zeros(n_tasks)
+    for e in range(n):
+        out[entry_task[e]] += loss[e]
+    return out
+
+
+@njit(**_KERNEL)
+def _logistic_intercept_terms(c, y, f, b, entry_task, n_tasks):
+    """Per task, at the intercepts ``b``: the loss, its derivative and its
+    second derivative in ``b_t`` (one exponential and one log per entry)."""
+    n = f.shape[0]
+    fb = _shifted(f, b, entry_task)
+    loss = np.empty(n)
+    grad = np.empty(n)
+    curv = np.empty(n)
+    for e in range(n):
+        u = -y[e] * fb[e]
+        ls, _ = _softplus_expit(u)
+        s, v = _expit_and_curvature(u)
+        loss[e] = c[e] * ls
+        grad[e] = -c[e] * y[e] * s
+        curv[e] = c[e] * v
+    out = np.zeros((3, n_tasks))
+    for e in range(n):
+        t = entry_task[e]
+        out[0, t] += loss[e]
+        out[1, t] += grad[e]
+        out[2, t] += curv[e]
+    return out
+
+
+@njit(**_KERNEL)
+def _logistic_bregman(c, y, f_new, b_new, entry_task, f):
     """``sum_e c_e [l(f_new) - l(f) - l'(f) (f_new - f)]`` for the logistic
-    loss, accurate to a small relative error of the result (not of the
-    loss), given the derivative ``d`` at ``f``.
+    loss (``f_new`` shifted by the intercepts ``b_new[task]``), accurate to a
+    small relative error of the result (not of the loss).
 
     In the margin ``u = -y f`` the loss is ``softplus(u)``; with ``s =
-    expit(u)`` (read off ``d = -c y s``, no exponential) and ``m`` the margin
-    change, the term is ``log1p(s expm1(m)) - s m``. ``softplus(u) = u +
-    softplus(-u)`` lets ``s <= 1/2``; for ``|m| < 0.02`` the Taylor series
-    ``s (1 - s) (m^2 / 2 + (1 - 2 s) m^3 / 6 + (1 - 6 s (1 - s)) m^4 / 24)``
-    (relative error below ``|m|^3 / 60``) needs no transcendental function
-    and has no cancellation.
+    expit(u)`` and ``m`` the margin change, the term is ``log1p(s expm1(m))
+    - s m``. ``softplus(u) = u + softplus(-u)`` makes the term symmetric in
+    ``(u, m) -> (-u, -m)``, which lets ``u <= 0`` (``s <= 1/2``, computed
+    without cancellation); for ``|m| < 0.02`` the Taylor series ``s (1 - s)
+    (m^2 / 2 + (1 - 2 s) m^3 / 6 + (1 - 6 s (1 - s)) m^4 / 24)`` (relative
+    error below ``|m|^3 / 60``) needs no transcendental function and has no
+    cancellation. The first loop does every entry so, the second (only when
+    some ``|m|`` is larger: far from the solution) the closed form; both
+    are vectorised. A margin change ``m > 709`` (beyond ``exp``'s range)
+    gives ``+inf``: the step is refused.
     """
-    out = 0.0
-    for e in range(f.shape[0]):
-        ce = c[e]
-        if ce <= 0.0:
-            continue
+    n = f.shape[0]
+    fb_new = _shifted(f_new, b_new, entry_task)
+    term = np.empty(n)
+    n_far = 0
+    for e in range(n):
         u = -y[e] * f[e]
-        dm = -y[e] * (f_new[e] - f[e])
-        s = -d[e] * y[e] / ce
-        if u > 0.0:
-            u = -u
-            dm = -dm
-            s = 1.0 - s
-            if s < 1e-4:  # 1 - s has lost digits: recompute
-                ez = np.exp(u)
-                s = ez / (1.0 + ez)
-        if abs(dm) < 0.02:
-            v = s * (1.0 - s)
-            odd = (1.0 - 2.0 * s) / 6.0 + dm * (1.0 - 6.0 * v) / 24.0
-            term = v * dm * dm * (0.5 + dm * odd)
-        else:
-            term = np.log1p(s * np.expm1(dm)) - s * dm
-            if term < 0.0:
-                term = 0.0
-        out += ce * term
-    return out
+        dm = -y[e] * (fb_new[e] - f[e])
+        dm = -dm if u > 0.0 else dm
+        ex = fm.exp(-abs(u))
+        s = ex / (1.0 + ex)
+        v = s * (1.0 - s)
+        odd = (1.0 - 2.0 * s) / 6.0 + dm * (1.0 - 6.0 * v) / 24.0
+        near = abs(dm) < 0.02
+        term[e] = c[e] * (v * dm * dm * (0.5 + dm * odd)) if near else 0.0
+        n_far += 0 if near else 1
+    if n_far:  # the closed form where the series is not accurate enough
+        for e in range(n):
+            u = -y[e] * f[e]
+            dm = -y[e] * (fb_new[e] - f[e])
+            dm = -dm if u > 0.0 else dm
+            ex = fm.exp(-abs(u))
+            s = ex / (1.0 + ex)
+            # expm1(dm) as exp(dm) - 1 loses at most log2(50) bits for
+            # |dm| >= 0.02; s (exp(dm) - 1) >= -s >= -1/2: fm.log1p's domain
+            t = fm.log1p(s * (fm.exp(dm) - 1.0)) - s * dm
+            # beyond exp's range the term is not computed: +inf refuses the
+            # step (numpy's expm1 overflowed to the same effect)
+            t = np.inf if dm > 709.0 else max(t, 0.0)
+            far = abs(dm) >= 0.02
+            t = c[e] * t if c[e] > 0.0 else 0.0  # (0 * inf)
+            term[e] = t if far else term[e]
+    return _sum(term)
 
 
-@njit(cache=True)
+@njit(**_KERNEL)
+def _logistic_dual_value(c, y, theta):
+    """``sum_e c_e H(theta_e y_e / c_e)`` (``H`` the binary entropy, its
+    argument clipped to [0, 1]; entries with ``c_e = 0`` count 0)."""
+    n = theta.shape[0]
+    term = np.empty(n)
+    for e in range(n):
+        ce = c[e]
+        u = theta[e] * y[e] / ce if ce > 0.0 else 0.0
+        u = min(max(u, 0.0), 1.0)
+        w = 1.0 - u
+        # log(0) is read as -1023 log 2 (finite) by fm.log: 0 * it is 0
+        h = -(u * fm.log(u) + w * fm.log(w))
+        term[e] = ce * h if ce > 0.0 else 0.0
+    return _sum(term)
+
+
+@njit(**_KERNEL)
 def _logistic_hessian(c, y, f, floor):
     """``d2F/df_e^2 = c_e p_e (1 - p_e)`` with ``p_e = expit(y_e f_e)``, at
     least ``floor * c_e`` (a separated entry keeps a positive weight)."""
     out = np.empty(f.shape[0])
     for e in range(f.shape[0]):
-        p = _expit_scalar(-y[e] * f[e])
-        out[e] = c[e] * max(p * (1.0 - p), floor)
+        _, v = _expit_and_curvature(-y[e] * f[e])
+        out[e] = c[e] * max(v, floor)
     return out
 
 
@@ -296,28 +452,48 @@ class Logistic(_EntryDatafit):
         return float(self._task_losses(f).sum())
 
     def derivative(self, f):
-        f = np.ascontiguousarray(f, dtype=np.float64)
-        return _logistic_derivative(self.c, self.y, f)
+        return _logistic_derivative(self.c, self.y, _f64(f))
 
-    def bregman(self, f_new, f, d=None):
+    def shifted_derivative(self, f, b, sums=True):
+        """``(f + b[task], F'(f + b[task]), per-task sums of F')`` in one
+        pass (see :meth:`_EntryDatafit.shifted_derivative`)."""
+        fb, d, g = _logistic_shifted_derivative(
+            self.c, self.y, _f64(f), _f64(b), self.entry_task, self.n_tasks, sums
+        )
+        return fb, d, g if sums else None
+
+    def value_and_derivative(self, f):
+        """``(F(f), F'(f))`` in one pass."""
+        value, d = _logistic_value_derivative(self.c, self.y, _f64(f))
+        return float(value), d
+
+    def bregman(self, f_new, f, d=None, b_new=None):
         """``F(f_new) - F(f) - F'(f) . (f_new - f)`` (the curvature along a
-        step), without the cancellation of the difference of values. ``d``
-        is ``derivative(f)`` when the caller has it (saves exponentials)."""
-        f_new = np.ascontiguousarray(f_new, dtype=np.float64)
-        f = np.ascontiguousarray(f, dtype=np.float64)
-        if d is None:
-            d = self.derivative(f)
-        d = np.ascontiguousarray(d, dtype=np.float64)
-        return float(_logistic_bregman(self.c, self.y, f_new, f, d))
+        step), without the cancellation of the difference of values. With
+        ``b_new`` (per-task intercepts), the new predictions are ``f_new +
+        b_new[task]``. ``d``, the derivative at ``f``, is not needed (one
+        exponential per entry is cheaper than reading it)."""
+        b_new = np.zeros(self.n_tasks) if b_new is None else _f64(b_new)
+        return float(
+            _logistic_bregman(
+                self.c, self.y, _f64(f_new), b_new, self.entry_task, _f64(f)
+            )
+        )
 
     def hessian(self, f, floor=1e-10):
         """Diagonal second derivative ``d2F/df_e^2`` (the Newton weights)."""
-        f = np.ascontiguousarray(f, dtype=np.float64)
-        return _logistic_hessian(self.c, self.y, f, floor)
+        return _logistic_hessian(self.c, self.y, _f64(f), floor)
 
-    def _task_losses(self, f):
-        f = np.ascontiguousarray(f, dtype=np.float64)
-        return _logistic_task_losses(self.c, self.y, f, self.entry_task, self.n_tasks)
+    def _task_losses(self, f, b=None):
+        b = np.zeros(self.n_tasks) if b is None else _f64(b)
+        return _logistic_task_losses(
+            self.c, self.y, _f64(f), b, self.entry_task, self.n_tasks
+        )
+
+    def _intercept_terms(self, f_no_b, b):
+        return _logistic_intercept_terms(
+            self.c, self.y, f_no_b, b, self.entry_task, self.n_tasks
+        )
 
     def intercept_step(self, f_no_b, b, n_newton=5):
         """Damped Newton steps on each task's intercept, with ``W`` fixed.
@@ -325,14 +501,14 @@ class Logistic(_EntryDatafit):
         Each task's step is halved until its loss does not increase, so the
         result is never worse than ``b`` (the loss is flat far from a
         separable task's data, where a plain Newton step can overshoot).
+        Each trial is one pass over the entries, which gives each task's
+        loss, gradient and curvature at once (a task's terms depend on its
+        own intercept only, so an accepted trial's are kept).
         """
         b = np.array(b, dtype=np.float64, copy=True)
-        task = self.entry_task
-        loss = self._task_losses(f_no_b + b[task])
+        f_no_b = _f64(f_no_b)
+        loss, g, h = self._intercept_terms(f_no_b, b)
         for _ in range(n_newton):
-            p = _expit(-self.y * (f_no_b + b[task]))
-            g = _task_sums(-self.c * self.y * p, task, self.n_tasks)
-            h = _task_sums(self.c * p * (1 - p), task, self.n_tasks)
             h = np.maximum(h, 1e-12 * self.task_c)
             step = -g / h
             # Where the predicted decrease g^2 / 2h is below the rounding error
@@ -348,13 +524,15 @@ class Logistic(_EntryDatafit):
                 break
             pending = ~tiny
             if tiny.any():
-                loss = self._task_losses(f_no_b + b[task])
+                loss, g, h = self._intercept_terms(f_no_b, b)
             for _ in range(30):
                 trial = b + np.where(pending, step, 0.0)
-                new_loss = self._task_losses(f_no_b + trial[task])
+                new_loss, new_g, new_h = self._intercept_terms(f_no_b, trial)
                 ok = pending & (new_loss <= loss)
                 b[ok] = trial[ok]
                 loss[ok] = new_loss[ok]
+                g[ok] = new_g[ok]
+                h[ok] = new_h[ok]
                 pending &= ~ok
                 if not pending.any():
                     break
@@ -363,13 +541,7 @@ class Logistic(_EntryDatafit):
 
     def dual_value(self, theta):
         """``-F*(-theta)``: a sum of binary entropies (``theta = -F'(f)``)."""
-        nz = self.c > 0
-        u = np.clip(theta[nz] * self.y[nz] / self.c[nz], 0.0, 1.0)
-        ent = np.zeros_like(u)
-        for part in (u, 1.0 - u):
-            pos = part > 0
-            ent[pos] -= part[pos] * np.log(part[pos])
-        return float(np.dot(self.c[nz], ent))
+        return float(_logistic_dual_value(self.c, self.y, _f64(theta)))
 
     def scale(self, fit_intercept):
         return float(self.task_c.sum() * np.log(2.0))

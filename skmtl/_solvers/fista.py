@@ -25,6 +25,7 @@ iteration costs two products with ``X`` over the labelled entries: one
 
 import numpy as np
 
+from .design import subtract_task_offsets, task_sums
 from .result import SolverResult
 
 
@@ -43,10 +44,12 @@ class _CentredDesign:
         self.n_tasks, self.n_features = op.n_tasks, op.n_features
 
     def matvec(self, W):
-        return self.op.matvec(W) - np.sum(self.xmean * W, axis=1)[self.task]
+        f = self.op.matvec(W)  # a new array: updated in place
+        subtract_task_offsets(f, np.sum(self.xmean * W, axis=1), self.task)
+        return f
 
     def rmatvec(self, d):
-        sums = np.bincount(self.task, weights=d, minlength=self.n_tasks)
+        sums = task_sums(np.ascontiguousarray(d), self.task, self.n_tasks)
         return self.op.rmatvec(d) - self.xmean * sums[:, None]
 
 
@@ -100,6 +103,7 @@ class _ScaledPenalty:
         self.zero = None
         if self.per_feature:
             self.zero = s == 0  # constant features: W[:, j] stays 0
+        self.all_kept = self.per_feature and not self.zero.any()
 
     def unscale(self, U):
         return U * self.s
@@ -135,11 +139,14 @@ class _ScaledPenalty:
         s = self.s
         if not self.per_feature:
             return self.penalty.prox(V * s, min(max(step * s * s, 1e-300), 1e300)) / s
+        # per-feature steps, kept within float64 (features near 1e±150 would
+        # under/overflow s^2; a step of 1e-300 is the identity to rounding)
+        if self.all_kept:  # no constant feature: no masked copies
+            steps = np.minimum(np.maximum(step * s * s, 1e-300), 1e300)
+            return self.penalty.prox_cols(V * s, steps) / s
         out = np.zeros_like(V)
         keep = ~self.zero
         sk = s[keep]
-        # per-feature steps, kept within float64 (features near 1e±150 would
-        # under/overflow s^2; a step of 1e-300 is the identity to rounding)
         steps = np.clip(step * sk * sk, 1e-300, 1e300)
         out[:, keep] = self.penalty.prox_cols(V[:, keep] * sk, steps) / sk
         return out
@@ -226,9 +233,10 @@ def objective_gap(datafit, penalty, op, W, f):
     Valid when the intercept is optimal for ``W`` (``theta`` sums to 0 per
     task), which the solvers ensure before calling this.
     """
-    theta = -datafit.derivative(f)
+    loss, d = datafit.value_and_derivative(f)
+    theta = -d
     V = op.rmatvec(theta)
-    primal = datafit.value(f) + penalty.value(W)
+    primal = loss + penalty.value(W)
     if penalty.mu > 0:
         dual = datafit.dual_value(theta) - penalty.conjugate_value(V)
     else:
@@ -331,13 +339,11 @@ def solve_fista(
     for it in range(1, max_iter + 1):
         if exact_b:
             by = datafit.optimal_intercept(fy)
-        fyb = fy + by[task]
-        d = datafit.derivative(fyb)
+        fyb, d, gb = datafit.shifted_derivative(fy, by, free_b)  # gb: b's gradient
         G = op.rmatvec(d)
         sg = penalty.smooth_grad(y)
         if sg is not None:
             G = G + sg
-        gb = _task_sums(d, task, T) if free_b else None
         _check_finite(G, "gradient")
         # step search: try a slightly longer step each iteration (the local
         # curvature is often far below the global bound), back off on failure;
@@ -360,7 +366,7 @@ def solve_fista(
             else:
                 b_new = datafit.optimal_intercept(f_new) if exact_b else by
                 sq = float(np.sum(diff * diff))
-            curv = datafit.bregman(f_new + b_new[task], fyb, d)
+            curv = datafit.bregman(f_new, fyb, d, b_new)
             curv += penalty.smooth_bregman(x_new, y)
             if curv <= 0.5 * L * sq or sq == 0.0:
                 break

@@ -174,11 +174,16 @@ def solve_prox_newton(
         # backtracking on the true objective
         df = opw.matvec(dWw)
         current = datafit.value(fb) + penalty.value(W)
+        # near the solution a Newton step changes the objective by less than
+        # its rounding error: a step whose value is within rounding of the
+        # current one is taken (else the search picks a random t, the
+        # iterates stall and the gap stays put)
+        rounding = 1e-15 * abs(current)
         t = 1.0
         for _ in range(40):
             W_new, b_new, f_new = W + t * dW, b + t * db, f + t * df
             value = datafit.value(f_new + b_new[task]) + penalty.value(W_new)
-            if value <= current:
+            if value <= current + rounding:
                 W, b, f, objective = W_new, b_new, f_new, value
                 break
             t *= 0.5
