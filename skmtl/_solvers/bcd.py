@@ -55,6 +55,7 @@ from .result import SolverResult
 #: the working-set Gram grows to every feature while the rows it lacks are
 #: at most ``WS_GRAM_EXTEND * T`` (see ``BCDSolver._ws_gram_extends``)
 WS_GRAM_EXTEND = 8
+_AB = {"fullgram": True, "jmin": 32}  # TEMPORARY A/B switches (profiling)
 
 
 @njit(cache=True)
@@ -239,8 +240,12 @@ def quadratic_gap(rr, W, V, penalty):
     Fenchel-Young term at ``s V``: a sum of non-negative terms, so it does
     not cancel to 0 (or below) while the coefficients are still off, as
     ``primal - dual`` does once it falls to the primal's rounding level.
-    Returns ``(gap, primal)``.
+    Returns ``(gap, primal)``; a penalty may compute them in one pass
+    (its ``quadratic_gap(rr, W, V)``, the same terms).
     """
+    fused = getattr(penalty, "quadratic_gap", None)
+    if fused is not None:
+        return fused(rr, W, V)
     primal = 0.5 * rr + penalty.value(W)
     s = 1.0
     if penalty.mu <= 0:
@@ -589,8 +594,16 @@ class BCDSolver:
             cr = self.c * r
             return float(np.dot(cr, r)), self.op.rmatvec(cr)
         if self.full:
-            r = np.ravel(self.R, order="C")
-        elif self.sparse:
+            # c_(i,t) = s_i k_t: V = k (R^T diag(s) X), one BLAS product on the
+            # Fortran residual (no row-major copy)
+            R = self.R
+            if self.uniform_rows:
+                SR, ks = R, self.k_full * self.row_s[0]
+            else:
+                SR, ks = R * self.row_s[:, None], self.k_full
+            rr = float(np.dot(ks, np.einsum("it,it->t", SR, R)))
+            return rr, ks[:, None] * (SR.T @ self.Xc)
+        if self.sparse:
             r = self.rs + self.off[self.task]
         else:
             r = self.r
@@ -866,7 +879,9 @@ class BCDSolver:
                     )
                     print(
                         f"[bcd] epoch {n_iter} (outer {n_outer}): objective "
-                        f"{primal:.6e}, {measure}, update ratio {run.ratio:.3e}"
+                        f"{primal:.6e}, {measure}, update ratio {run.ratio:.3e}, "
+                        f"working set {run.ws_size}, support "
+                        f"{int(np.sum(np.any(self.W != 0, axis=0)))}"
                     )
                 if done and run.ratio <= tol and self._others_settled(run, viol, tol):
                     converged = True
@@ -890,8 +905,27 @@ class BCDSolver:
                     run.ws_size = max(
                         10, 2 * support.size, min(run.ws_size, support.size + n_viol)
                     )
+                    if (
+                        _AB.get("jump", True)
+                        and run.visited is not None
+                        and support.size >= max(0.9 * run.visited.size, _AB.get("jmin", 0))
+                    ):
+                        # the support fills the last working set: take every
+                        # violator at once instead of doubling
+                        run.ws_size = max(run.ws_size, support.size + n_viol)
                 ws_size = run.ws_size
-                if self.switch_to_gram and (support.size > p // 4 or ws_size > p // 2):
+                fullgram = (
+                    _AB.get("fullgram", False)
+                    and self.full
+                    and self.mode != "gram"
+                    and ws_size >= p
+                    and p <= self.X.shape[0]
+                    and p * p * 8 <= 2**28
+                    and p <= _AB.get("pT", 40) * T
+                )
+                if fullgram or (
+                    self.switch_to_gram and (support.size > p // 4 or ws_size > p // 2)
+                ):
                     # a large support, or a working set whose own Gram would cost a
                     # good part of the full one: build the full Gram now
                     self.mode, self.switch_to_gram = "gram", False

@@ -208,6 +208,19 @@ class DesignOperator:
         """
         if not self.full:
             return None
+        # the solvers of one fit ask several times for the same weights
+        cached = getattr(self, "_factored", None)
+        if (
+            cached is not None
+            and cached[0] is c
+            and np.array_equal(cached[1], task_sums)
+        ):
+            return cached[2]
+        factors = self._factor_weights(c, task_sums)
+        self._factored = (c, np.array(task_sums, copy=True), factors)
+        return factors
+
+    def _factor_weights(self, c, task_sums):
         C = c.reshape(self.n_samples, self.n_tasks)
         t_star = int(np.argmax(task_sums))
         s = np.ascontiguousarray(C[:, t_star])
@@ -257,11 +270,63 @@ def _centred_sq_colsums_shared(X, s, m, inv_a, by_column):
     return S
 
 
+@njit(cache=True, fastmath=True)
+def _column_min_max_sum(X, by_column):
+    """Per column of dense ``X``: minimum, maximum and sum, in one pass
+    (``by_column`` walks a Fortran-ordered ``X`` column by column).
+    ``fastmath`` lets the loops vectorise: ``X`` is finite (validated)."""
+    n, p = X.shape
+    lo = np.empty(p)
+    hi = np.empty(p)
+    total = np.zeros(p)
+    if by_column:
+        # four independent accumulators: the reductions pipeline
+        m = n - n % 4
+        for j in range(p):
+            a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = X[0, j]
+            s0 = s1 = s2 = s3 = 0.0
+            for i in range(0, m, 4):
+                x0, x1, x2, x3 = X[i, j], X[i + 1, j], X[i + 2, j], X[i + 3, j]
+                a0, a1, a2, a3 = min(a0, x0), min(a1, x1), min(a2, x2), min(a3, x3)
+                b0, b1, b2, b3 = max(b0, x0), max(b1, x1), max(b2, x2), max(b3, x3)
+                s0, s1, s2, s3 = s0 + x0, s1 + x1, s2 + x2, s3 + x3
+            for i in range(m, n):
+                x0 = X[i, j]
+                a0, b0, s0 = min(a0, x0), max(b0, x0), s0 + x0
+            lo[j] = min(min(a0, a1), min(a2, a3))
+            hi[j] = max(max(b0, b1), max(b2, b3))
+            total[j] = (s0 + s1) + (s2 + s3)
+    else:
+        lo[:] = X[0]
+        hi[:] = X[0]
+        for i in range(n):
+            for j in range(p):
+                x = X[i, j]
+                lo[j] = min(lo[j], x)
+                hi[j] = max(hi[j], x)
+                total[j] += x
+    return lo, hi, total
+
+
+def column_min_max_sum(X):
+    """``(min, max, sum)`` of each column of a dense float64 ``X`` with at
+    least one row: one pass over ``X`` and no temporary of its size (numpy's
+    ``max(abs(X))``, ``ptp`` and ``mean`` are one pass and one temporary
+    each)."""
+    return _column_min_max_sum(X, bool(X.flags.f_contiguous))
+
+
 def column_max_abs(X):
     """``max_i |X_ij|`` per column (dense or sparse)."""
     if sp.issparse(X):
         return np.asarray(abs(X).max(axis=0).todense()).ravel().astype(np.float64)
-    return np.max(np.abs(X), axis=0) if X.shape[0] else np.zeros(X.shape[1])
+    if not X.shape[0]:
+        return np.zeros(X.shape[1])
+    if X.dtype != np.float64:
+        return np.max(np.abs(X), axis=0)
+    lo, hi, _ = column_min_max_sum(X)
+    # NaN-propagating, as np.max(np.abs(X)) is
+    return np.maximum(-lo, hi)
 
 
 def centred_sq_colsums(X, op, c, xmean):
