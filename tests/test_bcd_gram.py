@@ -93,6 +93,9 @@ def test_fit_extending_the_gram_to_every_feature_matches_sklearn(monkeypatch):
         return original(self, ws, Xw)
 
     monkeypatch.setattr(bcd.BCDSolver, "_ws_gram", spy)
+    # (n >= p here: the full Gram would replace the working-set Gram once the
+    # set reaches every feature; this test is about the extension)
+    monkeypatch.setattr(bcd, "FULL_GRAM_PER_TASK", 0)
     ours = MultiTaskLasso(alpha=alpha, tol=1e-10, max_iter=100_000).fit(X, Y)
     assert any(k == 60 and 0 < new <= 30 for k, new in sizes), sizes
     with warnings.catch_warnings():
