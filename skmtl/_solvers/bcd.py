@@ -1053,6 +1053,9 @@ class BCDSolver:
             return True
         outside = np.ones(self.p, dtype=bool)
         outside[run.visited] = False
+        outside &= viol > 0  # the others would not move
+        if not outside.any():
+            return True  # (and no curvature pass over X is needed)
         fs = self._feature_scale()[outside]
         step = float(np.max(viol[outside] * fs * fs, initial=0.0))
         return step <= tol * float(np.max(np.abs(self.W), initial=0.0))

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .bcd import BCDSolver, _gram_costs_many_gradients, _use_gram
-from .design import DesignOperator, column_min_max_sum
+from .design import DesignOperator
 from .fista import solve_fista
 from .gram_fista import solve_fista_gram
 from .prox_newton import solve_prox_newton
@@ -79,8 +79,8 @@ def _recentre_offset_columns(X, op):
     """
     if sp.issparse(X) or X.shape[0] < 2 or X.shape[1] == 0:
         return X, op, None
-    if X.dtype == np.float64:
-        lo, hi, total = column_min_max_sum(X)  # one pass, no temporary
+    if X.dtype == np.float64 and op.X is X:
+        lo, hi, total = op.column_stats()  # one pass, no temporary
         mu, spread = total / X.shape[0], hi - lo
     else:
         mu, spread = X.mean(axis=0), np.ptp(X, axis=0)
