@@ -153,9 +153,12 @@ def test_full_gram_switch_respects_an_explicit_mode():
     c = data.entry_weights(None)
     op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, 4)
     df = Quadratic(Y[data.entry_row, data.entry_task], c, data.entry_task, 4)
-    auto = bcd.BCDSolver(X, op, df, mode="auto")
+    auto = bcd.BCDSolver(X, op, df, mode="auto", full_gram_switch=True)
     assert auto.mode == "residual" and auto._full_gram_pays() is True
-    assert bcd.BCDSolver(X, op, df, mode="residual")._full_gram_pays() is False
+    residual = bcd.BCDSolver(X, op, df, mode="residual", full_gram_switch=True)
+    assert residual._full_gram_pays() is False
+    # off by default: subproblem solvers (proximal Newton's) keep their mode
+    assert bcd.BCDSolver(X, op, df)._full_gram_pays() is False
     # wider than n: no full Gram
     Xw, Yw = _ar1(30, 40, 4, 0.5)
     dw = make_task_data(Yw)
@@ -163,4 +166,4 @@ def test_full_gram_switch_respects_an_explicit_mode():
     dfw = Quadratic(
         Yw[dw.entry_row, dw.entry_task], dw.entry_weights(None), dw.entry_task, 4
     )
-    assert bcd.BCDSolver(Xw, opw, dfw)._full_gram_pays() is False
+    assert bcd.BCDSolver(Xw, opw, dfw, full_gram_switch=True)._full_gram_pays() is False

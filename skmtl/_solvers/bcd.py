@@ -405,11 +405,16 @@ class BCDSolver:
     column_major : array or sparse matrix, default=None
         A column-major copy of ``X`` (``Xc`` of another solver on the same
         ``X``) to reuse instead of copying ``X`` again.
+    full_gram_switch : bool, default=False
+        With ``mode="auto"``, solve a working set of every feature on the
+        full Gram when it pays (:meth:`_full_gram_pays`). The fit's own
+        solver turns it on (:class:`~.dispatch.ProblemSolver`); subproblem
+        solvers (proximal Newton's) keep their modes.
     """
 
     def __init__(
         self, X, op, datafit, *, fit_intercept=True, mode="auto", path=False,
-        column_major=None,
+        column_major=None, full_gram_switch=False,
     ):  # fmt: skip
         if not datafit.supports_bcd:
             raise ValueError(
@@ -443,7 +448,7 @@ class BCDSolver:
         self.full = self.factors is not None and not self.sparse
         self.Xc = column_major
         self.switch_to_gram = False
-        self.auto_mode = mode == "auto"
+        self.full_gram_switch = mode == "auto" and full_gram_switch
         if mode == "auto":
             n_slots = 1 if self.factors is not None else T
             gram_ok = _use_gram(X, op, T, n_slots)
@@ -518,7 +523,7 @@ class BCDSolver:
         self.fit_intercept = fit_intercept
         self.xmean, self.ymean = state["xmean"], state["ymean"]
         self.yy = float(state["yy"])
-        self.sparse = self.full = self.switch_to_gram = self.auto_mode = False
+        self.sparse = self.full = self.switch_to_gram = self.full_gram_switch = False
         self.mode = "gram"
         self.Q, self.slot, self.k = state["Q"], state["slot"], state["k"]
         self.XtY = state["XtY"]
@@ -706,7 +711,7 @@ class BCDSolver:
         """
         p = self.p
         return bool(
-            self.auto_mode
+            self.full_gram_switch
             and self.full
             and self.mode != "gram"
             and p <= self.X.shape[0]

@@ -191,7 +191,7 @@ class ProblemSolver:
             if self._bcd is None:
                 self._bcd = BCDSolver(
                     self.X, self.op, self.datafit, fit_intercept=self.fit_intercept,
-                    path=self.path,
+                    path=self.path, full_gram_switch=True,
                 )  # fmt: skip
             res = self._bcd.solve(
                 penalty,
