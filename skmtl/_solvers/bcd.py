@@ -430,16 +430,22 @@ class BCDSolver:
         if fit_intercept:
             self.xmean = op.task_means(c, self.task_c)
             # mean around each task's first label: exact for constant targets
-            first = np.zeros(T)
-            first[task[::-1]] = y[::-1]
-            self.ymean = first + (
-                np.bincount(task, weights=c * (y - first[task]), minlength=T)
-                / self.task_c
-            )
+            if op.full:  # entries (i, t) in row-major order: (n, T) arrays
+                Y2, C2 = y.reshape(-1, T), c.reshape(-1, T)
+                first = Y2[0].copy()
+                sums = np.sum(C2 * (Y2 - first), axis=0)
+            else:
+                first = np.zeros(T)
+                first[task[::-1]] = y[::-1]
+                sums = np.bincount(task, weights=c * (y - first[task]), minlength=T)
+            self.ymean = first + sums / self.task_c
         else:
             self.xmean = np.zeros((T, p))
             self.ymean = np.zeros(T)
-        self.yc = y - self.ymean[task]
+        if op.full:
+            self.yc = (y.reshape(-1, T) - self.ymean).reshape(-1)
+        else:
+            self.yc = y - self.ymean[task]
         self.yy = float(np.dot(c, self.yc * self.yc))
         self.sparse = sp.issparse(X)
         # every label present and c_(i,t) = s_i k_t: one shared Gram, and the

@@ -234,10 +234,24 @@ class DesignOperator:
         t_star = int(np.argmax(task_sums))
         s = np.ascontiguousarray(C[:, t_star])
         k = task_sums / task_sums[t_star]
-        # one pass, cheaper than allclose on an (n, T) array
-        if np.max(np.abs(C - s[:, None] * k)) > 1e-12 * np.max(np.abs(C)):
+        # one numba pass, no (n, T) temporaries
+        dev, top = _factor_deviation(C, s, k)
+        if dev > 1e-12 * top:
             return None
         return s, k
+
+
+@njit(cache=True)
+def _factor_deviation(C, s, k):
+    """``(max |C - s k^T|, max |C|)`` of a row-major ``(n, T)`` ``C``."""
+    dev = top = 0.0
+    n, T = C.shape
+    for i in range(n):
+        for t in range(T):
+            x = C[i, t]
+            dev = max(dev, abs(x - s[i] * k[t]))
+            top = max(top, abs(x))
+    return dev, top
 
 
 @njit(cache=True)
