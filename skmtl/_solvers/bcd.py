@@ -34,9 +34,13 @@ than ``tol`` times the largest one (every epoch kernel returns its largest
 violation, update and coefficient); epochs return to the certificate as
 soon as their updates are that small. The inner loop (numba) runs epochs
 over a working set: the support plus the worst violators, doubling each
-outer iteration. When the working set's rows outnumber its ``k`` features,
-its subproblem is solved on its ``k x k`` Gram matrix (per task when labels
-are missing), so inner epochs cost ``O(k^2 T)`` instead of ``O(n k T)``.
+outer iteration, or taking every violator at once when the support fills
+the last set (near-full supports). When the working set's rows outnumber
+its ``k`` features, its subproblem is solved on its ``k x k`` Gram matrix
+(per task when labels are missing), so inner epochs cost ``O(k^2 T)``
+instead of ``O(n k T)``, as long as that Gram costs a few epochs at most;
+a set of every feature is solved on the full Gram when ``n >= p`` and
+``p <= 40 T``.
 The working set, its pending epochs and the update ratio form a
 :class:`_Run`, returned when ``max_iter`` stops a solve so that a warm
 start can continue it exactly.
@@ -61,7 +65,7 @@ WS_GRAM_EXTEND = 8
 WS_GRAM_NEW_PER_TASK = 32
 #: once the support fills (90% of) a working set of at least this many
 #: features, the next one takes every violator instead of doubling (see
-#: ``BCDSolver.solve``)
+#: ``BCDSolver._choose_ws_size``)
 WS_JUMP_MIN = 32
 #: with every label present, ``n >= p`` and ``p <= FULL_GRAM_PER_TASK * T``,
 #: a working set of every feature is solved on the full Gram (see
