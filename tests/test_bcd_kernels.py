@@ -144,3 +144,13 @@ def test_column_stats_feed_the_curvatures():
         rows = op.entry_row[m]
         expected = np.sum(c[m, None] * (X[rows] - xmean[t]) ** 2, axis=0)
         assert_allclose(S[t] * a * a, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("stats_first", [False, True])
+def test_task_means_with_equal_row_weights_use_the_column_sums(stats_first):
+    X, op, df, c = _full_problem(weighted=False)
+    if stats_first:
+        op.column_stats()  # what the offset-column check leaves behind
+    m = op.task_means(c, df.task_c)
+    assert m.shape == (3, 9)
+    assert_allclose(m, np.tile(X.mean(axis=0), (3, 1)), rtol=1e-13, atol=1e-14)

@@ -204,7 +204,15 @@ class DesignOperator:
             factors = self.factored_weights(c, task_sums)
             if factors is not None:
                 s, k = factors
-                m = np.asarray(self.X.T @ s).ravel() / s.sum()
+                if (
+                    getattr(self, "_column_stats", None) is not None
+                    and s.size
+                    and np.all(s == s[0])
+                ):
+                    # equal row weights: the column sums already computed
+                    m = self._column_stats[2] / self.n_samples
+                else:
+                    m = np.asarray(self.X.T @ s).ravel() / s.sum()
                 return np.tile(m, (self.n_tasks, 1))
         return self.rmatvec(c) / task_sums[:, None]
 
