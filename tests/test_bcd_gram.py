@@ -93,6 +93,9 @@ def test_fit_extending_the_gram_to_every_feature_matches_sklearn(monkeypatch):
         return original(self, ws, Xw)
 
     monkeypatch.setattr(bcd.BCDSolver, "_ws_gram", spy)
+    # (n >= p here: the full Gram would replace the working-set Gram once the
+    # set reaches every feature; this test is about the extension)
+    monkeypatch.setattr(bcd, "FULL_GRAM_PER_TASK", 0)
     ours = MultiTaskLasso(alpha=alpha, tol=1e-10, max_iter=100_000).fit(X, Y)
     assert any(k == 60 and 0 < new <= 30 for k, new in sizes), sizes
     with warnings.catch_warnings():
@@ -101,3 +104,66 @@ def test_fit_extending_the_gram_to_every_feature_matches_sklearn(monkeypatch):
     assert np.sum(np.any(ref.coef_ != 0, axis=0)) > 30
     assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-7)
     assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
+
+
+def test_near_full_support_jumps_to_every_feature_on_the_full_gram(monkeypatch):
+    # alpha_max / 100 on correlated features, n >= p, p <= 40 T: the support
+    # fills the first working set, the next one is every violator (every
+    # feature), solved on the full Gram; the solution is scikit-learn's, and
+    # the one of residual epochs (the switch disabled) to far below tol
+    sk = pytest.importorskip("sklearn.linear_model")
+    X, Y = _ar1(300, 120, 5, 0.5)
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    alpha = np.max(np.linalg.norm(Xc.T @ Yc, axis=1)) / 300 / 100
+    sizes, builds = [], []
+    build, choose = bcd.BCDSolver._build_gram, bcd.BCDSolver._choose_ws_size
+
+    def spy_build(self):
+        builds.append(self.mode)
+        return build(self)
+
+    def spy_choose(self, run, support, n_viol):
+        out = choose(self, run, support, n_viol)
+        sizes.append((out, support.size))
+        return out
+
+    monkeypatch.setattr(bcd.BCDSolver, "_build_gram", spy_build)
+    monkeypatch.setattr(bcd.BCDSolver, "_choose_ws_size", spy_choose)
+    ours = MultiTaskLasso(alpha=alpha, tol=1e-10, max_iter=100_000).fit(X, Y)
+    assert builds == ["gram"], builds  # built once, by the switch
+    # first set sqrt(2 p T) = 34, filled by the support; then every feature
+    # at once (no 68-feature doubling step)
+    assert sizes[0][0] < 120 and sizes[1][0] >= 120, sizes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = sk.MultiTaskLasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, Y)
+    assert np.sum(np.any(ref.coef_ != 0, axis=0)) > 100
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+    monkeypatch.setattr(bcd, "FULL_GRAM_PER_TASK", 0)
+    builds.clear()
+    resid = MultiTaskLasso(alpha=alpha, tol=1e-10, max_iter=100_000).fit(X, Y)
+    assert builds == []
+    assert_allclose(ours.coef_, resid.coef_, rtol=1e-8, atol=1e-10)
+
+
+def test_full_gram_switch_respects_an_explicit_mode():
+    X, Y = _ar1(100, 40, 4, 0.5)  # p <= n < 4 p: starts with residual epochs
+    data = make_task_data(Y)
+    c = data.entry_weights(None)
+    op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, 4)
+    df = Quadratic(Y[data.entry_row, data.entry_task], c, data.entry_task, 4)
+    auto = bcd.BCDSolver(X, op, df, mode="auto", full_gram_switch=True)
+    assert auto.mode == "residual" and auto._full_gram_pays() is True
+    residual = bcd.BCDSolver(X, op, df, mode="residual", full_gram_switch=True)
+    assert residual._full_gram_pays() is False
+    # off by default: subproblem solvers (proximal Newton's) keep their mode
+    assert bcd.BCDSolver(X, op, df)._full_gram_pays() is False
+    # wider than n: no full Gram
+    Xw, Yw = _ar1(30, 40, 4, 0.5)
+    dw = make_task_data(Yw)
+    opw = DesignOperator(Xw, dw.row_ptr, dw.entry_row, dw.entry_task, 4)
+    dfw = Quadratic(
+        Yw[dw.entry_row, dw.entry_task], dw.entry_weights(None), dw.entry_task, 4
+    )
+    assert bcd.BCDSolver(Xw, opw, dfw, full_gram_switch=True)._full_gram_pays() is False

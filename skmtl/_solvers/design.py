@@ -210,6 +210,15 @@ class DesignOperator:
             _rmatvec_dense_f(self.X, self.row_ptr, self.entry_task, d, G)
         return G
 
+    def column_stats(self):
+        """``(min, max, sum)`` of each column of a dense float64 ``X`` with
+        rows (:func:`column_min_max_sum`), computed once: the offset-column
+        check and the curvatures' scaling both read them."""
+        stats = getattr(self, "_column_stats", None)
+        if stats is None:
+            stats = self._column_stats = column_min_max_sum(self.X)
+        return stats
+
     def task_groups(self):
         """``(order, ptr)``: the entries sorted by task (stable, so each
         task's rows keep their order), task ``t``'s entries being
@@ -237,7 +246,15 @@ class DesignOperator:
             factors = self.factored_weights(c, task_sums)
             if factors is not None:
                 s, k = factors
-                m = np.asarray(self.X.T @ s).ravel() / s.sum()
+                if (
+                    getattr(self, "_column_stats", None) is not None
+                    and s.size
+                    and np.all(s == s[0])
+                ):
+                    # equal row weights: the column sums already computed
+                    m = self._column_stats[2] / self.n_samples
+                else:
+                    m = np.asarray(self.X.T @ s).ravel() / s.sum()
                 return np.tile(m, (self.n_tasks, 1))
         return self.rmatvec(c) / task_sums[:, None]
 
@@ -250,14 +267,41 @@ class DesignOperator:
         """
         if not self.full:
             return None
+        # the solvers of one fit ask several times for the same weights
+        cached = getattr(self, "_factored", None)
+        if (
+            cached is not None
+            and cached[0] is c
+            and np.array_equal(cached[1], task_sums)
+        ):
+            return cached[2]
+        factors = self._factor_weights(c, task_sums)
+        self._factored = (c, np.array(task_sums, copy=True), factors)
+        return factors
+
+    def _factor_weights(self, c, task_sums):
         C = c.reshape(self.n_samples, self.n_tasks)
         t_star = int(np.argmax(task_sums))
         s = np.ascontiguousarray(C[:, t_star])
         k = task_sums / task_sums[t_star]
-        # one pass, cheaper than allclose on an (n, T) array
-        if np.max(np.abs(C - s[:, None] * k)) > 1e-12 * np.max(np.abs(C)):
+        # one numba pass, no (n, T) temporaries
+        dev, top = _factor_deviation(C, s, k)
+        if dev > 1e-12 * top:
             return None
         return s, k
+
+
+@njit(cache=True)
+def _factor_deviation(C, s, k):
+    """``(max |C - s k^T|, max |C|)`` of a row-major ``(n, T)`` ``C``."""
+    dev = top = 0.0
+    n, T = C.shape
+    for i in range(n):
+        for t in range(T):
+            x = C[i, t]
+            dev = max(dev, abs(x - s[i] * k[t]))
+            top = max(top, abs(x))
+    return dev, top
 
 
 @njit(cache=True)
@@ -299,11 +343,63 @@ def _centred_sq_colsums_shared(X, s, m, inv_a, by_column):
     return S
 
 
+@njit(cache=True, fastmath=True)
+def _column_min_max_sum(X, by_column):
+    """Per column of dense ``X``: minimum, maximum and sum, in one pass
+    (``by_column`` walks a Fortran-ordered ``X`` column by column).
+    ``fastmath`` lets the loops vectorise: ``X`` is finite (validated)."""
+    n, p = X.shape
+    lo = np.empty(p)
+    hi = np.empty(p)
+    total = np.zeros(p)
+    if by_column:
+        # four independent accumulators: the reductions pipeline
+        m = n - n % 4
+        for j in range(p):
+            a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = X[0, j]
+            s0 = s1 = s2 = s3 = 0.0
+            for i in range(0, m, 4):
+                x0, x1, x2, x3 = X[i, j], X[i + 1, j], X[i + 2, j], X[i + 3, j]
+                a0, a1, a2, a3 = min(a0, x0), min(a1, x1), min(a2, x2), min(a3, x3)
+                b0, b1, b2, b3 = max(b0, x0), max(b1, x1), max(b2, x2), max(b3, x3)
+                s0, s1, s2, s3 = s0 + x0, s1 + x1, s2 + x2, s3 + x3
+            for i in range(m, n):
+                x0 = X[i, j]
+                a0, b0, s0 = min(a0, x0), max(b0, x0), s0 + x0
+            lo[j] = min(min(a0, a1), min(a2, a3))
+            hi[j] = max(max(b0, b1), max(b2, b3))
+            total[j] = (s0 + s1) + (s2 + s3)
+    else:
+        lo[:] = X[0]
+        hi[:] = X[0]
+        for i in range(n):
+            for j in range(p):
+                x = X[i, j]
+                lo[j] = min(lo[j], x)
+                hi[j] = max(hi[j], x)
+                total[j] += x
+    return lo, hi, total
+
+
+def column_min_max_sum(X):
+    """``(min, max, sum)`` of each column of a dense float64 ``X`` with at
+    least one row: one pass over ``X`` and no temporary of its size (numpy's
+    ``max(abs(X))``, ``ptp`` and ``mean`` are one pass and one temporary
+    each)."""
+    return _column_min_max_sum(X, bool(X.flags.f_contiguous))
+
+
 def column_max_abs(X):
     """``max_i |X_ij|`` per column (dense or sparse)."""
     if sp.issparse(X):
         return np.asarray(abs(X).max(axis=0).todense()).ravel().astype(np.float64)
-    return np.max(np.abs(X), axis=0) if X.shape[0] else np.zeros(X.shape[1])
+    if not X.shape[0]:
+        return np.zeros(X.shape[1])
+    if X.dtype != np.float64:
+        return np.max(np.abs(X), axis=0)
+    lo, hi, _ = column_min_max_sum(X)
+    # NaN-propagating, as np.max(np.abs(X)) is
+    return np.maximum(-lo, hi)
 
 
 def centred_sq_colsums(X, op, c, xmean):
@@ -317,7 +413,11 @@ def centred_sq_colsums(X, op, c, xmean):
     scaled difference of moments.
     """
     T = op.n_tasks
-    a = column_max_abs(X)
+    if X is op.X and not sp.issparse(X) and X.dtype == np.float64 and X.shape[0]:
+        lo, hi, _ = op.column_stats()
+        a = np.maximum(-lo, hi)
+    else:
+        a = column_max_abs(X)
     a[~(a > 0)] = 1.0
     inv_a = 1.0 / a
     if sp.issparse(X):

@@ -79,8 +79,11 @@ def _recentre_offset_columns(X, op):
     """
     if sp.issparse(X) or X.shape[0] < 2 or X.shape[1] == 0:
         return X, op, None
-    mu = X.mean(axis=0)
-    spread = np.ptp(X, axis=0)
+    if X.dtype == np.float64 and op.X is X:
+        lo, hi, total = op.column_stats()  # one pass, no temporary
+        mu, spread = total / X.shape[0], hi - lo
+    else:
+        mu, spread = X.mean(axis=0), np.ptp(X, axis=0)
     flagged = np.abs(mu) > 1e3 * spread
     if not flagged.any():
         return X, op, None
@@ -188,7 +191,7 @@ class ProblemSolver:
             if self._bcd is None:
                 self._bcd = BCDSolver(
                     self.X, self.op, self.datafit, fit_intercept=self.fit_intercept,
-                    path=self.path,
+                    path=self.path, full_gram_switch=True,
                 )  # fmt: skip
             res = self._bcd.solve(
                 penalty,

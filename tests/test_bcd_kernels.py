@@ -1,0 +1,156 @@
+"""The BCD driver's fused certificate kernels and cached per-design
+quantities against the plain numpy formulas they replace."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from skmtl._solvers import bcd
+from skmtl._solvers.bcd import BCDSolver
+from skmtl._solvers.datafits import Quadratic
+from skmtl._solvers.design import (
+    DesignOperator,
+    centred_sq_colsums,
+    column_max_abs,
+    column_min_max_sum,
+)
+from skmtl._solvers.penalties._base import col_norms
+from skmtl._solvers.penalties._rows import CODE_L21, row_violation, row_violations
+from skmtl._solvers.penalties._sparsity import L21, ElasticNet
+from skmtl._validation import make_task_data
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 101])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_column_min_max_sum_is_numpys(n, order):
+    rng = np.random.default_rng(n)
+    X = np.asarray(
+        rng.normal(size=(n, 7)) * 10.0 ** rng.integers(-3, 4, 7), order=order
+    )
+    X[:, 3] = -2.5  # constant column
+    lo, hi, total = column_min_max_sum(X)
+    assert np.array_equal(lo, X.min(axis=0))
+    assert np.array_equal(hi, X.max(axis=0))
+    assert_allclose(total, X.sum(axis=0), rtol=1e-13, atol=1e-13)
+    assert np.array_equal(column_max_abs(X), np.max(np.abs(X), axis=0))
+
+
+def _gap_reference(rr, W, V, pen):
+    """The generic gap of ``quadratic_gap`` (value, dual norm, Fenchel-Young
+    of the penalty's own methods) without the fused kernel."""
+    primal = 0.5 * rr + pen.value(W)
+    s = 1.0
+    if pen.mu <= 0:
+        dn = pen.dual_norm(V)
+        s = 1.0 if dn <= pen.lam else pen.lam / dn
+    return 0.5 * (1 - s) ** 2 * rr + pen.fenchel_young(W, s * V), primal
+
+
+@pytest.mark.parametrize(
+    "pen", [L21(0.7), L21(1e-3), ElasticNet(0.5, 0.3), ElasticNet(2.0, 0.0)]
+)
+def test_fused_l21_gap_matches_the_generic_gap(pen):
+    rng = np.random.default_rng(0)
+    for scale in (1e-3, 0.3, 1.0, 30.0):  # inside and outside the dual ball
+        W = rng.normal(size=(4, 40))
+        W[:, rng.random(40) < 0.5] = 0.0
+        V = rng.normal(size=(4, 40)) * scale
+        V[:, 5] = 0.0  # a zero gradient row
+        rr = float(rng.uniform(0.5, 5.0))
+        gap, primal = bcd.quadratic_gap(rr, W, V, pen)
+        ref_gap, ref_primal = _gap_reference(rr, W, V, pen)
+        assert gap >= 0
+        assert_allclose(gap, ref_gap, rtol=1e-11, atol=1e-14)
+        assert_allclose(primal, ref_primal, rtol=1e-13)
+    # at an exact optimum of a separable toy (V a subgradient) the gap is 0
+    W = np.zeros((3, 4))
+    W[:, 0] = [3.0, 4.0, 0.0]
+    V = np.zeros((3, 4))
+    V[:, 0] = pen.lam * W[:, 0] / 5.0 + pen.mu * W[:, 0]
+    V[:, 1] = [0.1 * pen.lam, 0.0, 0.0]
+    gap, _ = bcd.quadratic_gap(0.0, W, V, pen)
+    assert gap == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("pen", [L21(0.4), ElasticNet(0.3, 0.4)])
+def test_l21_violations_equal_the_row_kernel(pen):
+    rng = np.random.default_rng(1)
+    W = rng.normal(size=(6, 50))
+    W[:, rng.random(50) < 0.5] = 0.0
+    G = rng.normal(size=(6, 50)) * 0.5
+    got = row_violations(CODE_L21, pen.params, W, G)
+    Wt, Gt = np.ascontiguousarray(W.T), np.ascontiguousarray(G.T)
+    expected = [row_violation(CODE_L21, pen.params, Wt[j], Gt[j]) for j in range(50)]
+    assert np.array_equal(got, np.array(expected))
+    # explicit formula: distance of -G to lam * w / ||w|| + mu w, or to the ball
+    nz = col_norms(W) > 0
+    d = G + pen.mu * W + pen.lam * W / np.where(nz, col_norms(W), 1.0)
+    explicit = np.where(nz, col_norms(d), np.maximum(col_norms(G) - pen.lam, 0.0))
+    assert_allclose(got, explicit, rtol=1e-12, atol=1e-15)
+
+
+def _full_problem(weighted, seed=0):
+    rng = np.random.default_rng(seed)
+    n, p, T = 60, 9, 3
+    X = np.asfortranarray(rng.normal(size=(n, p)) + 2.0)
+    Y = rng.normal(size=(n, T))
+    sw = rng.uniform(0.5, 2.0, size=n) if weighted else None
+    data = make_task_data(Y, sw)
+    c = data.entry_weights(np.array([1.0, 2.0, 0.5]))
+    op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, T)
+    df = Quadratic(Y[data.entry_row, data.entry_task], c, data.entry_task, T)
+    return X, op, df, c
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_full_label_state_is_the_entrywise_gradient(weighted):
+    # residual mode with every label present: V = X^T (c r) and sum c r^2
+    # from the Fortran (n, T) residual, against the entry-wise formula
+    X, op, df, c = _full_problem(weighted)
+    solver = BCDSolver(X, op, df, mode="residual")
+    assert solver.full and solver.uniform_rows == (not weighted)
+    rng = np.random.default_rng(2)
+    W = rng.normal(size=(3, 9))
+    solver.set_coef(W)
+    rr, V = solver._state()
+    r = solver.yc - (op.matvec(W) - np.sum(solver.xmean * W, axis=1)[df.entry_task])
+    assert_allclose(rr, np.dot(c, r * r), rtol=1e-12)
+    assert_allclose(V, op.rmatvec(c * r), rtol=1e-11, atol=1e-12)
+
+
+def test_factored_weights_cache_follows_the_weights():
+    X, op, df, c = _full_problem(weighted=True)
+    first = op.factored_weights(c, df.task_c)
+    assert first is not None
+    assert op.factored_weights(c, df.task_c) is first  # cached
+    # other weights (not of the form s_i k_t): recomputed, not the cache
+    c2 = c * np.random.default_rng(0).uniform(0.5, 2.0, size=c.size)
+    task_c2 = np.bincount(df.entry_task, weights=c2, minlength=3)
+    assert op.factored_weights(c2, task_c2) is None
+    again = op.factored_weights(c, df.task_c)
+    assert_allclose(again[0], first[0]) and assert_allclose(again[1], first[1])
+
+
+def test_column_stats_feed_the_curvatures():
+    X, op, df, c = _full_problem(weighted=True)
+    lo, hi, total = op.column_stats()
+    assert op.column_stats()[0] is lo  # once per design
+    assert_allclose(total, X.sum(axis=0), rtol=1e-13)
+    xmean = op.task_means(c, df.task_c)
+    S, a = centred_sq_colsums(X, op, c, xmean)
+    assert np.array_equal(a, np.max(np.abs(X), axis=0))
+    for t in range(3):
+        m = df.entry_task == t
+        rows = op.entry_row[m]
+        expected = np.sum(c[m, None] * (X[rows] - xmean[t]) ** 2, axis=0)
+        assert_allclose(S[t] * a * a, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("stats_first", [False, True])
+def test_task_means_with_equal_row_weights_use_the_column_sums(stats_first):
+    X, op, df, c = _full_problem(weighted=False)
+    if stats_first:
+        op.column_stats()  # what the offset-column check leaves behind
+    m = op.task_means(c, df.task_c)
+    assert m.shape == (3, 9)
+    assert_allclose(m, np.tile(X.mean(axis=0), (3, 1)), rtol=1e-13, atol=1e-14)
