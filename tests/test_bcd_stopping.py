@@ -219,3 +219,36 @@ def test_gap_stays_positive_at_the_optimum(cls, tol):
     X, Y = _sparse_problem(n=50, p=200, T=2, seed=0, noise=0.5)
     m = cls(alpha=1.0, tol=tol).fit(X, Y)
     assert 0 < m.dual_gap_ < 1e-5
+
+
+def test_tol_below_float64_reach_stops_early_with_a_clear_warning():
+    # tol=1e-14 on 10000 rows: the duality gap cannot be certified below
+    # ~1e-12 of the objective in float64 (the same gap in long double), and
+    # the coefficients stop moving. The fit stops after a few checks with a
+    # warning that says so (before, it ran to max_iter: 100000 epochs took
+    # 210 s).
+    rng = np.random.default_rng(0)
+    n, p, T = 10000, 50, 5
+    X = rng.normal(size=(n, p))
+    W = np.zeros((T, p))
+    W[:, :20] = rng.normal(size=(T, 20))
+    Y = X @ W.T + rng.normal(size=(n, T)) + 1
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    alpha = np.sqrt(((Xc.T @ Yc) ** 2).sum(1)).max() / n / 100
+    ref = MultiTaskLasso(alpha=alpha, tol=1e-12).fit(X, Y)
+    model = MultiTaskLasso(alpha=alpha, tol=1e-14, max_iter=2000)
+    with pytest.warns(ConvergenceWarning, match="stopped making progress"):
+        model.fit(X, Y)
+    assert model.n_iter_ < 100
+    assert_allclose(model.coef_, ref.coef_, rtol=0, atol=1e-10)
+    # the gap written out from the returned model, in long double
+    ld = np.longdouble
+    R = Y.astype(ld) - X.astype(ld) @ model.coef_.T.astype(ld) - model.intercept_
+    G = X.astype(ld).T @ R / n
+    scale = min(ld(1), ld(alpha) / np.sqrt((G**2).sum(1)).max())
+    primal = (R**2).sum() / (2 * n) + alpha * np.sqrt((model.coef_**2).sum(0)).sum()
+    # D(theta) = (||y - b||^2 - ||y - b - theta||^2) / 2n at theta = scale * R:
+    # the gap that float64 could not close (model.dual_gap_ says the same)
+    Yl = Y.astype(ld) - model.intercept_
+    dual = ((Yl**2).sum() - ((Yl - scale * R) ** 2).sum()) / (2 * n)
+    assert 1e-13 < float(primal - dual) < 1e-9

@@ -9,7 +9,8 @@ class SolverResult:
     model), ``intercept``, ``n_iter``, ``gap`` (NaN without one),
     ``residual`` (the optimality residual where it is the certificate),
     ``converged``, ``objective``, ``resume`` (block coordinate descent
-    stopped on ``max_iter``: the run's state, to continue it; else None)."""
+    stopped on ``max_iter``: the run's state, to continue it; else None),
+    ``stalled`` (stopped early: no progress is possible in floating point)."""
 
     def __init__(
         self, parts, intercept, n_iter, gap, converged, objective, residual=np.nan,
@@ -24,3 +25,4 @@ class SolverResult:
         self.objective = objective
         self.residual = residual
         self.resume = None
+        self.stalled = False

@@ -136,9 +136,10 @@ def store_solver_result(estimator, result, fit_intercept, penalty=None):
             else f"proximal-gradient residual {result.residual:.3e}"
         )
         why = (
-            "the step search found no decrease (the objective is flat to "
-            "rounding error here: badly scaled data)"
-            if getattr(result, "stalled", False)
+            "the solver stopped making progress: the objective is flat to "
+            "rounding error here (tol below what float64 resolves on this "
+            "problem, or badly scaled data)"
+            if result.stalled
             else f"max_iter={estimator.max_iter} reached"
         )
         warnings.warn(
