@@ -248,7 +248,6 @@ class ResidualSmooth:
     ``f``; free: a variable with its own gradient step)."""
 
     name = "fista"
-    early_checks = False
 
     def __init__(self, op, op_model, datafit, penalty, original_penalty,
                  fit_intercept, *, g_scale, gap_scale):  # fmt: skip
@@ -258,6 +257,10 @@ class ResidualSmooth:
         self.task, self.T = datafit.entry_task, op_model.n_tasks
         self.exact_b = fit_intercept and datafit.exact_intercept
         self.free_b = fit_intercept and not self.exact_b
+
+    @staticmethod
+    def check_due(it, gap_freq):
+        return it % gap_freq == 0
 
     def gradient(self, y, ys):
         datafit, task = self.datafit, self.task

@@ -16,10 +16,11 @@ per-task statistics; see :class:`~.fista.ResidualSmooth` and
 * ``objective(x, state)`` (monotone steps), ``gap(x, state)`` ->
   ``(gap, primal)``, ``check_stalled(x, state)`` (raises on a non-finite
   objective);
+* ``check_due(it, gap_freq)``: whether to check the gap at iteration
+  ``it`` (every ``gap_freq`` iterations, or more often where a check is
+  cheap against an iteration);
 * ``name`` (for ``verbose``), ``gap_scale`` and ``g_scale`` (the stopping
-  scales of the gap and of the proximal-gradient residual), and
-  ``early_checks`` (also check the gap at iterations 4 and 8: where a check
-  costs about an iteration).
+  scales of the gap and of the proximal-gradient residual).
 
 The method (step search, adaptive restart, monotone steps for non-convex
 penalties, stopping) is described in :mod:`skmtl._solvers.fista`.
@@ -66,7 +67,6 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
     gap = primal = np.nan
     residual = np.inf
     converged = stalled = False
-    early = smooth.early_checks
     it = 0
     for it in range(1, max_iter + 1):
         G, ctx = smooth.gradient(y, ys)
@@ -114,10 +114,7 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
         y = x_new + beta * (x_new - x)
         ys = smooth.extrapolate(new, xs, beta)
         x, xs, t = x_new, new, t_new
-        check = it % gap_freq == 0 or it == max_iter
-        if early and it < gap_freq and it % 4 == 0:
-            check = True
-        if use_gap and check:
+        if use_gap and (smooth.check_due(it, gap_freq) or it == max_iter):
             gap, primal = smooth.gap(x, xs)
             if verbose:
                 print(
