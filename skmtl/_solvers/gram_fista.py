@@ -94,8 +94,8 @@ class GramSmooth:
         p`` matrix, the trace norm coming from the prox's SVD). So the gap
         is checked at every iteration from the second, then every ``it //
         6`` iterations (at most ``gap_freq``): the fit stops at most ~1/6
-        of its iterations after the gap is small enough, for ~20% of
-        checks."""
+        of its iterations after the gap is small enough, checking at a
+        fraction ``6 / it`` of the iterations once past the first dozen."""
         spacing = min(gap_freq, max(1, it // 6))
         return it >= 2 and it % spacing == 0
 
