@@ -130,7 +130,16 @@ def task_names_from(Y):
     return None
 
 
-def check_targets(Y, n_samples=None, *, dtype=np.float64):
+def check_labels_finite(values):
+    """Raise on an infinite label (NaN marks a missing one)."""
+    if np.isinf(values).any():
+        raise ValueError(
+            "Y contains infinity. Use NaN to mark a missing label; labels must "
+            "be finite."
+        )
+
+
+def check_targets(Y, n_samples=None, *, dtype=np.float64, copy=True, check_inf=True):
     """Turn ``Y`` into a 2-D float array with NaN for missing labels.
 
     Parameters
@@ -139,11 +148,20 @@ def check_targets(Y, n_samples=None, *, dtype=np.float64):
         Targets. ``None`` and NaN entries mean "no label".
     n_samples : int, default=None
         Expected number of rows (the length of ``X``).
+    copy : bool, default=True
+        Return a new array. With False, ``Y`` itself (or a view of it) when
+        it already is a ``dtype`` array: the caller must not write into it
+        (``fit`` only reads the labels, and a copy of a large, mostly-NaN
+        per-task ``Y`` costs as much as the rest of the validation).
+    check_inf : bool, default=True
+        Raise on infinite entries. ``fit`` checks the labelled entries
+        instead (:func:`check_labels_finite` on ``TaskData.y``: the same
+        error, without a pass over every cell).
 
     Returns
     -------
     Y2 : ndarray of shape (n_samples, n_tasks), float64
-        A new array (the input is never modified).
+        A new array with ``copy=True`` (the input is never modified).
     is_1d : bool
         Whether ``Y`` was one-dimensional.
     task_names : ndarray of str or None
@@ -159,7 +177,7 @@ def check_targets(Y, n_samples=None, *, dtype=np.float64):
             "Sparse Y is not supported: pass a dense array with NaN for missing labels."
         )
     try:
-        Y2 = np.array(Y, dtype=dtype, copy=True)
+        Y2 = np.array(Y, dtype=dtype, copy=True if copy else None)
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"Y must be numeric (NaN or None for a missing label); got {exc}"
@@ -180,11 +198,8 @@ def check_targets(Y, n_samples=None, *, dtype=np.float64):
         )
     if Y2.shape[1] == 0:
         raise ValueError("Y has no task (0 columns).")
-    if np.isinf(Y2).any():
-        raise ValueError(
-            "Y contains infinity. Use NaN to mark a missing label; labels must "
-            "be finite."
-        )
+    if check_inf:
+        check_labels_finite(Y2)
     return Y2, is_1d, task_names
 
 

@@ -213,3 +213,119 @@ def test_gram_fista_route_only_where_it_pays():
     Yfull = np.random.default_rng(0).standard_normal((X.shape[0], 2))
     Xf, op, df = problem(X, Yfull)
     assert not ProblemSolver(Xf, op, df)._use_gram_fista(trace)
+
+
+def test_trace_prox_remembers_the_singular_values_of_its_result():
+    """The trace norm of the prox's result from its remembered singular
+    values equals the SVD of that result from scratch (a copy), and so does
+    the Gram gap that uses it; another array is never taken for it."""
+    from skmtl._solvers.bcd import quadratic_gap
+
+    rng = np.random.default_rng(0)
+    pen = make_penalty("trace", 0.7, 6, {})
+    V = rng.standard_normal((6, 9)) @ np.diag(np.linspace(3.0, 0.1, 9))
+    Z = pen.prox(V, 1.0)
+    fresh = Z.copy()  # same values, another array: computed from scratch
+    direct = np.linalg.svd(fresh, compute_uv=False).sum()
+    assert 0 < np.linalg.matrix_rank(Z) < 6  # some values were cut
+    assert pen.nonsmooth_value(Z) == pytest.approx(0.7 * direct, rel=1e-13)
+    assert pen.nonsmooth_value(fresh) == pytest.approx(0.7 * direct, rel=1e-13)
+    U = 0.5 * rng.standard_normal((6, 9))
+    gap_memo, primal_memo = quadratic_gap(3.0, Z, U, pen)
+    gap_fresh, primal_fresh = quadratic_gap(3.0, fresh, U, pen)
+    assert gap_memo == pytest.approx(gap_fresh, rel=1e-12)
+    assert primal_memo == pytest.approx(primal_fresh, rel=1e-13)
+    # a different array (even of the same shape) is not the remembered one
+    other = rng.standard_normal((6, 9))
+    expected = 0.7 * np.linalg.svd(other, compute_uv=False).sum()
+    assert pen.nonsmooth_value(other) == pytest.approx(expected, rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    "shape, scale",
+    [((40, 12), 1.0), ((12, 40), 1.0), ((9, 9), 1e-120), ((30, 10), 1e160),
+     ((3, 20), 1.0), ((0, 4), 1.0)],
+)  # fmt: skip
+def test_spectral_norm_matches_the_largest_singular_value(shape, scale):
+    """The dual norm of the trace penalty (largest eigenvalue of the
+    smaller Gram, or the SVD where the Gram would overflow or underflow)
+    equals numpy's 2-norm."""
+    from skmtl._solvers.penalties._spectral import spectral_norm
+
+    V = scale * np.random.default_rng(1).standard_normal(shape)
+    expected = np.linalg.norm(V, 2) if V.size else 0.0
+    assert spectral_norm(V) == pytest.approx(expected, rel=1e-13)
+
+
+@pytest.mark.parametrize("p", [2, 7, 30])
+def test_gram_lipschitz_estimate_brackets_the_largest_task_eigenvalue(p):
+    """Lanczos on every task's Gram: within 5% of ``max_t k_t
+    lambda_max(Q_t)`` (numpy's eigenvalues), never above 1.05 times it;
+    tasks with fewer dimensions than steps, and a zero Gram, are fine."""
+    from skmtl._solvers.gram_fista import _GramQuadratic
+
+    rng = np.random.default_rng(p)
+    T = 5
+    A = rng.standard_normal((T, 3 * p, p)) * rng.uniform(0.5, 2.0, (T, 1, p))
+    Q = np.einsum("tia,tib->tab", A, A) / (3 * p)
+    Q[1] = 0.0
+    if p > 2:
+        Q[2] = np.outer(A[2, 0], A[2, 0])  # rank one
+    k = rng.uniform(0.5, 2.0, T)
+    state = {"Q": Q, "k": k, "XtY": rng.standard_normal((T, p)), "yy": 1.0}
+    exact = max(k[t] * np.linalg.eigvalsh(Q[t])[-1] for t in range(T))
+    L = _GramQuadratic(state).lipschitz()
+    assert 0.95 * exact <= L <= 1.05 * exact * (1 + 1e-12)
+
+
+def test_gram_fista_checks_the_gap_often_early_then_every_gap_freq():
+    """The per-task Gram FISTA checks its gap at every iteration from the
+    second until the spacing ``it // 6`` grows, never more than
+    ``gap_freq`` apart; the residual FISTA every ``gap_freq``."""
+    from skmtl._solvers.fista import ResidualSmooth
+    from skmtl._solvers.gram_fista import GramSmooth
+
+    checks = [it for it in range(1, 200) if GramSmooth.check_due(it, 10)]
+    assert checks[:10] == list(range(2, 12))
+    spacing = np.diff(checks)
+    assert spacing.max() == 10
+    assert np.all(spacing <= np.array(checks[1:]) // 6 + 1)
+    assert [it for it in range(1, 40) if ResidualSmooth.check_due(it, 10)] == [
+        10, 20, 30,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_trace_per_task_gram_fista_meets_its_gap_against_cvxpy(fit_intercept):
+    """Stopped by the (more frequent) gap checks at tol 1e-6, the per-task
+    Gram FISTA's objective is within 1e-6 (relative) of cvxpy's optimum and
+    its reported gap bounds the distance."""
+    X, Y = per_task_data(seed=7)
+    est = MultiTaskLinearRegression(
+        penalty="trace", alpha=0.05, tol=1e-6, fit_intercept=fit_intercept
+    ).fit(X, Y)
+    assert est.solver_ == "fista"
+    W, b, p_star = cvxpy_solve(X, Y, "trace", 0.05, fit_intercept=fit_intercept)
+    Xf, op, df = problem(X, Y)
+    f = (
+        op.matvec(est.coef_)
+        + np.broadcast_to(est.intercept_, (Y.shape[1],))[df.entry_task]
+    )
+    obj = df.value(f) + 0.05 * np.linalg.svd(est.coef_, compute_uv=False).sum()
+    assert obj >= p_star - 1e-8 * abs(p_star)
+    assert obj - p_star <= est.dual_gap_ + 1e-8 * abs(p_star)
+    assert obj - p_star <= 1e-6 * abs(p_star) + 1e-6 * df.scale(fit_intercept)
+
+
+def test_fit_reads_per_task_targets_without_copy_or_change():
+    """``fit`` no longer copies a float64 ``Y``: the input stays unchanged
+    (NaN positions and values), and an infinite label is still an error
+    (checked on the labelled entries)."""
+    X, Y = per_task_data(seed=8)
+    Y_before = Y.copy()
+    MultiTaskLinearRegression(penalty="trace", alpha=0.05).fit(X, Y)
+    np.testing.assert_array_equal(Y, Y_before)
+    Ybad = Y.copy()
+    Ybad[np.flatnonzero(~np.isnan(Y[:, 2]))[3], 2] = -np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        MultiTaskLinearRegression(penalty="l21", alpha=0.05).fit(X, Ybad)

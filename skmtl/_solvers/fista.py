@@ -26,6 +26,7 @@ iteration costs two products with ``X`` over the labelled entries: one
 import numpy as np
 
 from .design import subtract_task_offsets, task_sums
+from .fista_loop import check_finite, run_fista
 from .result import SolverResult
 
 
@@ -246,18 +247,74 @@ def objective_gap(datafit, penalty, op, W, f):
     return primal - dual, primal
 
 
-#: doublings of ``L`` allowed in one step search before giving up (2^60 times
-#: the curvature at hand: far beyond any real curvature on a scaled variable)
-MAX_BACKTRACK = 60
+class ResidualSmooth:
+    """The smooth part ``datafit(X W^T + b)`` of :func:`solve_fista` for
+    :func:`~.fista_loop.run_fista`, on the scaled variable (``op`` and
+    ``penalty`` scaled; ``op_model`` and ``original_penalty`` for the
+    duality gap, on ``W``). A point's state is ``(f, b)``: its predictions
+    without the intercept and its intercept (exact: the optimal one for
+    ``f``; free: a variable with its own gradient step)."""
 
+    name = "fista"
 
-def _check_finite(value, what):
-    if not np.all(np.isfinite(value)):
-        raise ValueError(
-            f"FISTA: the {what} is not finite (overflow or NaN): the data's "
-            "magnitudes are beyond float64 arithmetic. Scale X and Y (e.g. "
-            "StandardScaler) before fitting."
-        )
+    def __init__(self, op, op_model, datafit, penalty, original_penalty,
+                 fit_intercept, *, g_scale, gap_scale):  # fmt: skip
+        self.g_scale, self.gap_scale = g_scale, gap_scale
+        self.op, self.op_model, self.datafit = op, op_model, datafit
+        self.penalty, self.original_penalty = penalty, original_penalty
+        self.task, self.T = datafit.entry_task, op_model.n_tasks
+        self.exact_b = fit_intercept and datafit.exact_intercept
+        self.free_b = fit_intercept and not self.exact_b
+
+    @staticmethod
+    def check_due(it, gap_freq):
+        return it % gap_freq == 0
+
+    def gradient(self, y, ys):
+        datafit = self.datafit
+        fy, by = ys
+        if self.exact_b:
+            by = datafit.optimal_intercept(fy)
+        fyb, d, gb = datafit.shifted_derivative(fy, by, self.free_b)  # gb: b's gradient
+        G = self.op.rmatvec(d)
+        return G, (fyb, d, by, gb)
+
+    def trial(self, x_new, y, ctx, L):
+        fyb, d, by, gb = ctx
+        diff = x_new - y
+        f_new = self.op.matvec(x_new)
+        if self.free_b:
+            b_new = by - gb / L
+            diffb = b_new - by
+            sq = float(np.sum(diff * diff) + np.dot(diffb, diffb))
+        else:
+            b_new = self.datafit.optimal_intercept(f_new) if self.exact_b else by
+            sq = float(np.sum(diff * diff))
+        curv = self.datafit.bregman(f_new, fyb, d, b_new)
+        return (f_new, b_new), sq, curv
+
+    def extrapolate(self, new, old, beta):
+        (f_new, b_new), (fx, bx) = new, old
+        return f_new + beta * (f_new - fx), b_new + beta * (b_new - bx)
+
+    def objective(self, x, state):
+        f, b = state
+        return self.datafit.value(f + b[self.task]) + self.penalty.value(x)
+
+    def check_stalled(self, x, state):
+        f, b = state
+        F = self.datafit.value(f + b[self.task]) + self.penalty.smooth_value(x)
+        check_finite(F, "objective")
+
+    def gap(self, x, state):
+        # the dual point needs an optimal intercept: polish a copy, and keep
+        # the polished one only if it is better (never touch the momentum)
+        fx, bx = state
+        b_gap = self.datafit.intercept_step(fx, bx) if self.free_b else bx
+        return objective_gap(
+            self.datafit, self.original_penalty, self.op_model,
+            self.penalty.unscale(x), fx + b_gap[self.task],
+        )  # fmt: skip
 
 
 def solve_fista(
@@ -288,7 +345,6 @@ def solve_fista(
     exact_b = fit_intercept and datafit.exact_intercept
     free_b = fit_intercept and not exact_b
     use_gap = penalty.has_gap
-    accelerate = penalty.convex
     original_penalty = penalty
 
     xmean = op.task_means(datafit.c, datafit.task_c) if fit_intercept else None
@@ -307,8 +363,7 @@ def solve_fista(
         op = _PartsDesign(op, penalty.n_parts)
         L *= penalty.n_parts  # ||[X, X]||^2 = 2 ||X||^2
     L += penalty.smooth_lipschitz
-    _check_finite(L, "curvature estimate")
-    L_floor = 1e-6 * L
+    check_finite(L, "curvature estimate")
     x = penalty.scale(np.array(W0, dtype=np.float64, copy=True))
     bx = np.zeros(T) if b0 is None or not fit_intercept else np.array(b0, float)
     fx = op.matvec(x)
@@ -327,92 +382,17 @@ def solve_fista(
     g_scale = max(float(np.linalg.norm(g0)), 1e-300)
     gap_scale = datafit.scale(fit_intercept)
 
-    y, by, fy = x.copy(), bx.copy(), fx.copy()
-    t = 1.0
-    obj_x = None  # objective at x (monotone mode)
-    gap = np.nan
-    residual = np.inf
-    converged = False
-    stalled = False
-    objective = np.nan
-    it = 0
-    for it in range(1, max_iter + 1):
-        if exact_b:
-            by = datafit.optimal_intercept(fy)
-        fyb, d, gb = datafit.shifted_derivative(fy, by, free_b)  # gb: b's gradient
-        G = op.rmatvec(d)
-        sg = penalty.smooth_grad(y)
-        if sg is not None:
-            G = G + sg
-        _check_finite(G, "gradient")
-        # step search: try a slightly longer step each iteration (the local
-        # curvature is often far below the global bound), back off on failure;
-        # bounded: when no step length gives a decrease the objective is flat
-        # to rounding error, and the solver stops (not converged).
-        # The test is F(x) <= F(y) + <G, x - y> + L/2 ||x - y||^2 written as
-        # the curvature along the step (the Bregman divergence, computed
-        # without cancellation) against L/2 ||x - y||^2: the difference of
-        # objective values would drown in rounding error at high precision
-        # and let too long steps through.
-        L = max(L * 0.9, L_floor)
-        for _ in range(MAX_BACKTRACK + 1):
-            x_new = penalty.prox(y - G / L, 1.0 / L)
-            diff = x_new - y
-            f_new = op.matvec(x_new)
-            if free_b:
-                b_new = by - gb / L
-                diffb = b_new - by
-                sq = float(np.sum(diff * diff) + np.dot(diffb, diffb))
-            else:
-                b_new = datafit.optimal_intercept(f_new) if exact_b else by
-                sq = float(np.sum(diff * diff))
-            curv = datafit.bregman(f_new, fyb, d, b_new)
-            curv += penalty.smooth_bregman(x_new, y)
-            if curv <= 0.5 * L * sq or sq == 0.0:
-                break
-            L *= 2.0
-        else:
-            F_new = datafit.value(f_new + b_new[task]) + penalty.smooth_value(x_new)
-            _check_finite(F_new, "objective")
-            stalled = True
-            break
-        residual = L * np.sqrt(sq)
-        if not accelerate:
-            # non-convex penalty: keep the iterates monotone (Beck & Teboulle's
-            # MFISTA); a step that increases the objective is refused and the
-            # momentum restarted, so the next step is a plain proximal one
-            obj_new = datafit.value(f_new + b_new[task]) + penalty.value(x_new)
-            # (with slack for rounding: a plain step cannot really increase it)
-            if obj_x is not None and obj_new > obj_x + 1e-13 * abs(obj_x):
-                y, fy, by, t = x, fx, bx, 1.0
-                continue
-            obj_x = obj_new
-        # restart when the momentum points against the step just taken
-        if float(np.sum((y - x_new) * (x_new - x))) > 0:
-            t = 1.0
-        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        beta = (t - 1.0) / t_new
-        y = x_new + beta * (x_new - x)
-        fy = f_new + beta * (f_new - fx)
-        by = b_new + beta * (b_new - bx)
-        x, fx, bx, t = x_new, f_new, b_new, t_new
-
-        if use_gap and (it % gap_freq == 0 or it == max_iter):
-            # the dual point needs an optimal intercept: polish a copy, and keep
-            # the polished one only if it is better (never touch the momentum)
-            b_gap = datafit.intercept_step(fx, bx) if free_b else bx
-            gap, objective = objective_gap(
-                datafit, original_penalty, op_model, penalty.unscale(x),
-                fx + b_gap[task],
-            )  # fmt: skip
-            if verbose:
-                print(f"[fista] iter {it}: objective {objective:.6e}, gap {gap:.3e}")
-            if gap <= tol * gap_scale:
-                converged = True
-                break
-        elif not use_gap and residual <= tol * g_scale:
-            converged = True
-            break
+    smooth = ResidualSmooth(
+        op, op_model, datafit, penalty, original_penalty, fit_intercept,
+        g_scale=g_scale, gap_scale=gap_scale,
+    )  # fmt: skip
+    run = run_fista(
+        smooth, penalty, x, (fx, bx), L, max_iter=max_iter, tol=tol,
+        gap_freq=gap_freq, use_gap=use_gap, verbose=verbose,
+    )  # fmt: skip
+    x, (fx, bx), it = run.x, run.state, run.n_iter
+    gap, objective, residual = run.gap, run.primal, run.residual
+    converged, stalled = run.converged, run.stalled
     if fit_intercept and exact_b:
         bx = datafit.optimal_intercept(fx)
     elif free_b:
@@ -428,8 +408,8 @@ def solve_fista(
         objective = datafit.value(fx + bx[task]) + original_penalty.value(W)
     if free_b:
         bx = bx - np.sum(xmean * original_penalty.combine(W), axis=1)
-    _check_finite(W, "solution")
-    _check_finite(bx, "intercept")
+    check_finite(W, "solution")
+    check_finite(bx, "intercept")
     res = SolverResult(
         W, bx, it, gap, converged, objective, residual, penalty=original_penalty
     )

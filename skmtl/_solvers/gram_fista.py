@@ -4,17 +4,20 @@ The squared loss of a multi-task linear model with exact intercepts is a
 quadratic in ``W`` given by per-task statistics: ``F(W) = 1/2 sum_t (k_t
 w_t^T Q_t w_t - 2 w_t . XtY_t) + yy / 2`` with centred Grams ``Q_t`` (see
 :meth:`skmtl._solvers.bcd.BCDSolver.from_statistics` for the state). This
-solver runs :func:`~skmtl._solvers.fista.solve_fista`'s method (step search,
-adaptive restart, monotone steps for non-convex penalties, stacked parts for
-composite penalties, the same certificates) with the gradient ``k_t Q_t w_t
-- XtY_t``: each iteration costs ``O(T p^2)``, independent of ``n``. It
-serves the non-separable penalties when the data are only known through
-their statistics (fits on dask collections).
+solver runs :func:`~skmtl._solvers.fista.solve_fista`'s loop
+(:func:`~skmtl._solvers.fista_loop.run_fista`: step search, adaptive
+restart, monotone steps for non-convex penalties, the same certificates) on
+the smooth part :class:`GramSmooth`, stacked parts for composite penalties,
+with the gradient ``k_t Q_t w_t - XtY_t``: each iteration costs
+``O(T p^2)``, independent of ``n``. It serves the non-separable penalties
+when the data are only known through their statistics (fits on dask
+collections) and per-task data (see ``ProblemSolver._use_gram_fista``).
 """
 
 import numpy as np
 
 from .bcd import quadratic_gap
+from .fista_loop import check_finite, run_fista
 from .result import SolverResult
 
 
@@ -31,17 +34,107 @@ class _GramQuadratic:
     def value(self, W, QW):
         return 0.5 * (float(np.sum(W * QW)) - 2 * float(np.sum(W * self.XtY)) + self.yy)
 
-    def lipschitz(self, n_iter=15, seed=0):
-        """Largest task curvature ``max_t k_t lambda_max(Q_t)`` (power
-        iteration, slightly enlarged; the step search corrects the rest)."""
+    def lipschitz(self, n_iter=6, seed=0):
+        """Largest task curvature ``max_t k_t lambda_max(Q_t)``: the largest
+        Ritz value of ``n_iter`` Lanczos steps per task (all tasks at once:
+        one batched Gram product per step; a lower bound, much closer than
+        as many power iterations), slightly enlarged; the step search
+        corrects the rest."""
         V = np.random.default_rng(seed).standard_normal(self.XtY.shape)
-        lam = np.zeros(V.shape[0])
-        for _ in range(n_iter):
-            norm = np.linalg.norm(V, axis=1)
-            norm[norm == 0] = 1.0
-            V = self.QW(V / norm[:, None])
-            lam = np.linalg.norm(V, axis=1)
+        T = V.shape[0]
+        V /= np.maximum(np.sqrt(np.einsum("ij,ij->i", V, V)), 1e-300)[:, None]
+        V_prev = np.zeros_like(V)
+        b_prev = np.zeros(T)
+        diag = np.zeros((T, n_iter))
+        off = np.zeros((T, n_iter))
+        for j in range(n_iter):
+            R = self.QW(V)
+            a = np.einsum("ij,ij->i", R, V)
+            R -= a[:, None] * V + b_prev[:, None] * V_prev
+            b = np.sqrt(np.einsum("ij,ij->i", R, R))
+            diag[:, j], off[:, j] = a, b
+            # an exhausted Krylov space (b ~ 0): the task's Ritz values are
+            # exact; it continues from zero (adding zero eigenvalues only)
+            live = b > 1e-12 * np.maximum(np.abs(a), 1e-300)
+            b = np.where(live, b, 0.0)
+            V_prev, V = (
+                V,
+                np.where(live[:, None], R / np.where(live, b, 1.0)[:, None], 0.0),
+            )
+            b_prev = b
+        Tri = np.zeros((T, n_iter, n_iter))
+        idx = np.arange(n_iter)
+        Tri[:, idx, idx] = diag
+        Tri[:, idx[1:], idx[:-1]] = off[:, :-1]
+        lam = np.linalg.eigvalsh(Tri)[:, -1]
         return 1.05 * max(float(lam.max()), 1e-12)
+
+
+class GramSmooth:
+    """The smooth part ``F(W)`` (``W = combine(Z)``) on per-task statistics
+    for :func:`~.fista_loop.run_fista`. A point's state is its Gram product
+    ``k_t Q_t w_t`` (the gradient is ``QW - XtY``; ``QW`` is linear in
+    ``W``, so the extrapolated point's comes without a product)."""
+
+    name = "fista-gram"
+
+    def __init__(self, quad, penalty):
+        self.quad, self.penalty = quad, penalty
+        self.n_parts = penalty.n_parts
+        self.g_scale = max(
+            float(np.linalg.norm(quad.XtY)) * np.sqrt(self.n_parts), 1e-300
+        )
+        self.gap_scale = quad.yy
+
+    @staticmethod
+    def check_due(it, gap_freq):
+        """A gap check costs no product here (the gradient at ``x`` is
+        known), only the penalty's value and dual norm: at most about one
+        iteration (for the trace norm a quarter: one eigenvalue of a ``p x
+        p`` matrix, the trace norm coming from the prox's SVD). So the gap
+        is checked at every iteration from the second, then every ``it //
+        6`` iterations (at most ``gap_freq``): the fit stops at most ~1/6
+        of its iterations after the gap is small enough, checking at a
+        fraction ``6 / it`` of the iterations once past the first dozen."""
+        spacing = min(gap_freq, max(1, it // 6))
+        return it >= 2 and it % spacing == 0
+
+    def state(self, Z):
+        return self.quad.QW(self.penalty.combine(Z))
+
+    def gradient(self, y, QW_y):
+        G = QW_y - self.quad.XtY
+        if self.n_parts > 1:
+            G = np.tile(G, (self.n_parts, 1))
+        return G, QW_y
+
+    def trial(self, x_new, y, QW_y, L):
+        combine = self.penalty.combine
+        diff = x_new - y
+        QW_new = self.quad.QW(combine(x_new))
+        sq = float(np.sum(diff * diff))
+        # the curvature along the step (Bregman divergence), exact for the
+        # quadratic loss and free of cancellation
+        curv = 0.5 * float(np.sum(combine(diff) * (QW_new - QW_y)))
+        return QW_new, sq, curv
+
+    def extrapolate(self, QW_new, QW_x, beta):
+        return QW_new + beta * (QW_new - QW_x)
+
+    def objective(self, Z, QW):
+        penalty = self.penalty
+        obj = self.quad.value(penalty.combine(Z), QW)
+        return obj + (penalty.smooth_value(Z) + penalty.nonsmooth_value(Z))
+
+    def check_stalled(self, Z, QW):
+        check_finite(self.objective(Z, QW), "objective")
+
+    def gap(self, Z, QW):
+        quad = self.quad
+        W = self.penalty.combine(Z)
+        Wx = float(np.sum(W * quad.XtY))
+        rr = quad.yy - 2 * Wx + float(np.sum(W * QW))
+        return quadratic_gap(rr, Z, quad.XtY - QW, self.penalty)
 
 
 def solve_fista_gram(state, penalty, Z0, *, max_iter=1000, tol=1e-4, gap_freq=10,
@@ -50,93 +143,21 @@ def solve_fista_gram(state, penalty, Z0, *, max_iter=1000, tol=1e-4, gap_freq=10
     (the solver variable: ``W`` or the stacked parts). Returns a
     :class:`~skmtl._solvers.result.SolverResult` (intercepts from the means)."""
     quad = _GramQuadratic(state)
-    n_parts = penalty.n_parts
-    accelerate = penalty.convex
-    use_gap = penalty.has_gap
-
-    def smooth(Z, QW=None):
-        W = penalty.combine(Z)
-        if QW is None:
-            QW = quad.QW(W)
-        F = quad.value(W, QW) + penalty.smooth_value(Z)
-        G = QW - quad.XtY
-        if n_parts > 1:
-            G = np.tile(G, (n_parts, 1))
-        sg = penalty.smooth_grad(Z)
-        if sg is not None:
-            G = G + sg
-        return F, G, QW
-
-    L = quad.lipschitz() * n_parts + penalty.smooth_lipschitz
-    L_floor = 1e-6 * L
-    g_scale = max(float(np.linalg.norm(quad.XtY)) * np.sqrt(n_parts), 1e-300)
-    gap_scale = quad.yy
+    smooth = GramSmooth(quad, penalty)
+    L = quad.lipschitz() * penalty.n_parts + penalty.smooth_lipschitz
     x = np.array(Z0, dtype=np.float64, copy=True)
-    y = x.copy()
-    QW_x = QW_y = None  # Gram products at x and y (y's by linearity)
-    t = 1.0
-    obj_x = None
-    gap = np.nan
-    residual = np.inf
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
-        _, G, QW_y = smooth(y, QW_y)
-        L = max(L * 0.9, L_floor)
-        while True:
-            x_new = penalty.prox(y - G / L, 1.0 / L)
-            diff = x_new - y
-            QW_new = quad.QW(penalty.combine(x_new))
-            sq = float(np.sum(diff * diff))
-            # the curvature along the step (Bregman divergence), exact for
-            # the quadratic loss and free of cancellation (as solve_fista)
-            curv = 0.5 * float(np.sum(penalty.combine(diff) * (QW_new - QW_y)))
-            curv += penalty.smooth_bregman(x_new, y)
-            if curv <= 0.5 * L * sq:
-                break
-            L *= 2.0
-            if not np.isfinite(L):
-                raise FloatingPointError(
-                    "FISTA's step search diverged (non-finite Lipschitz "
-                    "estimate): rescale the features."
-                )
-        residual = L * np.sqrt(sq)
-        if not accelerate:
-            obj_new = quad.value(penalty.combine(x_new), QW_new)
-            obj_new += penalty.smooth_value(x_new) + penalty.nonsmooth_value(x_new)
-            if obj_x is not None and obj_new > obj_x + 1e-13 * abs(obj_x):
-                y, QW_y, t = x, QW_x, 1.0
-                continue
-            obj_x = obj_new
-        if float(np.sum((y - x_new) * (x_new - x))) > 0:
-            t = 1.0
-        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        beta = (t - 1.0) / t_new
-        y = x_new + beta * (x_new - x)
-        # the gradient at y without a product: QW is linear in W
-        QW_y = QW_new if QW_x is None else QW_new + beta * (QW_new - QW_x)
-        x, QW_x, t = x_new, QW_new, t_new
-        # a check costs about one iteration here: also check at iterations
-        # 4 and 8 (loose tolerances stop early)
-        early = it < gap_freq and it % 4 == 0
-        if use_gap and (it % gap_freq == 0 or early or it == max_iter):
-            W = penalty.combine(x)
-            Wx = float(np.sum(W * quad.XtY))
-            rr = quad.yy - 2 * Wx + float(np.sum(W * QW_new))
-            gap, primal = quadratic_gap(rr, x, quad.XtY - QW_new, penalty)
-            if verbose:
-                print(f"[fista-gram] iter {it}: gap {gap:.3e}")
-            if gap <= tol * gap_scale:
-                converged = True
-                break
-        elif not use_gap and residual <= tol * g_scale:
-            converged = True
-            break
+    run = run_fista(
+        smooth, penalty, x, smooth.state(x), L, max_iter=max_iter, tol=tol,
+        gap_freq=gap_freq, use_gap=penalty.has_gap, verbose=verbose,
+    )  # fmt: skip
+    x = run.x
     W = penalty.combine(x)
-    if converged and use_gap:
-        objective = primal  # at x, from the last gap check
+    if run.converged and penalty.has_gap:
+        objective = run.primal  # at x, from the last gap check
     else:
         objective = quad.value(W, quad.QW(W)) + penalty.value(x)
     intercept = state["ymean"] - np.sum(state["xmean"] * W, axis=1)
-    return SolverResult(x, intercept, it, gap, converged, objective, residual,
-                        penalty=penalty)  # fmt: skip
+    res = SolverResult(x, intercept, run.n_iter, run.gap, run.converged, objective,
+                       run.residual, penalty=penalty)  # fmt: skip
+    res.stalled = run.stalled
+    return res

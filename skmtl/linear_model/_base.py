@@ -15,7 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 from .._dask import any_dask, is_dask_collection
 from .._solvers.dispatch import ProblemSolver
 from .._solvers.penalties import make_penalty
-from .._validation import check_targets, check_task_weights, make_task_data, validate_X
+from .._validation import (
+    check_labels_finite,
+    check_targets,
+    check_task_weights,
+    make_task_data,
+    validate_X,
+)
 from ..metrics import r2_score
 from ._setup import make_problem
 
@@ -176,10 +182,15 @@ class MultiTaskLinearMixin:
     """
 
     def _validate_fit_data(self, X, Y, sample_weight=None):
-        """Validate ``(X, Y, sample_weight)``; set ``n_tasks_``, ``task_names_``."""
+        """Validate ``(X, Y, sample_weight)``; set ``n_tasks_``, ``task_names_``.
+
+        The returned ``Y2`` may be ``Y`` itself (no copy): read it only."""
         X = validate_X(self, X, reset=True)
-        Y2, is_1d, task_names = check_targets(Y, X.shape[0])
+        Y2, is_1d, task_names = check_targets(
+            Y, X.shape[0], copy=False, check_inf=False
+        )
         data = make_task_data(Y2, sample_weight, task_names)
+        check_labels_finite(data.y)
         self.n_tasks_ = Y2.shape[1]
         self._y_is_1d = is_1d
         if task_names is not None:
