@@ -31,19 +31,21 @@ def l21_objective(X, Y, W, b, alpha):
     return out + alpha * float(np.sqrt((W**2).sum(axis=0)).sum())
 
 
-def time_to_suboptimality(make_fit, objective, p_star, targets, tols, repeat=3):
+def time_to_suboptimality(
+    make_fit, objective, p_star, targets, tols, repeat=3, clock=time.perf_counter
+):
     """Smallest median time at which a solver reaches each relative suboptimality.
 
     ``make_fit(tol)`` returns a zero-argument function that fits and returns
     ``(W, b)``. The solver is run cold at each tolerance in ``tols``
     (decreasing); the time to reach a target is that of the first tolerance
-    whose solution is within the target.
+    whose solution is within the target. ``clock`` as in :func:`median_time`.
     """
     results = {t: np.nan for t in targets}
     for tol in tols:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t, (W, b) = median_time(make_fit(tol), repeat=repeat)
+            t, (W, b) = median_time(make_fit(tol), repeat=repeat, clock=clock)
         subopt = (objective(W, b) - p_star) / p_star
         for target in targets:
             if np.isnan(results[target]) and subopt <= target:
