@@ -59,6 +59,38 @@ def test_task_grams_match_direct_products(shuffle, weighted):
     np.testing.assert_allclose(Qk, Q[:, cols][:, :, cols], atol=1e-12)
 
 
+@pytest.mark.parametrize("centred", [False, True])
+@pytest.mark.parametrize("extra_rows", [0, 3])
+def test_task_grams_of_equal_consecutive_tasks_match_direct_products(
+    centred, extra_rows
+):
+    # equal-sized tasks in stack_tasks' layout take one batched product;
+    # unequal task weights, trailing unlabelled rows, zero means
+    X, Y = per_task_data(n_t=(10, 10, 10, 10))
+    rng = np.random.default_rng(2)
+    X = np.vstack([X, rng.standard_normal((extra_rows, X.shape[1]))])
+    Y = np.vstack([Y, np.full((extra_rows, Y.shape[1]), np.nan)])
+    tw = np.array([1.0, 2.5, 0.5, 3.0])
+    X, op, df = problem(X, Y, task_weights=tw)
+    xmean = op.task_means(df.c, df.task_c) if centred else np.zeros((4, X.shape[1]))
+    Q = task_grams(X, op, df.c, xmean, df.task_c)
+    for t in range(Y.shape[1]):
+        m = ~np.isnan(Y[:, t])
+        Xt = X[m] - (X[m].mean(axis=0) if centred else 0.0)
+        np.testing.assert_allclose(Q[t], tw[t] / m.sum() * Xt.T @ Xt, atol=1e-12)
+    # the same as the per-task products of a column-major copy (loop path)
+    Qf = task_grams(np.asfortranarray(X), op, df.c, xmean, df.task_c)
+    np.testing.assert_allclose(Q, Qf, rtol=0, atol=1e-12)
+    # X^T C y of the Gram state: per-task products with the centred targets
+    solver = BCDSolver(X, op, df, fit_intercept=centred, mode="gram")
+    for t in range(Y.shape[1]):
+        m = ~np.isnan(Y[:, t])
+        yt = Y[m, t] - (Y[m, t].mean() if centred else 0.0)
+        np.testing.assert_allclose(
+            solver.XtY[t], tw[t] / m.sum() * X[m].T @ yt, rtol=1e-12, atol=1e-12
+        )
+
+
 def test_label_entries_match_the_nan_mask():
     rng = np.random.default_rng(0)
     Y = rng.standard_normal((40, 5))
@@ -84,10 +116,17 @@ def test_label_entries_match_the_nan_mask():
     np.testing.assert_array_equal(np.isnan(Y), np.isnan(Y_copy))
 
 
+@pytest.mark.parametrize("layout", ["shuffled", "equal_blocks"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_bcd_gram_mode_on_per_task_data_matches_residual_mode(fit_intercept):
-    X, Y = per_task_data(shuffle=True)
-    sw = np.random.default_rng(2).uniform(0.5, 2.0, X.shape[0])
+def test_bcd_gram_mode_on_per_task_data_matches_residual_mode(fit_intercept, layout):
+    # "equal_blocks": equal-sized tasks in stack_tasks' order, no sample
+    # weights (batched Gram and X^T y products)
+    if layout == "shuffled":
+        X, Y = per_task_data(shuffle=True)
+        sw = np.random.default_rng(2).uniform(0.5, 2.0, X.shape[0])
+    else:
+        X, Y = per_task_data(n_t=(10, 10, 10, 10))
+        sw = None
     X, op, df = problem(X, Y, sw)
     pen = make_penalty("l21", 0.05, Y.shape[1], {})
     out = {}

@@ -351,6 +351,26 @@ def _gram_costs_many_gradients(X, op, T, n_slots):
     return cost > 10 * op.n_entries * p
 
 
+def task_blocks(X, op):
+    """``X``'s rows as a ``(T, n_t, k)`` view, task ``t``'s rows being
+    ``[t n_t, (t + 1) n_t)`` (the labelled entries sorted by task are the
+    first ``T n_t`` rows in order, each labelled once: per-task data of
+    equal-sized tasks laid out by :func:`skmtl.stack_tasks`), or None.
+    Per-task products then take one batched BLAS call, no loop over tasks.
+    """
+    if not isinstance(X, np.ndarray) or not X.flags.c_contiguous or not op.n_tasks:
+        return None
+    order, ptr = op.task_groups()
+    rows = op.entry_row[order]
+    sizes = np.diff(ptr)
+    if (
+        not rows.size or rows[0] != 0 or rows.size > X.shape[0]
+        or not np.all(sizes == sizes[0]) or not np.all(np.diff(rows) == 1)
+    ):  # fmt: skip
+        return None
+    return X[: rows.size].reshape(op.n_tasks, int(sizes[0]), X.shape[1])
+
+
 def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None):
     """Centred per-task Grams ``Q_t = sum_{e in t} c_e x_i x_i^T - C_t m_t
     m_t^T``, shape ``(T, k, k)`` for ``X`` of shape ``(n, k)`` (all rows of
@@ -375,6 +395,13 @@ def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None):
         X2, xmean2 = X, xmean
     centred = bool(np.any(xmean)) and bool(np.any(xmean2))
     Q = np.empty((T, k, X2.shape[1]))
+    Xr = task_blocks(X, op) if X2 is X and uniform else None
+    if Xr is not None:
+        np.matmul(Xr.transpose(0, 2, 1), Xr, out=Q)
+        Q *= first[:, None, None]
+        if centred:
+            Q -= task_c[:, None, None] * (xmean[:, :, None] * xmean[:, None, :])
+        return Q
     for t in range(T):
         a, b = ptr[t], ptr[t + 1]
         t_rows = slice(rows[a], rows[a] + b - a) if contiguous and b > a else rows[a:b]
@@ -513,7 +540,12 @@ class BCDSolver:
             self.Q = task_grams(X, op, c, xmean, self.task_c)
             self.slot = np.arange(T, dtype=np.int64)
             self.k = np.ones(T)
-        self.XtY = op.rmatvec(c * self.yc)
+        Xr = None if self.factors is not None else task_blocks(X, op)
+        if Xr is not None:  # one batched product
+            d = (c * self.yc)[op.task_groups()[0]].reshape(T, -1, 1)
+            self.XtY = np.matmul(Xr.transpose(0, 2, 1), d)[:, :, 0]
+        else:
+            self.XtY = op.rmatvec(c * self.yc)
         self._sync_gram()
 
     @classmethod
