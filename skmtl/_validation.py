@@ -51,6 +51,8 @@ class TaskData:
         Number of labelled rows per task.
     task_weight_sums : ndarray of shape (n_tasks,), float64
         ``n_t``: sum of sample weights over task ``t``'s labelled rows.
+    unit_weights : bool
+        Every sample weight is 1 (``sample_weight=None``).
     """
 
     n_samples: int
@@ -64,6 +66,7 @@ class TaskData:
     task_entries: np.ndarray
     task_counts: np.ndarray
     task_weight_sums: np.ndarray
+    unit_weights: bool = False
 
     @property
     def n_entries(self):
@@ -84,6 +87,26 @@ class TaskData:
         """
         task = self.entry_task
         sw = self.sample_weight
+        if self.unit_weights:
+            # s_i = 1: c_e = w_t / (task t's count), exactly what the general
+            # formula gives (rel = 1, sums = counts)
+            scale = 1.0 / self.task_weight_sums
+            if task_weights is not None:
+                scale = scale * task_weights
+            if self.is_full:
+                return np.tile(scale, self.n_samples)
+            return scale[task]
+        if self.is_full and self.n_entries:
+            # row-major (n, T) entries: column reductions, no gathers (the
+            # same sums, in the same order, as the bincount below)
+            S = sw.reshape(self.n_samples, self.n_tasks)
+            top = S.max(axis=0)
+            top[top <= 0] = 1.0
+            rel = S / top
+            scale = 1.0 / rel.sum(axis=0)
+            if task_weights is not None:
+                scale = scale * task_weights
+            return (rel * scale).reshape(-1)
         top = self._task_max(sw)
         top[top <= 0] = 1.0
         rel = sw / top[task]
@@ -326,9 +349,7 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
     or if ``sample_weight`` is negative, non-finite or of the wrong length.
     """
     n, T = Y2.shape
-    if sample_weight is None:
-        sw = np.ones(n)
-    else:
+    if sample_weight is not None:
         sw = np.asarray(sample_weight)
         if sw.ndim != 1 and sw.size != 1:
             raise ValueError(
@@ -351,8 +372,15 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
             "all NaN). Every task needs at least one label; drop the column or "
             "add labels."
         )
-    ew = sw[entry_row]
-    sums = np.bincount(entry_task, weights=ew, minlength=T)
+    if sample_weight is None:
+        ew = np.ones(entry_row.size)
+        sums = counts.astype(np.float64)
+    elif entry_row.size == n * T:  # every label present: (n, T) row-major
+        ew = np.repeat(sw, T)
+        sums = ew.reshape(n, T).sum(axis=0)  # bincount's order
+    else:
+        ew = sw[entry_row]
+        sums = np.bincount(entry_task, weights=ew, minlength=T)
     for t in np.flatnonzero(sums <= 0):
         raise ValueError(
             f"{_task_label(t, task_names)} has zero total sample weight over its "
@@ -370,6 +398,7 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
         task_entries=task_entries,
         task_counts=counts.astype(np.int64),
         task_weight_sums=sums,
+        unit_weights=sample_weight is None,
     )
 
 

@@ -238,6 +238,38 @@ def test_plain_array_path_keeps_validate_data_behaviour():
         assert np.isnan(m.predict(Xbad)[0]).all()
 
 
+@pytest.mark.parametrize("missing", [0.0, 0.4])
+@pytest.mark.parametrize("weights", ["none", "ones", "random", "some zero"])
+def test_entry_weights_fast_paths_match_the_formula(missing, weights):
+    """Unit weights and every-label-present shortcuts of TaskData give the
+    general formula's coefficients c_e = w_t s_i / n_t bit for bit (written
+    here with scatter-adds)."""
+    from skmtl._validation import make_task_data
+
+    rng = np.random.default_rng(3)
+    n, T = 200, 4
+    Y = rng.standard_normal((n, T))
+    Y[rng.random((n, T)) < missing] = np.nan
+    sw = {
+        "none": None,
+        "ones": np.ones(n),
+        "random": rng.uniform(0, 3, n),
+        "some zero": np.where(rng.random(n) < 0.5, 0.0, rng.uniform(0, 3, n)),
+    }[weights]
+    data = make_task_data(Y, sw)
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    s = np.ones(n)[rows] if sw is None else sw[rows]
+    assert np.array_equal(data.sample_weight, s)
+    assert np.array_equal(data.task_weight_sums, np.bincount(tasks, weights=s))
+    top = np.zeros(T)
+    np.maximum.at(top, tasks, s)
+    rel = s / top[tasks]
+    sums = np.bincount(tasks, weights=rel, minlength=T)
+    for w in (None, rng.uniform(0.5, 2, T)):
+        scale = 1 / sums if w is None else (1 / sums) * w
+        assert np.array_equal(data.entry_weights(w), rel * scale[tasks])
+
+
 def test_penalty_params_match_get_params():
     from skmtl.linear_model._base import own_params
 
