@@ -185,6 +185,100 @@ def test_1d_y_and_dataframes():
     assert m2.score(Xd, Yd) > 0.9
 
 
+def test_plain_array_path_keeps_validate_data_behaviour():
+    """The direct path for plain float arrays (skmtl._validation.validate_X)
+    sets and checks the same attributes and raises the same errors as
+    scikit-learn's validate_data, which every other input goes through."""
+    import sklearn
+    from sklearn.utils.validation import validate_data
+
+    pd = pytest.importorskip("pandas")
+    X, Y = make_problem(n=30, p=4, T=2, seed=8)
+    m = MultiTaskLasso(alpha=0.01).fit(pd.DataFrame(X, columns=list("abcd")), Y)
+    assert list(m.feature_names_in_) == list("abcd")
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        m.predict(X)  # fitted with names, predicting without: as scikit-learn
+    m.fit(X, Y)  # refit on a plain array forgets the names
+    assert not hasattr(m, "feature_names_in_") and m.n_features_in_ == 4
+    assert m.predict(np.asfortranarray(X)).shape == (30, 2)
+
+    class Probe(sklm.Lasso):
+        pass
+
+    for bad in (X[:, :3], X[:0]):  # wrong width in predict, no rows
+        with pytest.raises(ValueError) as ours:
+            m.predict(bad)
+        with pytest.raises(ValueError) as theirs:
+            probe = Probe()
+            probe.n_features_in_ = 4
+            validate_data(probe, bad, reset=False, ensure_min_samples=1)
+        assert str(ours.value).replace("MultiTaskLasso", "Probe") == str(theirs.value)
+    for value in (np.nan, np.inf, -np.inf):
+        Xbad = X.copy()
+        Xbad[3, 1] = value
+        with pytest.raises(ValueError, match="Input X contains"):
+            MultiTaskLasso(alpha=0.01).fit(Xbad, Y)
+        with pytest.raises(ValueError, match="Input X contains"):
+            m.predict(Xbad)
+    # finite float64 values whose sum overflows are valid
+    Xbig = X.copy()
+    Xbig[:2, 0] = 1e308
+    from skmtl._validation import validate_X
+
+    probe = MultiTaskLasso()
+    assert validate_X(probe, Xbig, reset=True) is Xbig and probe.n_features_in_ == 4
+    # float32 stays float32 (coef_ too); assume_finite skips the check as in
+    # scikit-learn
+    assert MultiTaskLasso(alpha=0.01).fit(X.astype(np.float32), Y).coef_.dtype == (
+        np.float32
+    )
+    with sklearn.config_context(assume_finite=True):
+        Xbad = X.copy()
+        Xbad[0, 0] = np.nan
+        assert np.isnan(m.predict(Xbad)[0]).all()
+
+
+@pytest.mark.parametrize("missing", [0.0, 0.4])
+@pytest.mark.parametrize("weights", ["none", "ones", "random", "some zero"])
+def test_entry_weights_fast_paths_match_the_formula(missing, weights):
+    """Unit weights and every-label-present shortcuts of TaskData give the
+    general formula's coefficients c_e = w_t s_i / n_t bit for bit (written
+    here with scatter-adds)."""
+    from skmtl._validation import make_task_data
+
+    rng = np.random.default_rng(3)
+    n, T = 200, 4
+    Y = rng.standard_normal((n, T))
+    Y[rng.random((n, T)) < missing] = np.nan
+    sw = {
+        "none": None,
+        "ones": np.ones(n),
+        "random": rng.uniform(0, 3, n),
+        "some zero": np.where(rng.random(n) < 0.5, 0.0, rng.uniform(0, 3, n)),
+    }[weights]
+    data = make_task_data(Y, sw)
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    s = np.ones(n)[rows] if sw is None else sw[rows]
+    assert np.array_equal(data.sample_weight, s)
+    assert np.array_equal(data.task_weight_sums, np.bincount(tasks, weights=s))
+    top = np.zeros(T)
+    np.maximum.at(top, tasks, s)
+    rel = s / top[tasks]
+    sums = np.bincount(tasks, weights=rel, minlength=T)
+    for w in (None, rng.uniform(0.5, 2, T)):
+        scale = 1 / sums if w is None else (1 / sums) * w
+        assert np.array_equal(data.entry_weights(w), rel * scale[tasks])
+
+
+def test_penalty_params_match_get_params():
+    from skmtl.linear_model._base import own_params
+
+    m = MultiTaskLinearRegression(penalty="l21_l1", l1_ratio=0.3, alpha=0.2)
+    assert own_params(m) == m.get_params(deep=False)
+    m.set_params(l1_ratio=0.7)
+    assert own_params(m) == m.get_params(deep=False)
+
+
 def test_warm_start_converges_faster():
     X, Y = make_problem(n=60, p=40, T=3, seed=9)
     m = MultiTaskLasso(alpha=0.05, warm_start=True, tol=1e-10).fit(X, Y)

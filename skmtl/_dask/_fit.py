@@ -72,7 +72,11 @@ def _statistics(estimator, X, y, sample_weight, folds=None):
 
 def fit_penalized_dask(estimator, X, y, sample_weight, penalty_name):
     """``fit`` of the penalised squared-loss models on dask data."""
-    from ..linear_model._base import store_solver_result, warm_start_point
+    from ..linear_model._base import (
+        own_params,
+        store_solver_result,
+        warm_start_point,
+    )
 
     (stats,) = _statistics(estimator, X, y, sample_weight)
     names = getattr(estimator, "task_names_", None)
@@ -80,9 +84,7 @@ def fit_penalized_dask(estimator, X, y, sample_weight, penalty_name):
     T = stats.n_tasks
     w = check_task_weights(estimator.task_weights, T)
     state = stats.gram_state(w, estimator.fit_intercept)
-    penalty = make_penalty(
-        penalty_name, estimator.alpha, T, estimator.get_params(deep=False)
-    )
+    penalty = make_penalty(penalty_name, estimator.alpha, T, own_params(estimator))
     check_penalty_on_statistics(penalty)
     Z0, _ = warm_start_point(estimator, penalty, T, stats.n_features)
     solver = StatsSolver(state, fit_intercept=estimator.fit_intercept)

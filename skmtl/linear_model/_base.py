@@ -5,6 +5,7 @@ objects, calls a solver from :mod:`skmtl._solvers`, and stores the result.
 """
 
 import warnings
+import weakref
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +25,22 @@ from .._validation import (
 )
 from ..metrics import r2_score
 from ._setup import make_problem
+
+#: each estimator class's ``__init__`` parameter names
+_PARAM_NAMES = weakref.WeakKeyDictionary()
+
+
+def own_params(estimator):
+    """``estimator.get_params(deep=False)``, with the class's parameter names
+    read once (``get_params`` inspects the ``__init__`` signature on every
+    call, ~0.1 ms: a tenth of a small fit)."""
+    cls = type(estimator)
+    if cls.get_params is not BaseEstimator.get_params:
+        return estimator.get_params(deep=False)
+    names = _PARAM_NAMES.get(cls)
+    if names is None:
+        names = _PARAM_NAMES[cls] = tuple(cls._get_param_names())
+    return {name: getattr(estimator, name) for name in names}
 
 
 def warm_start_point(estimator, penalty, n_tasks, n_features):
@@ -56,9 +73,7 @@ def fit_penalized(estimator, X, data, loss, penalty_name):
     out_dtype = np.float32 if X.dtype == np.float32 else np.float64
     task_weights = check_task_weights(estimator.task_weights, T)
     X, op, datafit = make_problem(X, data, task_weights, loss)
-    penalty = make_penalty(
-        penalty_name, estimator.alpha, T, estimator.get_params(deep=False)
-    )
+    penalty = make_penalty(penalty_name, estimator.alpha, T, own_params(estimator))
     penalty.setup(X, op, datafit, estimator.fit_intercept)
     Z0, b0 = warm_start_point(estimator, penalty, T, X.shape[1])
     # a warm start after a fit that stopped on max_iter continues that run
@@ -113,7 +128,7 @@ def warn_null_model(estimator, op, datafit, penalty_name, penalty):
             datafit.intercepts_at_zero(estimator.fit_intercept)[datafit.entry_task]
         )
     )
-    params = estimator.get_params(deep=False)
+    params = own_params(estimator)
     try:
         a_max = float(type(penalty).alpha_max(G0, params))
     except (TypeError, ValueError, NotImplementedError):
