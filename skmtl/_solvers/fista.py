@@ -344,7 +344,7 @@ class ResidualSmooth:
         V = -G[:T] * self.inv_s
         if self.fit_intercept:
             c, task_c = datafit.c, datafit.task_c
-            a = _task_sums(theta, task, T) / np.where(task_c > 0, task_c, 1.0)
+            a = task_sums(theta, task, T) / np.where(task_c > 0, task_c, 1.0)
             theta = theta - a[task] * c
             if self.exact_b:  # sum_e a_t c_e x_e = a_t task_c m_t
                 V = V - (a * task_c)[:, None] * self.xmean
