@@ -13,8 +13,9 @@ iteration costs two products with ``X`` over the labelled entries: one
   safe.
 * Adaptive restart (O'Donoghue & Candès, 2015): momentum is reset when it
   points against the last step.
-* Stopping: the duality gap (checked every few iterations; one extra
-  ``rmatvec``) for penalties that have one, compared with
+* Stopping: the duality gap (checked every few iterations, with no extra
+  product: its dual point comes from the last gradient, see
+  :meth:`ResidualSmooth.gap`) for penalties that have one, compared with
   ``tol * datafit.scale``; otherwise the proximal-gradient residual
   ``L ||x_{k+1} - y_k||`` compared with ``tol`` times the gradient norm at 0.
 * Non-convex penalties run without momentum (monotone proximal gradient,
