@@ -461,3 +461,34 @@ def test_fista_first_gap_far_from_the_solution_is_a_bound(penalty, fit_intercept
         sub = obj(res.coef, res.intercept) - p_star
         assert sub > 1e-3  # far from the solution: a bound worth testing
         assert res.gap >= sub - 1e-9 * abs(p_star), (scale, res.gap, sub)
+
+
+def test_sparse_group_dual_norm_against_root_finding():
+    """The sparse-group dual norm (the gap's scaling; it skips columns that
+    cannot hold the maximum) against a per-column root of ``||ST(v, nu a)||
+    = nu b`` found by scipy's brentq, with tied and zero columns."""
+    from scipy.optimize import brentq
+
+    def column(v, a, b):
+        if not np.any(v):
+            return 0.0
+        if a == 0:
+            return np.linalg.norm(v) / b
+        if b == 0:
+            return np.abs(v).max() / a
+
+        def excess(nu):
+            return np.linalg.norm(np.maximum(np.abs(v) - nu * a, 0.0)) - nu * b
+
+        return brentq(excess, 0.0, np.abs(v).max() / a, xtol=1e-300, rtol=1e-15)
+
+    rng = np.random.default_rng(31)
+    for trial in range(12):
+        V = rng.standard_normal((5, 30)) * 10.0 ** rng.integers(-3, 4)
+        if trial % 3 == 0:
+            V[:, :12] = V[:, :1] * rng.choice([-1.0, 1.0], size=12)  # ties
+        V[:, rng.random(30) < 0.3] = 0.0
+        for l1_ratio in (0.0, 0.2, 0.5, 0.9, 1.0):
+            pen = make_penalty("sparse_group", 1.0, 5, {"l1_ratio": l1_ratio})
+            ref = max(column(V[:, j], l1_ratio, 1 - l1_ratio) for j in range(30))
+            assert pen.dual_norm(V) == pytest.approx(ref, rel=1e-12)
