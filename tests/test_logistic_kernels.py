@@ -220,3 +220,35 @@ def test_squared_loss_has_the_same_fused_interface():
     f_new = f + rng.standard_normal(f.size)
     r = f_new + b[fit.entry_task] - f
     assert q.bregman(f_new, f, None, b) == pytest.approx(0.5 * np.dot(fit.c, r * r))
+
+
+def test_dual_centre_and_mix_give_a_feasible_zero_sum_dual_point():
+    """``dual_centre`` is inside the conjugate's domain (``theta y / c`` in
+    [0, 1]) with zero per-task sums; ``dual_mix`` gives, per task, the
+    smallest move towards it that makes a shifted derivative feasible:
+    feasible at ``lam``, not at ``lam - 1e-9`` (where ``lam > 0``), zero
+    where the point is already feasible; zero weights ask nothing."""
+    fit, f, rng = _data(seed=8, n=80, scale=30.0)  # many derivatives near 0
+    task, T, c, y = fit.entry_task, fit.n_tasks, fit.c, fit.y
+    centre = fit.dual_centre()
+    pos = c > 0
+    uc = centre[pos] * y[pos] / c[pos]
+    assert np.all((uc >= 0) & (uc <= 1))
+    assert_allclose(np.bincount(task, centre, T), 0.0, atol=1e-15)
+    theta = -fit.derivative(f)
+    a = np.bincount(task, theta, T) / fit.task_c
+    shifted = theta - a[task] * c  # zero sums, may leave the domain
+
+    def worst(lam):
+        th = (1 - lam[task]) * shifted + lam[task] * centre
+        u = np.where(pos, th * y / np.where(pos, c, 1.0), 0.5)
+        excess = np.maximum(-u, u - 1.0)
+        return np.array([excess[task == t].max() for t in range(T)])
+
+    lam = fit.dual_mix(shifted, centre)
+    assert np.all((lam >= 0) & (lam <= 1))
+    assert np.all(worst(lam) <= 1e-15)
+    assert lam.max() > 0  # the test reaches the mixing
+    moved = lam > 1e-8
+    assert np.all(worst(np.maximum(lam - 1e-9, 0.0))[moved] > 0)
+    assert_allclose(fit.dual_mix(theta, centre), 0.0)  # feasible already

@@ -11,7 +11,10 @@ The objective's loss part is ``F(f) = sum_e c_e loss(y_e, f_e)`` where
   cancellation (the step-size test of FISTA at high precision),
 * ``curvature``: a bound on ``d²loss/df²`` (the Lipschitz constant of the
   gradient is ``curvature * ||X_t||²_C`` per task),
-* ``dual_value(theta)``: ``-F*(-theta)`` for the duality gap,
+* ``dual_value(theta)``: ``-F*(-theta)`` for the duality gap; where
+  ``F*`` has a bounded domain, ``dual_centre()`` (a point inside it) and
+  ``dual_mix(theta, centre)`` (per task, how far to move ``theta`` towards
+  it to be feasible),
 * ``intercept_step(f, b)``: the unpenalised per-task intercept update
   (exact for the squared loss), ``intercepts_at_zero``: the optimal
   intercepts at ``W = 0`` (they give ``alpha_max``);
@@ -57,6 +60,12 @@ class _EntryDatafit:
         fb = f + b[self.entry_task]
         d = self.derivative(fb)
         return fb, d, _task_sums(d, self.entry_task, self.n_tasks) if sums else None
+
+    def dual_centre(self):
+        """A dual point inside ``F*``'s domain with zero per-task sums, for
+        :meth:`dual_mix`; None when the domain is the whole space (any
+        ``theta`` is feasible)."""
+        return None
 
     def value_and_derivative(self, f):
         """``(F(f), F'(f))`` (one pass where a subclass fuses them)."""
@@ -374,6 +383,29 @@ def _logistic_dual_value(c, y, theta):
 
 
 @njit(**_KERNEL)
+def _logistic_dual_mix(c, y, theta, centre, entry_task, n_tasks):
+    """Per task, the smallest ``lam`` in [0, 1] with ``(1 - lam) u + lam
+    u_c`` in [0, 1] for every entry (``u = theta y / c``, ``u_c = centre y /
+    c``, ``u_c`` in [0, 1]; entries with ``c = 0`` ask nothing). The first
+    loop has no branch (vectorised), the second takes the per-task maxima."""
+    n = theta.shape[0]
+    need = np.empty(n)
+    for e in range(n):
+        ce = c[e]
+        inv = 1.0 / ce if ce > 0.0 else 0.0
+        u = theta[e] * y[e] * inv
+        uc = centre[e] * y[e] * inv
+        below = -u / max(uc - u, 1e-300)  # > 0 only where u < 0
+        above = (u - 1.0) / max(u - uc, 1e-300)  # > 0 only where u > 1
+        need[e] = min(max(max(below, above), 0.0), 1.0)
+    lam = np.zeros(n_tasks)
+    for e in range(n):
+        t = entry_task[e]
+        lam[t] = max(lam[t], need[e])
+    return lam
+
+
+@njit(**_KERNEL)
 def _logistic_hessian(c, y, f, floor):
     """``d2F/df_e^2 = c_e p_e (1 - p_e)`` with ``p_e = expit(y_e f_e)``, at
     least ``floor * c_e`` (a separated entry keeps a positive weight)."""
@@ -538,6 +570,23 @@ class Logistic(_EntryDatafit):
                     break
                 step *= 0.5
         return b
+
+    def dual_centre(self):
+        """A dual point in the interior of ``F*``'s domain with zero sums per
+        task (``u_e = theta_e y_e / c_e = (1 - y_e ybar_t) / 2``, ``ybar_t``
+        the task's weighted mean label); see :meth:`dual_mix`."""
+        ybar = _task_sums(self.c * self.y, self.entry_task, self.n_tasks) / np.where(
+            self.task_c > 0, self.task_c, 1.0
+        )
+        return 0.5 * self.c * (self.y - ybar[self.entry_task])
+
+    def dual_mix(self, theta, centre):
+        """Per task, the smallest ``lam_t`` in [0, 1] such that ``(1 - lam_t)
+        theta + lam_t centre`` is in ``F*``'s domain (``theta_e y_e / c_e`` in
+        [0, 1]), for a ``centre`` in the domain."""
+        return _logistic_dual_mix(
+            self.c, self.y, _f64(theta), _f64(centre), self.entry_task, self.n_tasks
+        )
 
     def dual_value(self, theta):
         """``-F*(-theta)``: a sum of binary entropies (``theta = -F'(f)``)."""
