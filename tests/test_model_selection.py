@@ -427,3 +427,26 @@ def test_task_shuffle_split():
     Y[1:, 2] = np.nan
     with pytest.raises(ValueError, match="task 2 has 1 labelled"):
         list(cv.split(X, Y))
+
+
+def test_cv_selection_breaks_rounding_level_ties_towards_the_largest_alpha():
+    # A flat stretch of the CV path (equal errors up to rounding) is one tie:
+    # it goes to the largest alpha, so rounding error cannot pick the alpha.
+    import types
+
+    from skmtl.model_selection._cv import select_cv_point
+
+    grid = np.array([1.0, 0.5, 0.25, 0.125, 0.0625])
+    est = types.SimpleNamespace(_error_attr="mse_path_")
+    for noise in (0.0, 4e-16, -4e-16):
+        mean = np.array([[3.0, 2.0, 1.0 + noise, 1.0, 1.0]])
+        select_cv_point(est, mean, mean[0], [grid], [{"l1_ratio": None}], False)
+        assert est.alpha_ == 0.25
+    # a real difference is not a tie
+    mean = np.array([[3.0, 2.0, 1.0 + 1e-6, 1.0, 1.0]])
+    select_cv_point(est, mean, mean[0], [grid], [{"l1_ratio": None}], False)
+    assert est.alpha_ == 0.125
+    # NaN (no labelled test entry at that point) never wins
+    mean = np.array([[np.nan, 2.0, 1.0, np.nan, 1.5]])
+    select_cv_point(est, mean, mean[0], [grid], [{"l1_ratio": None}], False)
+    assert est.alpha_ == 0.25

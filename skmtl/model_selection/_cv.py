@@ -239,14 +239,26 @@ def cv_grid_params(estimator, composite):
     return [{**params, grid_name: r} for r in values], is_list
 
 
+CV_TIE_RTOL = 1e-10
+
+
 def select_cv_point(estimator, mean, errors, grids, grid_params, is_list):
     """Set ``alpha_`` (and ``l1_ratio_`` / ``beta_ratio_``), ``alphas_`` and
     the per-fold error path at the lowest ``mean`` ``(n_grid, n_alphas)``
     (lower is better); warn at a grid edge. Returns the best point's penalty
-    parameters."""
-    if not np.isfinite(mean).any():
+    parameters.
+
+    Errors within ``CV_TIE_RTOL`` of the lowest are ties, and a tie goes to
+    the first point (the largest alpha of the first grid): a flat stretch of
+    the path (e.g. separable classes at small alphas) would otherwise be
+    decided by rounding error, and equivalent data (weighted or repeated
+    rows) could select different alphas."""
+    finite = np.isfinite(mean)
+    if not finite.any():
         raise ValueError("No CV fold has a labelled test entry: cannot score the path.")
-    best = np.nanargmin(np.where(np.isfinite(mean), mean, np.inf))
+    lowest = float(np.min(mean[finite]))
+    tied = finite & (mean <= lowest + CV_TIE_RTOL * abs(lowest))
+    best = int(np.flatnonzero(tied.ravel())[0])
     j, a = np.unravel_index(best, mean.shape)
     estimator.alpha_ = float(grids[j][a])
     warn_grid_edge(a, len(grids[j]), estimator.alpha_)
