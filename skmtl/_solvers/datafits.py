@@ -313,6 +313,17 @@ def _logistic_intercept_terms(c, y, f, b, entry_task, n_tasks):
     return out
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _margin_step(y, f, fb_new):
+    """``(m, s)`` of the Bregman term in its symmetric form: the margin change
+    ``m`` (sign-flipped when ``u = -y f > 0``) and ``s = expit(-|u|)``."""
+    u = -y * f
+    dm = -y * (fb_new - f)
+    dm = -dm if u > 0.0 else dm
+    ex = fm.exp(-abs(u))
+    return dm, ex / (1.0 + ex)
+
+
 @njit(**_KERNEL)
 def _logistic_bregman(c, y, f_new, b_new, entry_task, f):
     """``sum_e c_e [l(f_new) - l(f) - l'(f) (f_new - f)]`` for the logistic
@@ -336,11 +347,7 @@ def _logistic_bregman(c, y, f_new, b_new, entry_task, f):
     term = np.empty(n)
     n_far = 0
     for e in range(n):
-        u = -y[e] * f[e]
-        dm = -y[e] * (fb_new[e] - f[e])
-        dm = -dm if u > 0.0 else dm
-        ex = fm.exp(-abs(u))
-        s = ex / (1.0 + ex)
+        dm, s = _margin_step(y[e], f[e], fb_new[e])
         v = s * (1.0 - s)
         odd = (1.0 - 2.0 * s) / 6.0 + dm * (1.0 - 6.0 * v) / 24.0
         near = abs(dm) < 0.02
@@ -348,11 +355,7 @@ def _logistic_bregman(c, y, f_new, b_new, entry_task, f):
         n_far += 0 if near else 1
     if n_far:  # the closed form where the series is not accurate enough
         for e in range(n):
-            u = -y[e] * f[e]
-            dm = -y[e] * (fb_new[e] - f[e])
-            dm = -dm if u > 0.0 else dm
-            ex = fm.exp(-abs(u))
-            s = ex / (1.0 + ex)
+            dm, s = _margin_step(y[e], f[e], fb_new[e])
             # expm1(dm) as exp(dm) - 1 loses at most log2(50) bits for
             # |dm| >= 0.02; s (exp(dm) - 1) >= -s >= -1/2: fm.log1p's domain
             t = fm.log1p(s * (fm.exp(dm) - 1.0)) - s * dm
