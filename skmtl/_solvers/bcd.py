@@ -265,9 +265,8 @@ def quadratic_gap(rr, W, V, penalty):
     Returns ``(gap, primal)``; a penalty may compute them in one pass
     (its ``quadratic_gap(rr, W, V)``, the same terms).
     """
-    fused = getattr(penalty, "quadratic_gap", None)
-    if fused is not None:
-        return fused(rr, W, V)
+    if penalty.quadratic_gap is not None:
+        return penalty.quadratic_gap(rr, W, V)
     primal = 0.5 * rr + penalty.value(W)
     s = 1.0
     if penalty.mu <= 0:

@@ -195,6 +195,10 @@ class Penalty:
         conj = self.conjugate_value(U) if self.mu > 0 else 0.0
         return self.value(Z) + conj - float(np.sum(self.combine(Z) * U))
 
+    #: ``quadratic_gap(rr, W, V) -> (gap, primal)``: a penalty may compute
+    #: :func:`skmtl._solvers.bcd.quadratic_gap` (the same terms) in one pass
+    quadratic_gap = None
+
     def kkt_violation(self, W, G):
         """Per-feature distance of ``-G[:, j]`` to the subdifferential."""
         raise NotImplementedError
