@@ -30,10 +30,7 @@ import numpy as np
 from numba import njit
 
 from . import _fastmath as fm
-
-
-def _task_sums(values, entry_task, n_tasks):
-    return np.bincount(entry_task, weights=values, minlength=n_tasks)
+from .design import task_sums
 
 
 def _f64(a):
@@ -49,7 +46,7 @@ class _EntryDatafit:
         self.c = c
         self.entry_task = entry_task
         self.n_tasks = n_tasks
-        self.task_c = _task_sums(c, entry_task, n_tasks)
+        self.task_c = task_sums(c, entry_task, n_tasks)
 
     def shifted_derivative(self, f, b, sums=True):
         """``(fb, d, g)``: the predictions ``fb = f + b[task]`` with the
@@ -59,7 +56,7 @@ class _EntryDatafit:
         fuses them)."""
         fb = f + b[self.entry_task]
         d = self.derivative(fb)
-        return fb, d, _task_sums(d, self.entry_task, self.n_tasks) if sums else None
+        return fb, d, task_sums(d, self.entry_task, self.n_tasks) if sums else None
 
     def dual_centre(self):
         """A dual point inside ``F*``'s domain with zero per-task sums, for
@@ -141,7 +138,7 @@ class Quadratic(_EntryDatafit):
 
     def optimal_intercept(self, f_no_b):
         """Exact minimiser over ``b`` for predictions without intercept."""
-        return _task_sums(self.c * (self.y - f_no_b), self.entry_task, self.n_tasks) / (
+        return task_sums(self.c * (self.y - f_no_b), self.entry_task, self.n_tasks) / (
             self.task_c
         )
 
@@ -161,7 +158,7 @@ class Quadratic(_EntryDatafit):
         """
         y = self.y
         if fit_intercept:
-            mean = _task_sums(self.c * y, self.entry_task, self.n_tasks) / self.task_c
+            mean = task_sums(self.c * y, self.entry_task, self.n_tasks) / self.task_c
             y = y - mean[self.entry_task]
         return float(np.dot(self.c, y * y))
 
@@ -479,7 +476,7 @@ class Logistic(_EntryDatafit):
         single class gets a large finite value instead of infinity)."""
         if not fit_intercept:
             return np.zeros(self.n_tasks)
-        pos = _task_sums(self.c * (self.y > 0), self.entry_task, self.n_tasks)
+        pos = task_sums(self.c * (self.y > 0), self.entry_task, self.n_tasks)
         q = np.clip(pos / self.task_c, 1e-12, 1 - 1e-12)
         return np.log(q / (1.0 - q))
 
@@ -578,7 +575,7 @@ class Logistic(_EntryDatafit):
         """A dual point in the interior of ``F*``'s domain with zero sums per
         task (``u_e = theta_e y_e / c_e = (1 - y_e ybar_t) / 2``, ``ybar_t``
         the task's weighted mean label); see :meth:`dual_mix`."""
-        ybar = _task_sums(self.c * self.y, self.entry_task, self.n_tasks) / np.where(
+        ybar = task_sums(self.c * self.y, self.entry_task, self.n_tasks) / np.where(
             self.task_c > 0, self.task_c, 1.0
         )
         return 0.5 * self.c * (self.y - ybar[self.entry_task])

@@ -190,10 +190,6 @@ def feature_scaling(op, datafit, penalty, fit_intercept, xmean=None):
     return float(pos.min()) if pos.size else 1.0
 
 
-def _task_sums(v, task, T):
-    return np.bincount(task, weights=v, minlength=T)
-
-
 def lipschitz_estimate(op, datafit, fit_intercept, n_iter=8, seed=0):
     """Power-iteration estimate of the datafit gradient's Lipschitz constant.
 
@@ -218,11 +214,11 @@ def lipschitz_estimate(op, datafit, fit_intercept, n_iter=8, seed=0):
         if free_b:
             u += v0[task]
         elif fit_intercept:
-            u -= (_task_sums(c * u, task, T) / datafit.task_c)[task]
+            u -= (task_sums(c * u, task, T) / datafit.task_c)[task]
         d = c * u
         V = op.rmatvec(d)
         if free_b:
-            v0 = _task_sums(d, task, T)
+            v0 = task_sums(d, task, T)
         lam = np.sqrt(np.sum(V * V, axis=1) + (v0**2 if free_b else 0.0))
     return float(datafit.curvature * max(lam.max(), 1e-12))
 
