@@ -389,15 +389,17 @@ def column_min_max_sum(X):
     return _column_min_max_sum(X, bool(X.flags.f_contiguous))
 
 
-def column_max_abs(X):
-    """``max_i |X_ij|`` per column (dense or sparse)."""
+def column_max_abs(X, op=None):
+    """``max_i |X_ij|`` per column (dense or sparse); from ``op``'s cached
+    column statistics when ``op`` is the design operator over ``X``."""
     if sp.issparse(X):
         return np.asarray(abs(X).max(axis=0).todense()).ravel().astype(np.float64)
     if not X.shape[0]:
         return np.zeros(X.shape[1])
     if X.dtype != np.float64:
         return np.max(np.abs(X), axis=0)
-    lo, hi, _ = column_min_max_sum(X)
+    cached = op is not None and op.X is X
+    lo, hi, _ = op.column_stats() if cached else column_min_max_sum(X)
     # NaN-propagating, as np.max(np.abs(X)) is
     return np.maximum(-lo, hi)
 
@@ -413,11 +415,7 @@ def centred_sq_colsums(X, op, c, xmean):
     scaled difference of moments.
     """
     T = op.n_tasks
-    if X is op.X and not sp.issparse(X) and X.dtype == np.float64 and X.shape[0]:
-        lo, hi, _ = op.column_stats()
-        a = np.maximum(-lo, hi)
-    else:
-        a = column_max_abs(X)
+    a = column_max_abs(X, op)
     a[~(a > 0)] = 1.0
     inv_a = 1.0 / a
     if sp.issparse(X):
