@@ -62,17 +62,19 @@ def warm_start_point(estimator, penalty, n_tasks, n_features):
     return np.vstack([parts[name] for name in penalty.part_names]), b0
 
 
-def fit_penalized(estimator, X, data, loss, penalty_name):
+def fit_penalized(estimator, X, data, loss, penalty_name, column_stats=None):
     """Fit a penalised linear model: the shared body of ``fit``.
 
     Builds the datafit ``loss`` and the penalty (from the estimator's
     parameters: each penalty reads the hyperparameters it declares), solves
     from the warm start, and stores the result on ``estimator``.
+    ``column_stats``: ``X``'s column statistics from input validation
+    (see :func:`~skmtl.linear_model._setup.make_problem`).
     """
     T = data.n_tasks
     out_dtype = np.float32 if X.dtype == np.float32 else np.float64
     task_weights = check_task_weights(estimator.task_weights, T)
-    X, op, datafit = make_problem(X, data, task_weights, loss)
+    X, op, datafit = make_problem(X, data, task_weights, loss, column_stats)
     penalty = make_penalty(penalty_name, estimator.alpha, T, own_params(estimator))
     penalty.setup(X, op, datafit, estimator.fit_intercept)
     Z0, b0 = warm_start_point(estimator, penalty, T, X.shape[1])
@@ -196,11 +198,15 @@ class MultiTaskLinearMixin:
     ``intercept_`` of shape ``(n_tasks,)``.
     """
 
-    def _validate_fit_data(self, X, Y, sample_weight=None):
+    def _validate_fit_data(self, X, Y, sample_weight=None, return_column_stats=False):
         """Validate ``(X, Y, sample_weight)``; set ``n_tasks_``, ``task_names_``.
 
-        The returned ``Y2`` may be ``Y`` itself (no copy): read it only."""
-        X = validate_X(self, X, reset=True)
+        The returned ``Y2`` may be ``Y`` itself (no copy): read it only. With
+        ``return_column_stats=True`` also returns ``X``'s column statistics
+        when validation computed them (see :func:`~skmtl._validation.validate_X`),
+        else None."""
+        X = validate_X(self, X, reset=True, return_column_stats=return_column_stats)
+        X, stats = X if return_column_stats else (X, None)
         Y2, is_1d, task_names = check_targets(
             Y, X.shape[0], copy=False, check_inf=False
         )
@@ -212,6 +218,8 @@ class MultiTaskLinearMixin:
             self.task_names_ = task_names
         elif hasattr(self, "task_names_"):
             del self.task_names_
+        if return_column_stats:
+            return X, Y2, data, stats
         return X, Y2, data
 
     def _linear_predictor(self, X):
