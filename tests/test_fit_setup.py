@@ -211,3 +211,42 @@ def test_parameter_validation_still_raises_after_a_valid_fit():
     m.set_params(tol=-1.0)
     with pytest.raises(InvalidParameterError, match="'tol' parameter"):
         m.fit(X, Y)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_switch_to_the_full_gram_reuses_the_first_gradient(weights):
+    """The full Gram built mid-fit takes X^T C y_c from the residual
+    epochs' first gradient (at W = 0) instead of another product with X:
+    the same numbers to rounding, and the fit equals scikit-learn's."""
+    rng = np.random.default_rng(11)
+    n, p, T = 120, 40, 3
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    Y = X @ rng.standard_normal((T, p)).T + 3.0 + rng.standard_normal((n, T))
+    sw = rng.integers(1, 4, n).astype(float) if weights else None
+    data = make_task_data(Y, sw)
+    _, op, datafit = make_problem(X, data, np.ones(T))
+    solver = BCDSolver(X, op, datafit, mode="residual")
+    _, V = solver._state()  # the first gradient, at W = 0
+    assert solver._V_zero is V
+    solver._build_gram()
+    reference = op.rmatvec(datafit.c * solver.yc)
+    assert solver.XtY is V
+    assert_allclose(V, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
+    # once an epoch moved the residual, the gradient is no longer kept
+    fresh = BCDSolver(X, op, datafit, mode="residual")
+    from skmtl._solvers.penalties._sparsity import L21
+
+    pen = L21(0.01)
+    fresh._epoch(np.arange(p, dtype=np.int64), pen)
+    fresh._state()
+    assert fresh._V_zero is None
+    # a near-full support on a problem where the fit switches to the full Gram
+    amax = np.max(np.linalg.norm(reference, axis=0))
+    ours = MultiTaskLasso(alpha=amax / 100, tol=1e-10, max_iter=10_000)
+    ours.fit(X, Y, sample_weight=sw)
+    ref = SkMultiTaskLasso(alpha=amax / 100, tol=1e-12, max_iter=100_000)
+    rows = np.repeat(np.arange(n), sw.astype(int)) if weights else np.arange(n)
+    ref.fit(X[rows], Y[rows])  # integer weights equal repeated rows
+    assert ours.solver_ == "bcd"
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-6)
+    assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-6)

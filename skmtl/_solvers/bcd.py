@@ -570,6 +570,10 @@ class BCDSolver:
         if Xr is not None:  # one batched product
             d = (c * self.yc)[op.task_groups()[0]].reshape(T, -1, 1)
             self.XtY = np.matmul(Xr.transpose(0, 2, 1), d)[:, :, 0]
+        elif self._V_zero is not None:
+            # X^T C y_c is the residual epochs' first gradient (at W = 0,
+            # every label present): not another pass over X
+            self.XtY = self._V_zero
         else:
             self.XtY = op.rmatvec(c * self.yc)
         self._sync_gram()
@@ -609,6 +613,10 @@ class BCDSolver:
         self._fscale = None
         self._exact_state = False
         self._ws_gram_cache = None
+        # the gradient X^T C y_c when residual epochs computed it at W = 0
+        # (``_residual_is_yc``: the residual is still the centred targets)
+        self._V_zero = None
+        self._residual_is_yc = False
 
     def _sync_gram(self):
         W = self.W
@@ -651,6 +659,7 @@ class BCDSolver:
             # a copy: with one task a reshape is a view of yc, and the epochs
             # would overwrite the centred targets
             self.R = np.array(r.reshape(self.X.shape[0], self.T), order="F", copy=True)
+            self._residual_is_yc = not np.any(W)
         elif self.sparse:
             self.rs = r
             self.off = np.zeros(self.T)
@@ -694,7 +703,10 @@ class BCDSolver:
             else:
                 SR, ks = R * self.row_s[:, None], self.k_full
             rr = float(np.dot(ks, np.einsum("it,it->t", SR, R)))
-            return rr, ks[:, None] * (SR.T @ self.Xc)
+            V = ks[:, None] * (SR.T @ self.Xc)
+            if self._residual_is_yc:
+                self._V_zero = V  # X^T C y_c, kept for a switch to the Gram
+            return rr, V
         if self.sparse:
             r = self.rs + self.off[self.task]
         else:
@@ -738,6 +750,7 @@ class BCDSolver:
     # epochs ---------------------------------------------------------------
     def _epoch(self, ws, penalty):
         W = self.W
+        self._residual_is_yc = False
         if penalty.code is None:
             return _epoch_gram_python(
                 self.Q, self.slot, self.k, self.XtY, self.QW, W, ws, penalty
@@ -886,6 +899,7 @@ class BCDSolver:
         ``(epochs, update ratio of the last epoch, finished)``.
         """
         T, W, task = self.T, self.W, self.task
+        self._residual_is_yc = False
         k = ws.size
         Xw = self.Xc[:, ws]
         Xw = Xw.toarray() if sp.issparse(Xw) else np.asarray(Xw)
