@@ -20,6 +20,8 @@ from numba import njit
 from sklearn import get_config
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
+from ._solvers.design import column_min_max_sum
+
 __all__ = [
     "TaskData",
     "check_targets",
@@ -134,7 +136,9 @@ class TaskData:
         return out
 
 
-def validate_X(estimator, X, *, reset, accept_sparse=("csr", "csc")):
+def validate_X(
+    estimator, X, *, reset, accept_sparse=("csr", "csc"), return_column_stats=False
+):
     """Check ``X`` (finite, numeric, 2-D) and record or check its features.
 
     With ``reset=True`` (in ``fit``) sets ``n_features_in_`` and
@@ -146,28 +150,39 @@ def validate_X(estimator, X, *, reset, accept_sparse=("csr", "csc")):
     direct path (the same checks and fitted attributes, without
     scikit-learn's generic dispatch, which costs ~0.3 ms a call); anything
     else, and every error, goes through :func:`sklearn.utils.validation.validate_data`.
+
+    With ``return_column_stats=True`` returns ``(X, stats)``: ``stats`` is
+    each column's ``(min, max, sum)``
+    (:func:`~skmtl._solvers.design.column_min_max_sum`) when the direct
+    path checked a float64 ``X`` with them (one pass over
+    ``X`` serves the finite check and the solvers' column statistics),
+    else None.
     """
-    if _plain_float_X(estimator, X, reset):
+    plain, stats = _plain_float_X(estimator, X, reset, return_column_stats)
+    if plain:
         if reset:
             estimator.n_features_in_ = X.shape[1]
             if hasattr(estimator, "feature_names_in_"):
                 del estimator.feature_names_in_
-        return X
-    return validate_data(
-        estimator,
-        X,
-        reset=reset,
-        accept_sparse=list(accept_sparse),
-        dtype=[np.float64, np.float32],
-        ensure_min_samples=1,
-    )
+    else:
+        X = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            accept_sparse=list(accept_sparse),
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=1,
+        )
+    return (X, stats) if return_column_stats else X
 
 
-def _plain_float_X(estimator, X, reset):
-    """Is ``X`` a 2-D float32/float64 ndarray (not a subclass), non-empty and
-    finite (or ``assume_finite``), whose features need no name check? Then
-    ``validate_data`` would return it unchanged and only set (``reset``) or
-    check ``n_features_in_``."""
+def _plain_float_X(estimator, X, reset, want_stats=False):
+    """``(plain, stats)``: is ``X`` a 2-D float32/float64 ndarray (not a
+    subclass), non-empty and finite (or ``assume_finite``), whose features
+    need no name check? Then ``validate_data`` would return it unchanged and
+    only set (``reset``) or check ``n_features_in_``. ``stats``: the column
+    statistics of a float64 ``X`` when ``want_stats`` (they serve as the
+    finite check), else None."""
     if not (
         type(X) is np.ndarray
         and X.ndim == 2
@@ -175,17 +190,22 @@ def _plain_float_X(estimator, X, reset):
         and X.shape[0] >= 1
         and X.shape[1] >= 1
     ):
-        return False
+        return False, None
     if not reset and (
         hasattr(estimator, "feature_names_in_")
         or getattr(estimator, "n_features_in_", None) != X.shape[1]
     ):
-        return False  # validate_data warns or raises
+        return False, None  # validate_data warns or raises
     # a finite sum means finite entries (NaN and inf propagate); an overflow
     # of finite values falls back to scikit-learn's exact check
-    return get_config()["assume_finite"] or bool(
-        np.isfinite(np.sum(X, dtype=np.float64))
-    )
+    assume_finite = get_config()["assume_finite"]
+    stats = None
+    if want_stats and X.dtype == np.float64:
+        stats = column_min_max_sum(X)
+        finite = assume_finite or bool(np.isfinite(stats[2]).all())
+    else:
+        finite = assume_finite or bool(np.isfinite(np.sum(X, dtype=np.float64)))
+    return (True, stats) if finite else (False, None)
 
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))

@@ -231,6 +231,32 @@ def _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params):
     return max_viol, d_w_max, w_max
 
 
+@njit(cache=True, error_model="numpy")
+def _centre_targets_full(Y, C, task_c, fit_intercept):
+    """``(ymean, yc, yy)`` of row-major ``(n, T)`` targets ``Y`` and entry
+    weights ``C`` (every label present): each task's weighted mean (around
+    its first label, exact for constant targets; zero without intercept),
+    the centred targets as a flat row-major array and ``sum c yc^2``. The
+    sums run down the rows, in the order of numpy's ``sum(axis=0)``."""
+    n, T = Y.shape
+    ymean = np.zeros(T)
+    if fit_intercept:
+        sums = np.zeros(T)
+        for i in range(n):
+            for t in range(T):
+                sums[t] += C[i, t] * (Y[i, t] - Y[0, t])
+        for t in range(T):
+            ymean[t] = Y[0, t] + sums[t] / task_c[t]
+    yc = np.empty(n * T)
+    yy = 0.0
+    for i in range(n):
+        for t in range(T):
+            v = Y[i, t] - ymean[t]
+            yc[i * T + t] = v
+            yy += C[i, t] * v * v
+    return ymean, yc, yy
+
+
 def _epoch_gram_python(Q, slot, k, XtY, QW, W, ws, penalty):
     """:func:`_epoch_gram` for a penalty whose row math is Python
     (``row_update`` and ``kkt_violation``): for penalties defined outside
@@ -459,24 +485,25 @@ class BCDSolver:
         self.c, self.task, self.task_c = c, task, datafit.task_c
         if fit_intercept:
             self.xmean = op.task_means(c, self.task_c)
-            # mean around each task's first label: exact for constant targets
-            if op.full:  # entries (i, t) in row-major order: (n, T) arrays
-                Y2, C2 = y.reshape(-1, T), c.reshape(-1, T)
-                first = Y2[0].copy()
-                sums = np.sum(C2 * (Y2 - first), axis=0)
-            else:
+        else:
+            self.xmean = np.zeros((T, p))
+        if op.full and op.n_entries:
+            # entries (i, t) in row-major order: one pass over the (n, T)
+            # targets, no (n, T) temporaries
+            self.ymean, self.yc, self.yy = _centre_targets_full(
+                y.reshape(-1, T), c.reshape(-1, T), self.task_c, fit_intercept
+            )
+        else:
+            if fit_intercept:
+                # mean around each task's first label: exact for constant targets
                 first = np.zeros(T)
                 first[task[::-1]] = y[::-1]
                 sums = np.bincount(task, weights=c * (y - first[task]), minlength=T)
-            self.ymean = first + sums / self.task_c
-        else:
-            self.xmean = np.zeros((T, p))
-            self.ymean = np.zeros(T)
-        if op.full:
-            self.yc = (y.reshape(-1, T) - self.ymean).reshape(-1)
-        else:
+                self.ymean = first + sums / self.task_c
+            else:
+                self.ymean = np.zeros(T)
             self.yc = y - self.ymean[task]
-        self.yy = float(np.dot(c, self.yc * self.yc))
+            self.yy = float(np.dot(c, self.yc * self.yc))
         self.sparse = sp.issparse(X)
         # every label present and c_(i,t) = s_i k_t: one shared Gram, and the
         # (n, T) residual kernel
@@ -543,6 +570,10 @@ class BCDSolver:
         if Xr is not None:  # one batched product
             d = (c * self.yc)[op.task_groups()[0]].reshape(T, -1, 1)
             self.XtY = np.matmul(Xr.transpose(0, 2, 1), d)[:, :, 0]
+        elif self._V_zero is not None:
+            # X^T C y_c is the residual epochs' first gradient (at W = 0,
+            # every label present): not another pass over X
+            self.XtY = self._V_zero
         else:
             self.XtY = op.rmatvec(c * self.yc)
         self._sync_gram()
@@ -582,6 +613,10 @@ class BCDSolver:
         self._fscale = None
         self._exact_state = False
         self._ws_gram_cache = None
+        # the gradient X^T C y_c when residual epochs computed it at W = 0
+        # (``_residual_is_yc``: the residual is still the centred targets)
+        self._V_zero = None
+        self._residual_is_yc = False
 
     def _sync_gram(self):
         W = self.W
@@ -624,6 +659,7 @@ class BCDSolver:
             # a copy: with one task a reshape is a view of yc, and the epochs
             # would overwrite the centred targets
             self.R = np.array(r.reshape(self.X.shape[0], self.T), order="F", copy=True)
+            self._residual_is_yc = not np.any(W)
         elif self.sparse:
             self.rs = r
             self.off = np.zeros(self.T)
@@ -667,7 +703,10 @@ class BCDSolver:
             else:
                 SR, ks = R * self.row_s[:, None], self.k_full
             rr = float(np.dot(ks, np.einsum("it,it->t", SR, R)))
-            return rr, ks[:, None] * (SR.T @ self.Xc)
+            V = ks[:, None] * (SR.T @ self.Xc)
+            if self._residual_is_yc:
+                self._V_zero = V  # X^T C y_c, kept for a switch to the Gram
+            return rr, V
         if self.sparse:
             r = self.rs + self.off[self.task]
         else:
@@ -711,6 +750,7 @@ class BCDSolver:
     # epochs ---------------------------------------------------------------
     def _epoch(self, ws, penalty):
         W = self.W
+        self._residual_is_yc = False
         if penalty.code is None:
             return _epoch_gram_python(
                 self.Q, self.slot, self.k, self.XtY, self.QW, W, ws, penalty
@@ -859,6 +899,7 @@ class BCDSolver:
         ``(epochs, update ratio of the last epoch, finished)``.
         """
         T, W, task = self.T, self.W, self.task
+        self._residual_is_yc = False
         k = ws.size
         Xw = self.Xc[:, ws]
         Xw = Xw.toarray() if sp.issparse(Xw) else np.asarray(Xw)

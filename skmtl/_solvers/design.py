@@ -137,9 +137,15 @@ class DesignOperator:
         The labelled entries, in row-major order (see ``TaskData``).
     n_tasks : int
     mode : {"auto", "blas", "rows"}
+    column_stats : tuple of ndarray, default=None
+        ``X``'s :func:`column_min_max_sum`, when already computed (by input
+        validation); else computed on first use by :meth:`column_stats`.
     """
 
-    def __init__(self, X, row_ptr, entry_row, entry_task, n_tasks, mode="auto"):
+    def __init__(
+        self, X, row_ptr, entry_row, entry_task, n_tasks, mode="auto",
+        column_stats=None,
+    ):  # fmt: skip
         self.n_samples, self.n_features = X.shape
         self.n_tasks = n_tasks
         self.row_ptr = row_ptr
@@ -156,6 +162,9 @@ class DesignOperator:
             X = sp.csr_array(X) if not X.format == "csr" else X
             X.sort_indices()
         self.X = X
+        if column_stats is not None:
+            # computed by input validation on this very X (its finite check)
+            self._column_stats = column_stats
 
     def matvec(self, W):
         """Predictions ``x_i . w_t`` for every entry (no intercept)."""
@@ -343,11 +352,13 @@ def _centred_sq_colsums_shared(X, s, m, inv_a, by_column):
     return S
 
 
-@njit(cache=True, fastmath=True)
+# reassociation lets the loops vectorise; no ``nnan`` / ``ninf``: the sums
+# must carry NaN and inf (input validation reads them as its finite check)
+@njit(cache=True, fastmath={"reassoc", "nsz", "arcp", "contract"})
 def _column_min_max_sum(X, by_column):
     """Per column of dense ``X``: minimum, maximum and sum, in one pass
-    (``by_column`` walks a Fortran-ordered ``X`` column by column).
-    ``fastmath`` lets the loops vectorise: ``X`` is finite (validated)."""
+    (``by_column`` walks a Fortran-ordered ``X`` column by column). A NaN or
+    infinite entry makes its column's sum non-finite."""
     n, p = X.shape
     lo = np.empty(p)
     hi = np.empty(p)
@@ -385,7 +396,8 @@ def column_min_max_sum(X):
     """``(min, max, sum)`` of each column of a dense float64 ``X`` with at
     least one row: one pass over ``X`` and no temporary of its size (numpy's
     ``max(abs(X))``, ``ptp`` and ``mean`` are one pass and one temporary
-    each)."""
+    each). The sums are finite exactly when the entries are and no column's
+    sum overflows (the min and max of a column with NaN are unspecified)."""
     return _column_min_max_sum(X, bool(X.flags.f_contiguous))
 
 

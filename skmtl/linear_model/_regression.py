@@ -70,8 +70,12 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
             from .._dask._fit import fit_penalized_dask
 
             return fit_penalized_dask(self, X, y, sample_weight, self._penalty_name())
-        X, _, data = self._validate_fit_data(X, y, sample_weight)
-        return fit_penalized(self, X, data, "squared", self._penalty_name())
+        X, _, data, stats = self._validate_fit_data(
+            X, y, sample_weight, return_column_stats=True
+        )
+        return fit_penalized(
+            self, X, data, "squared", self._penalty_name(), column_stats=stats
+        )
 
 
 class MultiTaskLinearRegression(_PenalizedLinearRegression):

@@ -14,7 +14,7 @@ from .._validation import as_float64_X, make_task_data
 __all__ = ["make_problem", "gradient_at_zero"]
 
 
-def make_problem(X, data, task_weights, loss="squared"):
+def make_problem(X, data, task_weights, loss="squared", column_stats=None):
     """Build ``(op, datafit)`` for ``X`` (validated) and ``data`` (``TaskData``).
 
     Parameters
@@ -28,6 +28,10 @@ def make_problem(X, data, task_weights, loss="squared"):
         Checked task weights ``w_t``.
     loss : {"squared", "logistic"}
         Name of the datafit (see ``skmtl._solvers.datafits.DATAFITS``).
+    column_stats : tuple of ndarray, default=None
+        ``X``'s column ``(min, max, sum)`` from input validation
+        (``validate_X(..., return_column_stats=True)``), handed to the
+        design operator so that ``X`` is not read again for them.
 
     Returns
     -------
@@ -46,10 +50,15 @@ def make_problem(X, data, task_weights, loss="squared"):
     (5, [1.0, 1.0])
     """
     datafit_cls = get_datafit_class(loss)
-    X = as_float64_X(X)
+    Xf = as_float64_X(X)
+    if Xf is not X:
+        column_stats = None  # (computed for float64 X only)
+    X = Xf
     T = data.n_tasks
     c = data.entry_weights(task_weights)
-    op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, T)
+    op = DesignOperator(
+        X, data.row_ptr, data.entry_row, data.entry_task, T, column_stats=column_stats
+    )
     datafit = datafit_cls(data.y, c, data.entry_task, T)
     return X, op, datafit
 

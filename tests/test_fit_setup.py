@@ -1,0 +1,252 @@
+"""Per-fit set-up shortcuts of the shared-X squared-loss fit (issue 14):
+the column statistics computed by input validation's finite check and
+handed to the design operator, the one-pass target centring, and the
+cached parameter validation. Each is checked against the plain formula or
+the code path it replaces (scikit-learn's own validation, numpy)."""
+
+import numpy as np
+import pytest
+import sklearn
+from numpy.testing import assert_allclose
+from sklearn.linear_model import MultiTaskLasso as SkMultiTaskLasso
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.validation import check_array
+
+from skmtl import MultiTaskElasticNet, MultiTaskLasso, MultiTaskLinearRegression
+from skmtl._solvers.bcd import BCDSolver, _centre_targets_full
+from skmtl._solvers.datafits import Quadratic
+from skmtl._solvers.design import DesignOperator
+from skmtl._validation import make_task_data, validate_X
+from skmtl.linear_model._setup import make_problem
+
+
+def _problem(n=40, p=6, T=3, seed=0, order="C"):
+    rng = np.random.default_rng(seed)
+    X = np.asarray(rng.standard_normal((n, p)), order=order)
+    W = rng.standard_normal((T, p)) * (rng.random(p) < 0.6)
+    Y = X @ W.T + 2.0 + 0.1 * rng.standard_normal((n, T))
+    return X, Y
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_validation_returns_the_column_statistics(order):
+    X, _ = _problem(order=order)
+    X[:, 2] = 7.5  # a constant column
+    X2, stats = validate_X(MultiTaskLasso(), X, reset=True, return_column_stats=True)
+    assert X2 is X
+    lo, hi, total = stats
+    assert np.array_equal(lo, X.min(axis=0))
+    assert np.array_equal(hi, X.max(axis=0))
+    assert_allclose(total, X.sum(axis=0), rtol=1e-13, atol=1e-13)
+    # without the flag: the array only, as before
+    assert validate_X(MultiTaskLasso(), X, reset=True) is X
+
+
+def test_no_column_statistics_off_the_direct_path():
+    """float32, lists, sparse and DataFrames go through scikit-learn's
+    validate_data (or convert later): no statistics, the solver computes
+    its own."""
+    import scipy.sparse as sp
+
+    X, _ = _problem()
+    for Xin in (X.astype(np.float32), X.tolist(), sp.csr_array(X)):
+        _, stats = validate_X(
+            MultiTaskLasso(), Xin, reset=True, return_column_stats=True
+        )
+        assert stats is None
+    # an overflowing sum of finite values falls back to the exact check
+    Xbig = X.copy()
+    Xbig[:2, 0] = 1e308
+    X2, stats = validate_X(MultiTaskLasso(), Xbig, reset=True, return_column_stats=True)
+    assert stats is None and np.array_equal(X2, Xbig)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [(0, 0), (17, 3), (39, 5)])
+def test_non_finite_X_raises_scikit_learns_error(order, value, where):
+    """The finite check now reads the column sums: every non-finite entry
+    (first row, last row, any column) still raises scikit-learn's error."""
+    X, Y = _problem(order=order)
+    X[where] = value
+    with pytest.raises(ValueError) as theirs:
+        check_array(X, input_name="X", estimator=MultiTaskLasso())
+    with pytest.raises(ValueError) as ours:
+        MultiTaskLasso(alpha=0.01).fit(X, Y)
+    assert str(ours.value) == str(theirs.value)
+    # a column holding both infinities (sum NaN) too
+    X[1, 4], X[2, 4] = np.inf, -np.inf
+    with pytest.raises(ValueError, match="Input X contains"):
+        MultiTaskLasso(alpha=0.01).fit(X, Y)
+
+
+def test_assume_finite_still_skips_the_check():
+    X, Y = _problem()
+    with sklearn.config_context(assume_finite=True):
+        _, stats = validate_X(MultiTaskLasso(), X, reset=True, return_column_stats=True)
+    assert stats is not None and np.isfinite(stats[2]).all()
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_handed_statistics_equal_the_operators_own(order):
+    """The design operator built with validation's statistics holds the
+    same numbers it computes itself, and the offset-column recentring and
+    task means read them."""
+    X, Y = _problem(order=order)
+    X[:, 1] = 1e8 + 1e-3 * X[:, 1]  # near-constant column around 1e8
+    data = make_task_data(Y)
+    _, stats = validate_X(MultiTaskLasso(), X, reset=True, return_column_stats=True)
+    _, op, _ = make_problem(X, data, np.ones(3), column_stats=stats)
+    _, op_own, _ = make_problem(X, data, np.ones(3))
+    assert op.column_stats()[0] is stats[0]
+    for a, b in zip(op.column_stats(), op_own.column_stats(), strict=True):
+        assert np.array_equal(a, b)
+    # float32 input converts to float64 there: the statistics are not used
+    _, op32, _ = make_problem(
+        X.astype(np.float32), data, np.ones(3), column_stats=stats
+    )
+    assert op32.column_stats()[0] is not stats[0]
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weights", [False, True])
+def test_fit_matches_scikit_learn(order, dtype, weights):
+    """The whole fit path (statistics from validation, one-pass centring)
+    against scikit-learn, C and Fortran order, float32 and float64, with
+    and without (integer) sample weights, including a near-constant column
+    around 1e8 that the offset recentring shifts."""
+    X, Y = _problem(n=60, p=8, T=3, seed=3, order=order)
+    X[:, 5] = 1e8 + X[:, 5]
+    X = np.asarray(X, dtype=dtype, order=order)
+    sw = np.random.default_rng(1).integers(1, 4, X.shape[0]) if weights else None
+    ours = MultiTaskLasso(alpha=0.05, tol=1e-10, max_iter=10_000)
+    ours.fit(X, Y, sample_weight=sw)
+    if weights:  # integer weights equal repeated rows
+        rows = np.repeat(np.arange(X.shape[0]), sw)
+        Xr, Yr = np.asarray(X[rows], dtype=np.float64), Y[rows]
+    else:
+        Xr, Yr = np.asarray(X, dtype=np.float64), Y
+    ref = SkMultiTaskLasso(alpha=0.05, tol=1e-12, max_iter=100_000).fit(Xr, Yr)
+    rtol = 1e-4 if dtype == np.float32 else 1e-6
+    assert_allclose(ours.coef_, ref.coef_, rtol=rtol, atol=rtol)
+    assert_allclose(ours.intercept_, ref.intercept_, rtol=rtol, atol=rtol * 1e3)
+
+
+def test_fit_with_missing_labels_is_unchanged_by_the_statistics():
+    """NaN labels: the shared-X shortcuts do not apply to the targets, the
+    column statistics still do; the fit equals one that computes its own
+    statistics (X passed as a subclass, which takes validate_data)."""
+
+    class Sub(np.ndarray):
+        pass
+
+    X, Y = _problem(n=50, p=6, T=3, seed=5)
+    Y[::4, 1] = np.nan
+    Y[1::5, 2] = np.nan
+    a = MultiTaskLasso(alpha=0.02, tol=1e-10).fit(X, Y)
+    b = MultiTaskLasso(alpha=0.02, tol=1e-10).fit(X.view(Sub), Y)
+    assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
+    assert_allclose(a.intercept_, b.intercept_, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weights", [False, True])
+def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights):
+    rng = np.random.default_rng(7)
+    n, T = 37, 4
+    Y = rng.standard_normal((n, T)) + 1e3
+    Y[:, 2] = 5.25  # a constant task: its mean is exact
+    sw = rng.random(n) + 0.5 if weights else None
+    data = make_task_data(Y, sw)
+    c = data.entry_weights(np.array([1.0, 2.0, 0.5, 1.0]))
+    task_c = np.bincount(data.entry_task, weights=c, minlength=T)
+    C2 = c.reshape(n, T)
+    ymean, yc, yy = _centre_targets_full(Y, C2, task_c, fit_intercept)
+    if fit_intercept:
+        first = Y[0]
+        expected = first + np.sum(C2 * (Y - first), axis=0) / task_c
+    else:
+        expected = np.zeros(T)
+    assert np.array_equal(ymean, expected)  # same sums in the same order
+    assert ymean[2] == (5.25 if fit_intercept else 0.0)
+    assert np.array_equal(yc, (Y - expected).reshape(-1))
+    assert_allclose(yy, np.dot(c, yc * yc), rtol=1e-13)
+    # and the solver's state built from it
+    Xd = rng.standard_normal((n, 3))
+    op = DesignOperator(Xd, data.row_ptr, data.entry_row, data.entry_task, T)
+    solver = BCDSolver(Xd, op, Quadratic(data.y, c, data.entry_task, T),
+                       fit_intercept=fit_intercept)  # fmt: skip
+    assert np.array_equal(solver.ymean, expected)
+
+
+def test_parameter_validation_still_raises_after_a_valid_fit():
+    """Validated parameter sets are remembered per class; invalid ones are
+    never remembered and raise scikit-learn's error every time, and the
+    type is part of the key (``fit_intercept=1`` is not ``True``)."""
+    X, Y = _problem()
+    MultiTaskLasso(alpha=0.01, fit_intercept=True).fit(X, Y)
+    MultiTaskLasso(alpha=0.01, fit_intercept=True).fit(X, Y)  # remembered
+    for _ in range(2):
+        with pytest.raises(InvalidParameterError, match="'fit_intercept' parameter"):
+            MultiTaskLasso(alpha=0.01, fit_intercept=1).fit(X, Y)
+        with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
+            MultiTaskLasso(alpha=-0.01).fit(X, Y)
+        with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
+            MultiTaskLasso(alpha=np.float64(-0.01)).fit(X, Y)
+        with pytest.raises(InvalidParameterError, match="'max_iter' parameter"):
+            MultiTaskLasso(alpha=0.01, max_iter=0).fit(X, Y)
+    # a valid set on one class does not vouch for another class's constraints
+    MultiTaskElasticNet(alpha=0.01, l1_ratio=0.5).fit(X, Y)
+    with pytest.raises(InvalidParameterError, match="'l1_ratio' parameter"):
+        MultiTaskElasticNet(alpha=0.01, l1_ratio=2.0).fit(X, Y)
+    # non-scalar values (lists, arrays) are validated on every fit
+    m = MultiTaskLinearRegression(alpha=0.01, task_weights=[1.0, 1.0, 1.0])
+    m.fit(X, Y)
+    m.set_params(task_weights="heavy")
+    with pytest.raises(InvalidParameterError, match="'task_weights' parameter"):
+        m.fit(X, Y)
+    # a parameter changed to an invalid value after a valid fit
+    m = MultiTaskLasso(alpha=0.01).fit(X, Y)
+    m.set_params(tol=-1.0)
+    with pytest.raises(InvalidParameterError, match="'tol' parameter"):
+        m.fit(X, Y)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_switch_to_the_full_gram_reuses_the_first_gradient(weights):
+    """The full Gram built mid-fit takes X^T C y_c from the residual
+    epochs' first gradient (at W = 0) instead of another product with X:
+    the same numbers to rounding, and the fit equals scikit-learn's."""
+    rng = np.random.default_rng(11)
+    n, p, T = 120, 40, 3
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    Y = X @ rng.standard_normal((T, p)).T + 3.0 + rng.standard_normal((n, T))
+    sw = rng.integers(1, 4, n).astype(float) if weights else None
+    data = make_task_data(Y, sw)
+    _, op, datafit = make_problem(X, data, np.ones(T))
+    solver = BCDSolver(X, op, datafit, mode="residual")
+    _, V = solver._state()  # the first gradient, at W = 0
+    assert solver._V_zero is V
+    solver._build_gram()
+    reference = op.rmatvec(datafit.c * solver.yc)
+    assert solver.XtY is V
+    assert_allclose(V, reference, rtol=1e-12, atol=1e-12 * np.abs(reference).max())
+    # once an epoch moved the residual, the gradient is no longer kept
+    fresh = BCDSolver(X, op, datafit, mode="residual")
+    from skmtl._solvers.penalties._sparsity import L21
+
+    pen = L21(0.01)
+    fresh._epoch(np.arange(p, dtype=np.int64), pen)
+    fresh._state()
+    assert fresh._V_zero is None
+    # a near-full support on a problem where the fit switches to the full Gram
+    amax = np.max(np.linalg.norm(reference, axis=0))
+    ours = MultiTaskLasso(alpha=amax / 100, tol=1e-10, max_iter=10_000)
+    ours.fit(X, Y, sample_weight=sw)
+    ref = SkMultiTaskLasso(alpha=amax / 100, tol=1e-12, max_iter=100_000)
+    rows = np.repeat(np.arange(n), sw.astype(int)) if weights else np.arange(n)
+    ref.fit(X[rows], Y[rows])  # integer weights equal repeated rows
+    assert ours.solver_ == "bcd"
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-6)
+    assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-6)
