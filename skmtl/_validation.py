@@ -296,8 +296,14 @@ def check_targets(Y, n_samples=None, *, dtype=np.float64, copy=True, check_inf=T
     return Y2, is_1d, task_names
 
 
-def check_task_weights(task_weights, n_tasks):
-    """Validate ``task_weights`` (non-negative, finite, one per task)."""
+def check_task_weights(task_weights, n_tasks, *, allow_zero=False):
+    """Validate ``task_weights`` (finite, one per task, positive).
+
+    ``allow_zero=True`` accepts zero weights (not all zero): for the ridge
+    models, where a task without weight takes its coefficients from the
+    task graph and its intercept from its own labels. Elsewhere a zero
+    weight leaves the task's model undetermined, and is an error.
+    """
     if task_weights is None:
         return np.ones(n_tasks)
     w = np.asarray(task_weights, dtype=np.float64)
@@ -314,6 +320,14 @@ def check_task_weights(task_weights, n_tasks):
         raise ValueError("task_weights must be non-negative.")
     if not np.any(w > 0):
         raise ValueError("task_weights must not all be zero.")
+    for t in np.flatnonzero(w == 0) if not allow_zero else ():
+        # no loss term: nothing in the data determines the task's model (its
+        # intercept is undefined), as with zero total sample weight
+        raise ValueError(
+            f"task_weights[{t}] is 0: a task without weight has no loss term, so "
+            "nothing is learned for it. Give it a positive weight or drop its "
+            "column from Y."
+        )
     return w
 
 

@@ -12,6 +12,7 @@ from sklearn.linear_model import MultiTaskLasso as SkMultiTaskLasso
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_array
 
+import skmtl
 from skmtl import MultiTaskElasticNet, MultiTaskLasso, MultiTaskLinearRegression
 from skmtl._solvers.bcd import BCDSolver, _centre_targets_full
 from skmtl._solvers.datafits import Quadratic
@@ -250,3 +251,31 @@ def test_switch_to_the_full_gram_reuses_the_first_gradient(weights):
     assert ours.solver_ == "bcd"
     assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-6)
     assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda tw: skmtl.MultiTaskLasso(alpha=0.01, task_weights=tw),
+        lambda tw: skmtl.MultiTaskLasso(
+            alpha=0.01, task_weights=tw, fit_intercept=False
+        ),
+        lambda tw: skmtl.MultiTaskLinearRegression(
+            alpha=0.01, penalty="trace", task_weights=tw
+        ),
+        lambda tw: skmtl.MultiTaskLogisticRegression(alpha=0.01, task_weights=tw),
+        lambda tw: skmtl.MultiTaskLassoCV(cv=2, n_alphas=3, task_weights=tw),
+        lambda tw: skmtl.MultiTaskMLPRegressor(max_iter=2, task_weights=tw),
+    ],
+)
+def test_a_zero_task_weight_is_a_clear_error(make):
+    # (the ridge models define it: tests/test_ridge.py)
+    # it used to give an all-NaN model (intercept: a 0 / 0 task mean) or an
+    # all-zero logistic model with no error
+    X, Y = _problem()
+    est = make([1.0, 0.0, 1.0])
+    if isinstance(est, skmtl.MultiTaskLogisticRegression):
+        Y = (Y > np.median(Y, axis=0)).astype(float)
+    with pytest.raises(ValueError, match=r"task_weights\[1\] is 0"):
+        est.fit(X, Y)
+    make([1.0, 1e-3, 1.0]).fit(X, Y)  # small but positive: fine

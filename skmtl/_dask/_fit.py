@@ -98,7 +98,7 @@ def fit_penalized_dask(estimator, X, y, sample_weight, penalty_name):
 
 
 def _ridge_setup(estimator, T):
-    w = check_task_weights(estimator.task_weights, T)
+    w = check_task_weights(estimator.task_weights, T, allow_zero=True)
     A = check_task_graph(estimator.task_graph, T)
     return w, A, graph_laplacian(A)
 

@@ -197,7 +197,7 @@ class MultiTaskLinearRegression(_PenalizedLinearRegression):
     fit_intercept : bool, default=True
         Fit one unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
-        Non-negative weight ``w_t`` of each task's loss (default all 1).
+        Positive weight ``w_t`` of each task's loss (default all 1).
     solver : {"auto", "bcd", "exact", "fista"}, default="auto"
         ``"bcd"``: working-set block coordinate descent (feature-separable
         penalties: l1, l21, elasticnet, sparse_group, the non-convex rows,

@@ -281,7 +281,9 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
     fit_intercept : bool, default=True
         Fit one unpenalised intercept per task.
     task_weights : array-like of shape (n_tasks,), default=None
-        Non-negative weight ``w_t`` of each task's loss (default all 1).
+        Non-negative weight ``w_t`` of each task's loss (default all 1). A
+        task of weight 0 takes its coefficients from its neighbours in the
+        task graph and its intercept from its own labels.
     solver : {"auto", "eigen", "cg"}, default="auto"
         - ``"eigen"``: joint eigendecomposition of the shared Gram matrix and
           the graph Laplacian; needs every label present (no NaN in ``Y``).
@@ -430,7 +432,7 @@ class MultiTaskRidge(BaseMultiTaskRegressor):
             return fit_ridge_dask(self, X, y, sample_weight)
         X, _, data = self._validate_fit_data(X, y, sample_weight)
         T, p = data.n_tasks, X.shape[1]
-        task_weights = check_task_weights(self.task_weights, T)
+        task_weights = check_task_weights(self.task_weights, T, allow_zero=True)
         A = check_task_graph(self.task_graph, T)
         L = graph_laplacian(A)
         alpha, coupling = float(self.alpha), float(self.coupling)

@@ -459,7 +459,7 @@ class MultiTaskRidgeCV(SplitterRoutingMixin, BaseMultiTaskRegressor):
         else:
             X = X.astype(np.float64)
         T = data.n_tasks
-        w = check_task_weights(self.task_weights, T)
+        w = check_task_weights(self.task_weights, T, allow_zero=True)
         check_task_graph(self.task_graph, T)
         sw = np.zeros(Y2.shape[0])
         sw[data.entry_row] = data.sample_weight
