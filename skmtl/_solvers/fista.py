@@ -25,10 +25,56 @@ iteration costs two products with ``X`` over the labelled entries: one
 """
 
 import numpy as np
+from numba import njit
 
 from .design import subtract_task_offsets, task_sums
 from .fista_loop import check_finite, run_fista
 from .result import SolverResult
+
+
+@njit(cache=True)
+def _subtract_outer(G, xmean, sums):
+    """``G -= xmean * sums[:, None]`` in place (no temporaries)."""
+    T, p = G.shape
+    for t in range(T):
+        st = sums[t]
+        for j in range(p):
+            G[t, j] -= xmean[t, j] * st
+
+
+@njit(cache=True)
+def _extrapolated(new, old, beta):
+    """``new + beta (new - old)`` in one pass (1-d)."""
+    out = np.empty(new.shape[0])
+    for e in range(new.shape[0]):
+        out[e] = new[e] + beta * (new[e] - old[e])
+    return out
+
+
+@njit(cache=True)
+def _column_steps(step, s):
+    """``clip(step s_j^2, 1e-300, 1e300)``: per-feature prox steps kept
+    within float64 (features near 1e±150 would under/overflow ``s^2``; a
+    step of 1e-300 is the identity to rounding)."""
+    out = np.empty(s.shape[0])
+    for j in range(s.shape[0]):
+        out[j] = min(max(step * s[j] * s[j], 1e-300), 1e300)
+    return out
+
+
+@njit(cache=True)
+def _step_sq(x_new, y, b_new, b):
+    """``||x_new - y||^2 + ||b_new - b||^2`` (the squared step length)."""
+    n, m = x_new.shape
+    sq = 0.0
+    for i in range(n):
+        for j in range(m):
+            d = x_new[i, j] - y[i, j]
+            sq += d * d
+    for t in range(b_new.shape[0]):
+        d = b_new[t] - b[t]
+        sq += d * d
+    return sq
 
 
 class _CentredDesign:
@@ -47,12 +93,16 @@ class _CentredDesign:
 
     def matvec(self, W):
         f = self.op.matvec(W)  # a new array: updated in place
-        subtract_task_offsets(f, np.sum(self.xmean * W, axis=1), self.task)
+        subtract_task_offsets(f, (self.xmean * W).sum(axis=1), self.task)
         return f
 
-    def rmatvec(self, d):
-        sums = task_sums(np.ascontiguousarray(d), self.task, self.n_tasks)
-        return self.op.rmatvec(d) - self.xmean * sums[:, None]
+    def rmatvec(self, d, sums=None):
+        """``X_c^T d``; ``sums``: ``d``'s per-task sums when known."""
+        if sums is None:
+            sums = task_sums(np.ascontiguousarray(d), self.task, self.n_tasks)
+        G = self.op.rmatvec(d)  # a new array: updated in place
+        _subtract_outer(G, self.xmean, sums)
+        return G
 
 
 class _PartsDesign:
@@ -67,8 +117,9 @@ class _PartsDesign:
         T = self.op.n_tasks
         return self.op.matvec(Z.reshape(self.n_parts, T, -1).sum(axis=0))
 
-    def rmatvec(self, d):
-        return np.tile(self.op.rmatvec(d), (self.n_parts, 1))
+    def rmatvec(self, d, sums=None):
+        G = self.op.rmatvec(d) if sums is None else self.op.rmatvec(d, sums)
+        return np.tile(G, (self.n_parts, 1))
 
 
 class _ScaledDesign:
@@ -82,8 +133,11 @@ class _ScaledDesign:
     def matvec(self, U):
         return self.op.matvec(U * self.s)
 
-    def rmatvec(self, d):
-        return self.op.rmatvec(d) * self.s
+    def rmatvec(self, d, sums=None):
+        """``sums`` (``d``'s per-task sums) goes to a centred design."""
+        G = self.op.rmatvec(d) if sums is None else self.op.rmatvec(d, sums)
+        G *= self.s  # a new array from the products
+        return G
 
 
 class _ScaledPenalty:
@@ -144,8 +198,7 @@ class _ScaledPenalty:
         # per-feature steps, kept within float64 (features near 1e±150 would
         # under/overflow s^2; a step of 1e-300 is the identity to rounding)
         if self.all_kept:  # no constant feature: no masked copies
-            steps = np.minimum(np.maximum(step * s * s, 1e-300), 1e300)
-            return self.penalty.prox_cols(V * s, steps) / s
+            return self.penalty.prox_cols(V * s, _column_steps(step, s)) / s
         out = np.zeros_like(V)
         keep = ~self.zero
         sk = s[keep]
@@ -287,27 +340,25 @@ class ResidualSmooth:
         if self.exact_b:
             by = datafit.optimal_intercept(fy)
         fyb, d, gb = datafit.shifted_derivative(fy, by, self.free_b)  # gb: b's gradient
-        G = self.op.rmatvec(d)
+        # (the centred design's per-task sums of d are the intercepts' gradient)
+        G = self.op.rmatvec(d, gb) if self.free_b else self.op.rmatvec(d)
         self.last = (d, G)
         return G, (fyb, d, by, gb)
 
     def trial(self, x_new, y, ctx, L):
         fyb, d, by, gb = ctx
-        diff = x_new - y
         f_new = self.op.matvec(x_new)
         if self.free_b:
             b_new = by - gb / L
-            diffb = b_new - by
-            sq = float(np.sum(diff * diff) + np.dot(diffb, diffb))
         else:
             b_new = self.datafit.optimal_intercept(f_new) if self.exact_b else by
-            sq = float(np.sum(diff * diff))
+        sq = _step_sq(x_new, y, b_new, b_new if not self.free_b else by)
         curv = self.datafit.bregman(f_new, fyb, d, b_new)
         return (f_new, b_new), sq, curv
 
     def extrapolate(self, new, old, beta):
         (f_new, b_new), (fx, bx) = new, old
-        return f_new + beta * (f_new - fx), b_new + beta * (b_new - bx)
+        return _extrapolated(f_new, fx, beta), _extrapolated(b_new, bx, beta)
 
     def objective(self, x, state):
         f, b = state

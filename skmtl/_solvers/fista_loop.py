@@ -27,6 +27,7 @@ penalties, stopping) is described in :mod:`skmtl._solvers.fista`.
 """
 
 import numpy as np
+from numba import njit
 
 #: doublings of ``L`` allowed in one step search before giving up (2^60 times
 #: the curvature at hand: far beyond any real curvature on a scaled variable)
@@ -40,6 +41,31 @@ def check_finite(value, what):
             "magnitudes are beyond float64 arithmetic. Scale X and Y (e.g. "
             "StandardScaler) before fitting."
         )
+
+
+@njit(cache=True)
+def momentum_step(y, x_new, x, t):
+    """``(y_next, t_next)``: the adaptive restart and the extrapolation of
+    one FISTA iteration in one pass over the (2-d) iterates: momentum is
+    reset (``t = 1``) when it points against the step just taken
+    (``<y - x_new, x_new - x> > 0``), then ``y_next = x_new + beta (x_new -
+    x)`` with ``beta = (t - 1) / t_next``, ``t_next = (1 + sqrt(1 + 4
+    t^2)) / 2``. (Five numpy calls and their temporaries before: 0.05x the
+    two products of an iteration on small problems.)"""
+    n, m = x_new.shape
+    dot = 0.0
+    for i in range(n):
+        for j in range(m):
+            dot += (y[i, j] - x_new[i, j]) * (x_new[i, j] - x[i, j])
+    if dot > 0.0:
+        t = 1.0
+    t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+    beta = (t - 1.0) / t_next
+    y_next = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            y_next[i, j] = x_new[i, j] + beta * (x_new[i, j] - x[i, j])
+    return y_next, t_next, beta
 
 
 class FistaRun:
@@ -87,7 +113,8 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
         for _ in range(MAX_BACKTRACK + 1):
             x_new = penalty.prox(y - G / L, 1.0 / L)
             new, sq, curv = smooth.trial(x_new, y, ctx, L)
-            curv += penalty.smooth_bregman(x_new, y)
+            if sg is not None:  # (no smooth part: no curvature from it)
+                curv += penalty.smooth_bregman(x_new, y)
             if curv <= 0.5 * L * sq or sq == 0.0:
                 break
             L *= 2.0
@@ -107,11 +134,7 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
                 continue
             obj_x = obj_new
         # restart when the momentum points against the step just taken
-        if float(np.sum((y - x_new) * (x_new - x))) > 0:
-            t = 1.0
-        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        beta = (t - 1.0) / t_new
-        y = x_new + beta * (x_new - x)
+        y, t_new, beta = momentum_step(y, x_new, x, t)
         ys = smooth.extrapolate(new, xs, beta)
         x, xs, t = x_new, new, t_new
         if use_gap and (smooth.check_due(it, gap_freq) or it == max_iter):
