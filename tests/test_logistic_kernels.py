@@ -109,10 +109,11 @@ def test_extreme_margins_do_not_overflow():
     with np.errstate(all="raise"):  # no warning from numpy either
         value = fit.value(f)
         d = fit.derivative(f)
-        fb, d2, g = fit.shifted_derivative(f, np.array([1e3, -1e3, 0.0]))
+        fb, d2, g, sig = fit.shifted_derivative(f, np.array([1e3, -1e3, 0.0]))
         curv = fit.bregman(f + 1.0, f)
+        curv2 = fit.bregman(fb + 1.0, fb, d2, None, sig)
         dual = fit.dual_value(-d)
-    for v in (value, curv, dual):
+    for v in (value, curv, curv2, dual):
         assert np.isfinite(v)
     assert value == pytest.approx(np.dot(fit.c, _numpy_loss(fit, f)), rel=1e-14)
     assert np.all(np.isfinite(d)) and np.all(np.isfinite(d2)) and np.all(np.isfinite(g))
@@ -125,13 +126,15 @@ def test_shifted_derivative_matches_numpy_and_finite_differences():
     fit, f, rng = _data(seed=1)
     task = fit.entry_task
     b = rng.standard_normal(3)
-    fb, d, g = fit.shifted_derivative(f, b)
+    fb, d, g, sig = fit.shifted_derivative(f, b)
     assert_allclose(fb, f + b[task], rtol=0, atol=0)
     y, c = fit.y, fit.c
     assert_allclose(d, -c * y * expit(-y * fb), rtol=1e-14)
     assert_allclose(g, np.bincount(task, weights=d, minlength=3), rtol=1e-13)
-    fb2, d2, none = fit.shifted_derivative(f, b, sums=False)
+    assert_allclose(sig, expit(-np.abs(y * fb)), rtol=1e-14)  # for bregman
+    fb2, d2, none, sig2 = fit.shifted_derivative(f, b, sums=False)
     assert none is None and np.array_equal(fb2, fb) and np.array_equal(d2, d)
+    assert np.array_equal(sig2, sig)
     # g is the gradient of the loss in the intercepts (central differences)
     h = 1e-6
     for t in range(3):
@@ -158,6 +161,9 @@ def test_bregman_with_intercepts_matches_mpmath():
             total += fit.c[e] * (term - sig * (un - u))
         got = fit.bregman(f_new, f, None, b_new)
         assert got == pytest.approx(float(total), rel=1e-9, abs=1e-300)
+        # with the expit values of shifted_derivative at f (the FISTA path)
+        _, d, _, sig = fit.shifted_derivative(f, np.zeros(3), False)
+        assert fit.bregman(f_new, f, d, b_new, sig) == got
         # the same as the unshifted call on the shifted predictions
         assert fit.bregman(fb_new, f) == pytest.approx(got, rel=1e-13, abs=1e-300)
 
@@ -212,7 +218,8 @@ def test_squared_loss_has_the_same_fused_interface():
     fit, f, rng = _data(seed=6)
     q = Quadratic(fit.y, fit.c, fit.entry_task, 3)
     b = rng.standard_normal(3)
-    fb, d, g = q.shifted_derivative(f, b)
+    fb, d, g, aux = q.shifted_derivative(f, b)
+    assert aux is None
     assert_allclose(fb, f + b[fit.entry_task])
     assert_allclose(d, fit.c * (fb - fit.y))
     assert_allclose(g, np.bincount(fit.entry_task, weights=d, minlength=3))

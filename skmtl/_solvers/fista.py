@@ -339,21 +339,21 @@ class ResidualSmooth:
         fy, by = ys
         if self.exact_b:
             by = datafit.optimal_intercept(fy)
-        fyb, d, gb = datafit.shifted_derivative(fy, by, self.free_b)  # gb: b's gradient
-        # (the centred design's per-task sums of d are the intercepts' gradient)
+        # gb: b's gradient, the per-task sums of d that the centred design needs
+        fyb, d, gb, aux = datafit.shifted_derivative(fy, by, self.free_b)
         G = self.op.rmatvec(d, gb) if self.free_b else self.op.rmatvec(d)
         self.last = (d, G)
-        return G, (fyb, d, by, gb)
+        return G, (fyb, d, by, gb, aux)
 
     def trial(self, x_new, y, ctx, L):
-        fyb, d, by, gb = ctx
+        fyb, d, by, gb, aux = ctx
         f_new = self.op.matvec(x_new)
         if self.free_b:
             b_new = by - gb / L
         else:
             b_new = self.datafit.optimal_intercept(f_new) if self.exact_b else by
         sq = _step_sq(x_new, y, b_new, b_new if not self.free_b else by)
-        curv = self.datafit.bregman(f_new, fyb, d, b_new)
+        curv = self.datafit.bregman(f_new, fyb, d, b_new, aux)
         return (f_new, b_new), sq, curv
 
     def extrapolate(self, new, old, beta):
