@@ -5,7 +5,8 @@ The objective's loss part is ``F(f) = sum_e c_e loss(y_e, f_e)`` where
 ``c_e = w_t s_i / n_t`` (task weight, sample weight, task size; see
 ``TaskData.entry_weights``). A datafit knows ``y`` and ``c`` and gives:
 
-* ``value(f)``, ``derivative(f)`` (``dF/df_e``, so the gradient in ``W`` is
+* ``value(f, b=None)`` (at ``f + b[task]`` with per-task intercepts
+  ``b``), ``derivative(f)`` (``dF/df_e``, so the gradient in ``W`` is
   ``X``'s adjoint applied to it),
 * ``bregman(f_new, f, d)``: ``F(f_new) - F(f) - F'(f) . (f_new - f)`` without
   cancellation (the step-size test of FISTA at high precision);
@@ -121,8 +122,8 @@ class Quadratic(_EntryDatafit):
         first[task[::-1]] = self.y[::-1]
         return first + self.optimal_intercept(first[task])
 
-    def value(self, f):
-        r = self.y - f
+    def value(self, f, b=None):
+        r = self.y - (f if b is None else f + b[self.entry_task])
         return 0.5 * float(np.dot(self.c, r * r))
 
     def derivative(self, f):
@@ -149,8 +150,11 @@ class Quadratic(_EntryDatafit):
     def intercept_step(self, f_no_b, b):
         return self.optimal_intercept(f_no_b)
 
-    def dual_value(self, theta):
-        """``-F*(-theta) = sum_e theta_e y_e - theta_e^2 / (2 c_e)``."""
+    def dual_value(self, theta, scale=1.0):
+        """``-F*(-scale theta) = sum_e s theta_e y_e - (s theta_e)^2 / (2
+        c_e)``."""
+        if scale != 1.0:
+            theta = scale * theta
         nz = self.c > 0
         return float(np.dot(theta, self.y) - 0.5 * np.sum(theta[nz] ** 2 / self.c[nz]))
 
@@ -310,10 +314,7 @@ def _logistic_task_losses(c, y, f, b, entry_task, n_tasks):
     for e in range(n):
         ls, _ = _softplus_expit(-y[e] * loss[e])
         loss[e] = c[e] * ls
-    out = np.zeros(n_tasks)
-    for e in range(n):
-        out[entry_task[e]] += loss[e]
-    return out
+    return _lane_sums(loss, entry_task, n_tasks)
 
 
 @njit(**_KERNEL)
@@ -397,15 +398,15 @@ def _logistic_bregman(c, y, f_new, b_new, entry_task, f, sig):
     return _sum(term)
 
 
-@njit(**_KERNEL)
-def _logistic_dual_value(c, y, theta):
-    """``sum_e c_e H(theta_e y_e / c_e)`` (``H`` the binary entropy, its
-    argument clipped to [0, 1]; entries with ``c_e = 0`` count 0)."""
+@njit(**_HOT)
+def _logistic_dual_value(c, y, theta, scale):
+    """``sum_e c_e H(scale theta_e y_e / c_e)`` (``H`` the binary entropy,
+    its argument clipped to [0, 1]; entries with ``c_e = 0`` count 0)."""
     n = theta.shape[0]
     term = np.empty(n)
     for e in range(n):
         ce = c[e]
-        u = theta[e] * y[e] / ce if ce > 0.0 else 0.0
+        u = scale * theta[e] * y[e] / ce if ce > 0.0 else 0.0
         u = min(max(u, 0.0), 1.0)
         w = 1.0 - u
         # log(0) is read as -1023 log 2 (finite) by fm.log: 0 * it is 0
@@ -415,25 +416,30 @@ def _logistic_dual_value(c, y, theta):
 
 
 @njit(**_KERNEL)
-def _logistic_dual_mix(c, y, theta, centre, entry_task, n_tasks):
+def _logistic_dual_mix(c, inv_c, y, theta, centre, entry_task, n_tasks):
     """Per task, the smallest ``lam`` in [0, 1] with ``(1 - lam) u + lam
     u_c`` in [0, 1] for every entry (``u = theta y / c``, ``u_c = centre y /
     c``, ``u_c`` in [0, 1]; entries with ``c = 0`` ask nothing). The first
-    loop has no branch (vectorised), the second takes the per-task maxima."""
+    loop (vectorised) finds the entries outside the domain: usually none,
+    and then the per-task maxima (divisions, a gather) are skipped: every
+    ``lam_t`` is 0."""
     n = theta.shape[0]
-    need = np.empty(n)
+    lam = np.zeros(n_tasks)
+    n_out = 0
     for e in range(n):
-        ce = c[e]
-        inv = 1.0 / ce if ce > 0.0 else 0.0
+        u = theta[e] * y[e] * inv_c[e]
+        n_out += 0 if (u >= 0.0 and u <= 1.0) else 1
+    if n_out == 0:
+        return lam
+    for e in range(n):
+        inv = inv_c[e]
         u = theta[e] * y[e] * inv
         uc = centre[e] * y[e] * inv
         below = -u / max(uc - u, 1e-300)  # > 0 only where u < 0
         above = (u - 1.0) / max(u - uc, 1e-300)  # > 0 only where u > 1
-        need[e] = min(max(max(below, above), 0.0), 1.0)
-    lam = np.zeros(n_tasks)
-    for e in range(n):
+        need = min(max(max(below, above), 0.0), 1.0)
         t = entry_task[e]
-        lam[t] = max(lam[t], need[e])
+        lam[t] = max(lam[t], need)
     return lam
 
 
@@ -503,6 +509,8 @@ class Logistic(_EntryDatafit):
         """``log(1 + exp(-y f))`` with ``y`` in {-1, +1}."""
         return np.logaddexp(0.0, -y * f)
 
+    _inv_c = None  # 1 / c (0 where c = 0), for dual_mix
+
     def intercepts_at_zero(self, fit_intercept=True):
         """Log-odds of each task's weighted share of positives (a task with a
         single class gets a large finite value instead of infinity)."""
@@ -512,8 +520,8 @@ class Logistic(_EntryDatafit):
         q = np.clip(pos / self.task_c, 1e-12, 1 - 1e-12)
         return np.log(q / (1.0 - q))
 
-    def value(self, f):
-        return float(self._task_losses(f).sum())
+    def value(self, f, b=None):
+        return float(self._task_losses(f, b).sum())
 
     def derivative(self, f):
         return _logistic_derivative(self.c, self.y, _f64(f))
@@ -621,13 +629,18 @@ class Logistic(_EntryDatafit):
         """Per task, the smallest ``lam_t`` in [0, 1] such that ``(1 - lam_t)
         theta + lam_t centre`` is in ``F*``'s domain (``theta_e y_e / c_e`` in
         [0, 1]), for a ``centre`` in the domain."""
+        if self._inv_c is None:
+            pos = self.c > 0
+            self._inv_c = np.where(pos, 1.0 / np.where(pos, self.c, 1.0), 0.0)
         return _logistic_dual_mix(
-            self.c, self.y, _f64(theta), _f64(centre), self.entry_task, self.n_tasks
-        )
+            self.c, self._inv_c, self.y, _f64(theta), _f64(centre), self.entry_task,
+            self.n_tasks,
+        )  # fmt: skip
 
-    def dual_value(self, theta):
-        """``-F*(-theta)``: a sum of binary entropies (``theta = -F'(f)``)."""
-        return float(_logistic_dual_value(self.c, self.y, _f64(theta)))
+    def dual_value(self, theta, scale=1.0):
+        """``-F*(-scale theta)``: a sum of binary entropies (``theta =
+        -F'(f)``)."""
+        return float(_logistic_dual_value(self.c, self.y, _f64(theta), scale))
 
     def scale(self, fit_intercept):
         return float(self.task_c.sum() * np.log(2.0))

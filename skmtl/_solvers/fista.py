@@ -43,6 +43,16 @@ def _subtract_outer(G, xmean, sums):
 
 
 @njit(cache=True)
+def _zero_sum_dual(d, c, a, entry_task):
+    """``theta = -d - a[task] c`` in one pass (``a``: the per-task shift
+    that zeroes ``theta``'s per-task sums)."""
+    out = np.empty(d.shape[0])
+    for e in range(d.shape[0]):
+        out[e] = -d[e] - a[entry_task[e]] * c[e]
+    return out
+
+
+@njit(cache=True)
 def _extrapolated(new, old, beta):
     """``new + beta (new - old)`` in one pass (1-d)."""
     out = np.empty(new.shape[0])
@@ -301,7 +311,7 @@ def dual_value(datafit, penalty, theta, V):
     else:
         dn = penalty.dual_norm(V)
         s = 1.0 if dn <= penalty.lam else penalty.lam / dn
-        dual = datafit.dual_value(s * theta)
+        dual = datafit.dual_value(theta, s)
     return dual
 
 
@@ -327,7 +337,7 @@ class ResidualSmooth:
         self.xmean = xmean  # the uncentred design's task means (exact_b)
         s = penalty.s
         self.inv_s = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0)
-        self.last = None  # (d, G) of the last gradient: the gap's dual point
+        self.last = None  # the last gradient's (d, G, sums of d): the gap's dual point
         self.centre = None  # (theta, X^T theta) inside F*'s domain (lazy)
 
     @staticmethod
@@ -342,7 +352,7 @@ class ResidualSmooth:
         # gb: b's gradient, the per-task sums of d that the centred design needs
         fyb, d, gb, aux = datafit.shifted_derivative(fy, by, self.free_b)
         G = self.op.rmatvec(d, gb) if self.free_b else self.op.rmatvec(d)
-        self.last = (d, G)
+        self.last = (d, G, gb)
         return G, (fyb, d, by, gb, aux)
 
     def trial(self, x_new, y, ctx, L):
@@ -362,11 +372,11 @@ class ResidualSmooth:
 
     def objective(self, x, state):
         f, b = state
-        return self.datafit.value(f + b[self.task]) + self.penalty.value(x)
+        return self.datafit.value(f, b) + self.penalty.value(x)
 
     def check_stalled(self, x, state):
         f, b = state
-        F = self.datafit.value(f + b[self.task]) + self.penalty.smooth_value(x)
+        F = self.datafit.value(f, b) + self.penalty.smooth_value(x)
         check_finite(F, "objective")
 
     def gap(self, x, state):
@@ -386,14 +396,17 @@ class ResidualSmooth:
         fx, bx = state
         datafit, task, T = self.datafit, self.task, self.T
         W = self.penalty.unscale(x)
-        primal = datafit.value(fx + bx[task]) + self.original_penalty.value(W)
-        d, G = self.last
-        theta = -d
+        primal = datafit.value(fx, bx) + self.original_penalty.value(W)
+        d, G, gsum = self.last
         V = -G[:T] * self.inv_s
-        if self.fit_intercept:
+        if not self.fit_intercept:
+            theta = -d
+        else:
             c, task_c = datafit.c, datafit.task_c
-            a = task_sums(theta, task, T) / np.where(task_c > 0, task_c, 1.0)
-            theta = theta - a[task] * c
+            if gsum is None:  # (d's sums: the free intercept's gradient)
+                gsum = task_sums(d, task, T)
+            a = -gsum / np.where(task_c > 0, task_c, 1.0)
+            theta = _zero_sum_dual(d, c, a, task)
             if self.exact_b:  # sum_e a_t c_e x_e = a_t task_c m_t
                 V = V - (a * task_c)[:, None] * self.xmean
             if self.centre is None:
