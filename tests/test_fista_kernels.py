@@ -164,3 +164,84 @@ def test_centred_scaled_gradient_matches_numpy(missing):
     U = rng.standard_normal((T, p))
     f = scaled.matvec(U)
     assert np.dot(f, d) == pytest.approx(np.sum(U * ref), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["l1", "l21", "sparse_group", "mcp"])
+def test_scaled_prox_of_a_row_penalty_matches_numpy(name):
+    """The scaled variable's prox (``_ScaledPenalty``, one numba call for row
+    penalties) is ``prox(V s, step s^2) / s`` written with numpy, and a
+    penalty that is not a row penalty (or has constant features) takes the
+    generic path to the same numbers."""
+    from skmtl._solvers.fista import _ScaledPenalty
+    from skmtl.penalties import PENALTIES
+
+    pen = PENALTIES[name](alpha=0.3)
+    V, rng = _coefs(7, T=5, p=12)
+    s = 10.0 ** rng.uniform(-1, 1, size=12)
+    scaled = _ScaledPenalty(pen, s)
+    assert scaled.row_code == pen.code and scaled.no_smooth
+    step = 0.7
+    steps = np.clip(step * s * s, 1e-300, 1e300)
+    ref = pen.prox_cols(V * s, steps) / s
+    assert_allclose(scaled.prox(V, step), ref, rtol=1e-15, atol=1e-300)
+    if name != "mcp":  # l1 / l21 / sparse group: the numpy formula too
+        params = pen.params
+        own = _numpy_prox(pen.code, params, V * s, steps) / s
+        assert np.all(np.abs(scaled.prox(V, step) - own) <= 1e-13 * np.abs(V).max())
+    s0 = s.copy()
+    s0[4] = 0.0  # a constant feature: stays 0, the others as before
+    masked = _ScaledPenalty(pen, s0).prox(V, step)
+    assert np.all(masked[:, 4] == 0.0)
+    keep = np.arange(12) != 4
+    assert_allclose(masked[:, keep], ref[:, keep], rtol=1e-15, atol=1e-300)
+
+
+class _FakeSmooth:
+    """A smooth part whose gradient is a given array (the loop's checks)."""
+
+    name, g_scale, gap_scale = "fake", 1.0, 1.0
+
+    def __init__(self, G):
+        self.G = G
+
+    def gradient(self, y, ys):
+        return self.G, None
+
+    def trial(self, x_new, y, ctx, L):
+        return None, 0.0, 0.0  # a zero step: accepted, converged
+
+    def extrapolate(self, new, old, beta):
+        return None
+
+    @staticmethod
+    def check_due(it, gap_freq):
+        return False
+
+
+class _Identity:
+    convex = True
+
+    def smooth_grad(self, W):
+        return None
+
+    def prox(self, V, step):
+        return np.zeros_like(V)
+
+
+def test_loop_gradient_check_raises_on_nan_only():
+    """The loop's finiteness check of the gradient (a sum first, the entries
+    only when the sum is not finite): a NaN or inf entry raises a clear
+    ValueError; finite entries whose sum overflows do not."""
+    from skmtl._solvers.fista_loop import run_fista
+
+    x = np.zeros((2, 3))
+    for bad in (np.nan, np.inf):
+        G = np.ones((2, 3))
+        G[1, 2] = bad
+        with pytest.raises(ValueError, match="gradient is not finite"):
+            run_fista(_FakeSmooth(G), _Identity(), x, None, 1.0, max_iter=3,
+                      tol=1e-4, gap_freq=10, use_gap=False)  # fmt: skip
+    huge = np.full((2, 3), 1e308)  # sum: inf; every entry finite
+    run = run_fista(_FakeSmooth(huge), _Identity(), x, None, 1.0, max_iter=3,
+                    tol=1e-4, gap_freq=10, use_gap=False)  # fmt: skip
+    assert run.converged and run.n_iter == 1

@@ -530,8 +530,10 @@ class Logistic(_EntryDatafit):
         """``(f + b[task], F'(f + b[task]), per-task sums of F', aux)`` in one
         pass (see :meth:`_EntryDatafit.shifted_derivative`); ``aux`` is
         ``expit(-|y (f + b[task])|)``, which :meth:`bregman` reuses."""
+        # (no _f64 copies on this path of every iteration: numba takes any
+        # float64 array as it is)
         fb, d, g, sig = _logistic_shifted_derivative(
-            self.c, self.y, _f64(f), _f64(b), self.entry_task, self.n_tasks, sums
+            self.c, self.y, f, b, self.entry_task, self.n_tasks, sums
         )
         return fb, d, g if sums else None, sig
 
@@ -547,14 +549,13 @@ class Logistic(_EntryDatafit):
         b_new[task]``. ``aux``: :meth:`shifted_derivative`'s at ``f``
         (``expit(-|y f|)``; computed here without it). ``d``, the
         derivative at ``f``, is not needed."""
-        b_new = np.zeros(self.n_tasks) if b_new is None else _f64(b_new)
-        f = _f64(f)
-        if aux is None:
+        if b_new is None:
+            b_new = np.zeros(self.n_tasks)
+        if aux is None:  # (else the FISTA path: float64 arrays, no _f64 copies)
+            f, f_new, b_new = _f64(f), _f64(f_new), _f64(b_new)
             aux = self.shifted_derivative(f, np.zeros(self.n_tasks), False)[3]
         return float(
-            _logistic_bregman(
-                self.c, self.y, _f64(f_new), b_new, self.entry_task, f, aux
-            )
+            _logistic_bregman(self.c, self.y, f_new, b_new, self.entry_task, f, aux)
         )
 
     def hessian(self, f, floor=1e-10):
