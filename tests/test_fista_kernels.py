@@ -4,6 +4,8 @@ prox of l1 / l21 / sparse group, the restart and extrapolation step, the
 step length, the extrapolated state, the per-feature steps, and the
 centred, scaled gradient."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -229,9 +231,9 @@ class _Identity:
 
 
 def test_loop_gradient_check_raises_on_nan_only():
-    """The loop's finiteness check of the gradient (a sum first, the entries
-    only when the sum is not finite): a NaN or inf entry raises a clear
-    ValueError; finite entries whose sum overflows do not."""
+    """The loop's finiteness check of the gradient (``all_finite``, one
+    pass): a NaN or inf entry raises a clear ValueError; finite entries
+    whose sum overflows do not (and warn nothing)."""
     from skmtl._solvers.fista_loop import run_fista
 
     x = np.zeros((2, 3))
@@ -242,6 +244,8 @@ def test_loop_gradient_check_raises_on_nan_only():
             run_fista(_FakeSmooth(G), _Identity(), x, None, 1.0, max_iter=3,
                       tol=1e-4, gap_freq=10, use_gap=False)  # fmt: skip
     huge = np.full((2, 3), 1e308)  # sum: inf; every entry finite
-    run = run_fista(_FakeSmooth(huge), _Identity(), x, None, 1.0, max_iter=3,
-                    tol=1e-4, gap_freq=10, use_gap=False)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = run_fista(_FakeSmooth(huge), _Identity(), x, None, 1.0, max_iter=3,
+                        tol=1e-4, gap_freq=10, use_gap=False)  # fmt: skip
     assert run.converged and run.n_iter == 1
