@@ -51,13 +51,17 @@ class _EntryDatafit:
         self.n_tasks = n_tasks
         self.task_c = task_sums(c, entry_task, n_tasks)
 
-    def shifted_derivative(self, f, b, sums=True):
+    def shifted_derivative(self, f, b, sums=True, f_old=None, beta=0.0):
         """``(fb, d, g, aux)``: the predictions ``fb = f + b[task]`` with the
         per-task intercepts ``b``, the derivative ``d = F'(fb)``, its
         per-task sums ``g`` (the intercepts' gradient; None unless
         ``sums``) and ``aux``, per-entry values at ``fb`` that
         :meth:`bregman` at ``fb`` reuses (None here), in one call (one pass
-        over the entries where a subclass fuses them)."""
+        over the entries where a subclass fuses them). With ``f_old``, the
+        predictions are first extrapolated: ``f + beta (f - f_old)`` (FISTA's
+        extrapolated point, without a pass of its own)."""
+        if f_old is not None:
+            f = f + beta * (f - f_old)
         fb = f + b[self.entry_task]
         d = self.derivative(fb)
         g = task_sums(d, self.entry_task, self.n_tasks) if sums else None
@@ -246,6 +250,16 @@ def _shifted(f, b, entry_task):
     return out
 
 
+@njit(**_KERNEL)
+def _extrapolated_shifted(f, f_old, beta, b, entry_task):
+    """``f + beta (f - f_old) + b[task]`` in one pass (the same operations,
+    in the same order, as the extrapolation and then :func:`_shifted`)."""
+    out = np.empty(f.shape[0])
+    for e in range(f.shape[0]):
+        out[e] = (f[e] + beta * (f[e] - f_old[e])) + b[entry_task[e]]
+    return out
+
+
 @njit(cache=True)
 def _lane_sums(v, entry_task, n_tasks):
     """Per-task sums of ``v`` over 8 interleaved lanes (entry ``e`` adds to
@@ -264,13 +278,13 @@ def _lane_sums(v, entry_task, n_tasks):
 
 
 @njit(**_HOT)
-def _logistic_shifted_derivative(c, y, f, b, entry_task, n_tasks, sums):
-    """``fb = f + b[task]``, ``d = F'(fb) = -c y expit(-y fb)``, (if
-    ``sums``, else zeros) the per-task sums of ``d``, and ``sig =
-    expit(-|y fb|)`` (in (0, 1/2]: the Bregman term at ``fb`` reads it
-    instead of evaluating the exponential again)."""
+def _logistic_shifted_derivative(c, y, f, f_old, beta, b, entry_task, n_tasks, sums):
+    """``fb = f + beta (f - f_old) + b[task]``, ``d = F'(fb) = -c y
+    expit(-y fb)``, (if ``sums``, else zeros) the per-task sums of ``d``,
+    and ``sig = expit(-|y fb|)`` (in (0, 1/2]: the Bregman term at ``fb``
+    reads it instead of evaluating the exponential again)."""
     n = f.shape[0]
-    fb = _shifted(f, b, entry_task)
+    fb = _extrapolated_shifted(f, f_old, beta, b, entry_task)
     d = np.empty(n)
     sig = np.empty(n)
     for e in range(n):
@@ -526,15 +540,19 @@ class Logistic(_EntryDatafit):
     def derivative(self, f):
         return _logistic_derivative(self.c, self.y, _f64(f))
 
-    def shifted_derivative(self, f, b, sums=True):
+    def shifted_derivative(self, f, b, sums=True, f_old=None, beta=0.0):
         """``(f + b[task], F'(f + b[task]), per-task sums of F', aux)`` in one
-        pass (see :meth:`_EntryDatafit.shifted_derivative`); ``aux`` is
-        ``expit(-|y (f + b[task])|)``, which :meth:`bregman` reuses."""
+        pass (see :meth:`_EntryDatafit.shifted_derivative`, also for
+        ``f_old``); ``aux`` is ``expit(-|y (f + b[task])|)``, which
+        :meth:`bregman` reuses."""
+        if f_old is None:  # (f + 0 (f - f) is f)
+            f_old, beta = f, 0.0
         # (no _f64 copies on this path of every iteration: numba takes any
         # float64 array as it is)
         fb, d, g, sig = _logistic_shifted_derivative(
-            self.c, self.y, f, b, self.entry_task, self.n_tasks, sums
-        )
+            self.c, self.y, f, f_old, float(beta), b, self.entry_task, self.n_tasks,
+            sums,
+        )  # fmt: skip
         return fb, d, g if sums else None, sig
 
     def value_and_derivative(self, f):

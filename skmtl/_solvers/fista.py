@@ -376,11 +376,15 @@ class ResidualSmooth:
 
     def gradient(self, y, ys):
         datafit = self.datafit
-        fy, by = ys
+        # a state, or an extrapolated one (f, b, f_old, beta) whose predictions
+        # f + beta (f - f_old) the derivative's pass computes
+        fy, by, f_old, beta = ys if len(ys) == 4 else (*ys, None, 0.0)
         if self.exact_b:
+            if f_old is not None:
+                fy, f_old = _extrapolated(fy, f_old, beta), None
             by = datafit.optimal_intercept(fy)
         # gb: b's gradient, the per-task sums of d that the centred design needs
-        fyb, d, gb, aux = datafit.shifted_derivative(fy, by, self.free_b)
+        fyb, d, gb, aux = datafit.shifted_derivative(fy, by, self.free_b, f_old, beta)
         G = self.op.rmatvec(d, gb) if self.free_b else self.op.rmatvec(d)
         self.last = (d, G, gb)
         return G, (fyb, d, by, gb, aux)
@@ -397,8 +401,10 @@ class ResidualSmooth:
         return (f_new, b_new), sq, curv
 
     def extrapolate(self, new, old, beta):
+        """The state at ``new + beta (new - old)``: its predictions are left
+        to the derivative's pass (see :meth:`gradient`)."""
         (f_new, b_new), (fx, bx) = new, old
-        return _extrapolated(f_new, fx, beta), _extrapolated(b_new, bx, beta)
+        return f_new, _extrapolated(b_new, bx, beta), fx, beta
 
     def objective(self, x, state):
         f, b = state
