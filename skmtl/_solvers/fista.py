@@ -192,9 +192,9 @@ class _ScaledPenalty:
         # (static facts of the class: its prox is prox_rows of its code; it
         # has no smooth part)
         cls = type(penalty)
-        self.row_code = None
+        self.row_code = self.row_params = None
         if isinstance(penalty, RowPenalty) and cls.prox_cols is RowPenalty.prox_cols:
-            self.row_code = penalty.code
+            self.row_code, self.row_params = penalty.code, penalty.params
         self.no_smooth = cls.smooth_grad is Penalty.smooth_grad
 
     def unscale(self, U):
@@ -237,7 +237,7 @@ class _ScaledPenalty:
         # under/overflow s^2; a step of 1e-300 is the identity to rounding)
         if self.all_kept:  # no constant feature: no masked copies
             if self.row_code is not None:
-                return _scaled_prox_rows(self.row_code, self.penalty.params, V, step, s)
+                return _scaled_prox_rows(self.row_code, self.row_params, V, step, s)
             return self.penalty.prox_cols(V * s, _column_steps(step, s)) / s
         out = np.zeros_like(V)
         keep = ~self.zero
