@@ -193,9 +193,10 @@ def _expit(z):
 # ``softplus(u)`` and its derivative in ``u`` is ``expit(u)``.
 _KERNEL = {"cache": True, "error_model": "numpy"}
 # The two per-entry passes of every FISTA iteration (derivative, Bregman
-# term) also let LLVM contract ``a * b + c`` into one fused multiply-add
-# (whose product is exact): the exponential's Horner series takes half the
-# operations (the derivative pass 1.3x faster); values move by an ulp.
+# term) and the gap's (loss, entropies) also let LLVM contract ``a * b + c``
+# into one fused multiply-add (whose product is exact): the exponential's
+# Horner series takes half the operations (the derivative pass 1.3x
+# faster); values move by an ulp.
 _HOT = {**_KERNEL, "fastmath": {"contract"}}
 
 
@@ -320,7 +321,7 @@ def _logistic_value_derivative(c, y, f):
     return _sum(loss), d
 
 
-@njit(**_KERNEL)
+@njit(**_HOT)
 def _logistic_task_losses(c, y, f, b, entry_task, n_tasks):
     """``sum_e c_e log(1 + exp(-y_e (f_e + b_t)))`` per task ``t``."""
     n = f.shape[0]
