@@ -20,7 +20,7 @@ from skmtl._solvers.fista import (
     _step_sq,
     _subtract_outer,
 )
-from skmtl._solvers.fista_loop import momentum_step
+from skmtl._solvers.fista_loop import gradient_step, momentum_step
 from skmtl._solvers.penalties._rows import (
     CODE_L1,
     CODE_L21,
@@ -117,6 +117,8 @@ def test_momentum_step_matches_numpy(restart):
 
 def test_small_kernels_match_numpy():
     rng = np.random.default_rng(4)
+    y, G = rng.standard_normal((2, 3, 7))
+    assert_array_equal(gradient_step(y, G, 3.7), y - G / 3.7)  # same operations
     new, old = rng.standard_normal((2, 50))
     assert_allclose(_extrapolated(new, old, 0.37), new + 0.37 * (new - old), rtol=1e-15)
     x_new, y = rng.standard_normal((2, 3, 8))

@@ -26,6 +26,8 @@ The method (step search, adaptive restart, monotone steps for non-convex
 penalties, stopping) is described in :mod:`skmtl._solvers.fista`.
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -52,6 +54,16 @@ def all_finite(A):
         for j in range(A.shape[1]):
             acc += A[i, j] * 0.0
     return acc == 0.0
+
+
+@njit(cache=True)
+def gradient_step(y, G, L):
+    """``y - G / L`` (2-d) in one pass: the prox's argument."""
+    out = np.empty(y.shape)
+    for i in range(y.shape[0]):
+        for j in range(y.shape[1]):
+            out[i, j] = y[i, j] - G[i, j] / L
+    return out
 
 
 @njit(cache=True)
@@ -123,7 +135,7 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
         # and let too long steps through.
         L = max(L * 0.9, L_floor)
         for _ in range(MAX_BACKTRACK + 1):
-            x_new = penalty.prox(y - G / L, 1.0 / L)
+            x_new = penalty.prox(gradient_step(y, G, L), 1.0 / L)
             new, sq, curv = smooth.trial(x_new, y, ctx, L)
             if sg is not None:  # (no smooth part: no curvature from it)
                 curv += penalty.smooth_bregman(x_new, y)
@@ -134,7 +146,7 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
             smooth.check_stalled(x_new, new)
             stalled = True
             break
-        residual = L * np.sqrt(sq)
+        residual = L * math.sqrt(sq)
         if not accelerate:
             # non-convex penalty: keep the iterates monotone (Beck & Teboulle's
             # MFISTA); a step that increases the objective is refused and the
