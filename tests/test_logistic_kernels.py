@@ -227,6 +227,12 @@ def test_squared_loss_has_the_same_fused_interface():
     f_new = f + rng.standard_normal(f.size)
     r = f_new + b[fit.entry_task] - f
     assert q.bregman(f_new, f, None, b) == pytest.approx(0.5 * np.dot(fit.c, r * r))
+    r = fit.y - f - b[fit.entry_task]
+    assert q.value(f, b) == pytest.approx(0.5 * np.dot(fit.c, r * r), rel=1e-14)
+    theta = rng.standard_normal(f.size) * fit.c
+    nz = fit.c > 0
+    ref = np.dot(0.3 * theta, fit.y) - 0.5 * np.sum((0.3 * theta[nz]) ** 2 / fit.c[nz])
+    assert q.dual_value(theta, 0.3) == pytest.approx(ref, rel=1e-13)
 
 
 def test_dual_centre_and_mix_give_a_feasible_zero_sum_dual_point():
@@ -259,3 +265,28 @@ def test_dual_centre_and_mix_give_a_feasible_zero_sum_dual_point():
     moved = lam > 1e-8
     assert np.all(worst(np.maximum(lam - 1e-9, 0.0))[moved] > 0)
     assert_allclose(fit.dual_mix(theta, centre), 0.0)  # feasible already
+
+
+def test_lane_sums_value_with_intercepts_and_scaled_dual_value():
+    """The per-task sums over interleaved lanes (on consecutive per-task
+    entries, as on per-task data, and on interleaved ones), the loss at
+    ``f + b[task]`` and the scaled entropies, against numpy."""
+    from skmtl._solvers.datafits import _lane_sums
+
+    rng = np.random.default_rng(7)
+    for task in (np.repeat(np.arange(4), [13, 1, 30, 9]), np.arange(53) % 4):
+        v = rng.standard_normal(task.size)
+        ref = np.bincount(task, weights=v, minlength=5)  # task 4 has no entry
+        assert_allclose(_lane_sums(v, task.astype(np.int64), 5), ref, rtol=1e-13,
+                        atol=1e-15)  # fmt: skip
+    fit, f, rng = _data(seed=8)
+    task = fit.entry_task
+    b = rng.standard_normal(3)
+    ref = np.dot(fit.c, _numpy_loss(fit, f + b[task]))
+    assert fit.value(f, b) == pytest.approx(ref, rel=1e-14)
+    assert fit.value(f) == pytest.approx(np.dot(fit.c, _numpy_loss(fit, f)), rel=1e-14)
+    theta = -fit.derivative(f)
+    nz = fit.c > 0
+    u = 0.7 * theta[nz] * fit.y[nz] / fit.c[nz]
+    ref = np.dot(fit.c[nz], entr(u) + entr(1 - u))
+    assert fit.dual_value(theta, 0.7) == pytest.approx(ref, rel=1e-13)
