@@ -109,10 +109,11 @@ def test_extreme_margins_do_not_overflow():
     with np.errstate(all="raise"):  # no warning from numpy either
         value = fit.value(f)
         d = fit.derivative(f)
-        fb, d2, g = fit.shifted_derivative(f, np.array([1e3, -1e3, 0.0]))
+        fb, d2, g, sig = fit.shifted_derivative(f, np.array([1e3, -1e3, 0.0]))
         curv = fit.bregman(f + 1.0, f)
+        curv2 = fit.bregman(fb + 1.0, fb, d2, None, sig)
         dual = fit.dual_value(-d)
-    for v in (value, curv, dual):
+    for v in (value, curv, curv2, dual):
         assert np.isfinite(v)
     assert value == pytest.approx(np.dot(fit.c, _numpy_loss(fit, f)), rel=1e-14)
     assert np.all(np.isfinite(d)) and np.all(np.isfinite(d2)) and np.all(np.isfinite(g))
@@ -125,13 +126,15 @@ def test_shifted_derivative_matches_numpy_and_finite_differences():
     fit, f, rng = _data(seed=1)
     task = fit.entry_task
     b = rng.standard_normal(3)
-    fb, d, g = fit.shifted_derivative(f, b)
+    fb, d, g, sig = fit.shifted_derivative(f, b)
     assert_allclose(fb, f + b[task], rtol=0, atol=0)
     y, c = fit.y, fit.c
     assert_allclose(d, -c * y * expit(-y * fb), rtol=1e-14)
     assert_allclose(g, np.bincount(task, weights=d, minlength=3), rtol=1e-13)
-    fb2, d2, none = fit.shifted_derivative(f, b, sums=False)
+    assert_allclose(sig, expit(-np.abs(y * fb)), rtol=1e-14)  # for bregman
+    fb2, d2, none, sig2 = fit.shifted_derivative(f, b, sums=False)
     assert none is None and np.array_equal(fb2, fb) and np.array_equal(d2, d)
+    assert np.array_equal(sig2, sig)
     # g is the gradient of the loss in the intercepts (central differences)
     h = 1e-6
     for t in range(3):
@@ -158,6 +161,9 @@ def test_bregman_with_intercepts_matches_mpmath():
             total += fit.c[e] * (term - sig * (un - u))
         got = fit.bregman(f_new, f, None, b_new)
         assert got == pytest.approx(float(total), rel=1e-9, abs=1e-300)
+        # with the expit values of shifted_derivative at f (the FISTA path)
+        _, d, _, sig = fit.shifted_derivative(f, np.zeros(3), False)
+        assert fit.bregman(f_new, f, d, b_new, sig) == got
         # the same as the unshifted call on the shifted predictions
         assert fit.bregman(fb_new, f) == pytest.approx(got, rel=1e-13, abs=1e-300)
 
@@ -212,7 +218,8 @@ def test_squared_loss_has_the_same_fused_interface():
     fit, f, rng = _data(seed=6)
     q = Quadratic(fit.y, fit.c, fit.entry_task, 3)
     b = rng.standard_normal(3)
-    fb, d, g = q.shifted_derivative(f, b)
+    fb, d, g, aux = q.shifted_derivative(f, b)
+    assert aux is None
     assert_allclose(fb, f + b[fit.entry_task])
     assert_allclose(d, fit.c * (fb - fit.y))
     assert_allclose(g, np.bincount(fit.entry_task, weights=d, minlength=3))
@@ -220,6 +227,12 @@ def test_squared_loss_has_the_same_fused_interface():
     f_new = f + rng.standard_normal(f.size)
     r = f_new + b[fit.entry_task] - f
     assert q.bregman(f_new, f, None, b) == pytest.approx(0.5 * np.dot(fit.c, r * r))
+    r = fit.y - f - b[fit.entry_task]
+    assert q.value(f, b) == pytest.approx(0.5 * np.dot(fit.c, r * r), rel=1e-14)
+    theta = rng.standard_normal(f.size) * fit.c
+    nz = fit.c > 0
+    ref = np.dot(0.3 * theta, fit.y) - 0.5 * np.sum((0.3 * theta[nz]) ** 2 / fit.c[nz])
+    assert q.dual_value(theta, 0.3) == pytest.approx(ref, rel=1e-13)
 
 
 def test_dual_centre_and_mix_give_a_feasible_zero_sum_dual_point():
@@ -252,3 +265,28 @@ def test_dual_centre_and_mix_give_a_feasible_zero_sum_dual_point():
     moved = lam > 1e-8
     assert np.all(worst(np.maximum(lam - 1e-9, 0.0))[moved] > 0)
     assert_allclose(fit.dual_mix(theta, centre), 0.0)  # feasible already
+
+
+def test_lane_sums_value_with_intercepts_and_scaled_dual_value():
+    """The per-task sums over interleaved lanes (on consecutive per-task
+    entries, as on per-task data, and on interleaved ones), the loss at
+    ``f + b[task]`` and the scaled entropies, against numpy."""
+    from skmtl._solvers.datafits import _lane_sums
+
+    rng = np.random.default_rng(7)
+    for task in (np.repeat(np.arange(4), [13, 1, 30, 9]), np.arange(53) % 4):
+        v = rng.standard_normal(task.size)
+        ref = np.bincount(task, weights=v, minlength=5)  # task 4 has no entry
+        assert_allclose(_lane_sums(v, task.astype(np.int64), 5), ref, rtol=1e-13,
+                        atol=1e-15)  # fmt: skip
+    fit, f, rng = _data(seed=8)
+    task = fit.entry_task
+    b = rng.standard_normal(3)
+    ref = np.dot(fit.c, _numpy_loss(fit, f + b[task]))
+    assert fit.value(f, b) == pytest.approx(ref, rel=1e-14)
+    assert fit.value(f) == pytest.approx(np.dot(fit.c, _numpy_loss(fit, f)), rel=1e-14)
+    theta = -fit.derivative(f)
+    nz = fit.c > 0
+    u = 0.7 * theta[nz] * fit.y[nz] / fit.c[nz]
+    ref = np.dot(fit.c[nz], entr(u) + entr(1 - u))
+    assert fit.dual_value(theta, 0.7) == pytest.approx(ref, rel=1e-13)

@@ -10,7 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba.core.registry import CPUDispatcher
 from skmtl import MultiTaskLasso, MultiTaskLinearRegression, MultiTaskLogisticRegression
-from skmtl._solvers import bcd, datafits, design, penalties
+from skmtl._solvers import bcd, datafits, design, fista, fista_loop, penalties
+from skmtl._solvers.penalties import _rows
 
 warnings.simplefilter("ignore")
 rng = np.random.default_rng(0)
@@ -24,7 +25,7 @@ for Xin in (X, np.asfortranarray(X), sp.csr_array(X)):
     MultiTaskLinearRegression(penalty="l1", alpha=0.01, solver="fista").fit(Xin, Y)
 MultiTaskLogisticRegression(alpha=0.01).fit(X, (Y > 0).astype(float))
 stats = {}
-for mod in (bcd, datafits, design, penalties):
+for mod in (bcd, datafits, design, fista, fista_loop, penalties, _rows):
     for name, fn in vars(mod).items():
         if isinstance(fn, CPUDispatcher) and fn.signatures:
             stats[f"{mod.__name__}.{name}"] = [

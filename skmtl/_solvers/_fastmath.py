@@ -105,6 +105,25 @@ def _log_series(s):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _log_series_short(s):
+    """:func:`_log_series` for ``|s| <= 3 - 2 sqrt(2) = 0.1716`` (``log``'s
+    reduced range): ten terms, relative remainder below 7e-19 (``z^11 /
+    23``, ``z = s^2 <= 0.0295``), seven fewer than the general series."""
+    z = s * s
+    q = 1.0 / 21.0
+    q = q * z + 1.0 / 19.0
+    q = q * z + 1.0 / 17.0
+    q = q * z + 1.0 / 15.0
+    q = q * z + 1.0 / 13.0
+    q = q * z + 1.0 / 11.0
+    q = q * z + 1.0 / 9.0
+    q = q * z + 1.0 / 7.0
+    q = q * z + 1.0 / 5.0
+    q = q * z + 1.0 / 3.0
+    return 2.0 * (s + s * (z * q))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def log1p_unit(x):
     """``log(1 + x)`` for ``0 <= x <= 1`` (exact ``x`` for tiny ``x``)."""
     return _log_series(x / (2.0 + x))
@@ -127,4 +146,4 @@ def log(x):
     m = 0.5 * m if big else m
     k = k + 1 if big else k
     kf = np.float64(k)
-    return kf * _LN2_HI + (_log_series((m - 1.0) / (m + 1.0)) + kf * _LN2_LO)
+    return kf * _LN2_HI + (_log_series_short((m - 1.0) / (m + 1.0)) + kf * _LN2_LO)

@@ -25,10 +25,85 @@ iteration costs two products with ``X`` over the labelled entries: one
 """
 
 import numpy as np
+from numba import njit
 
 from .design import subtract_task_offsets, task_sums
 from .fista_loop import check_finite, run_fista
+from .penalties._base import Penalty, RowPenalty
+from .penalties._rows import prox_rows
 from .result import SolverResult
+
+
+@njit(cache=True)
+def _subtract_outer(G, xmean, sums):
+    """``G -= xmean * sums[:, None]`` in place (no temporaries)."""
+    T, p = G.shape
+    for t in range(T):
+        st = sums[t]
+        for j in range(p):
+            G[t, j] -= xmean[t, j] * st
+
+
+@njit(cache=True)
+def _zero_sum_dual(d, c, a, entry_task):
+    """``theta = -d - a[task] c`` in one pass (``a``: the per-task shift
+    that zeroes ``theta``'s per-task sums)."""
+    out = np.empty(d.shape[0])
+    for e in range(d.shape[0]):
+        out[e] = -d[e] - a[entry_task[e]] * c[e]
+    return out
+
+
+@njit(cache=True)
+def _extrapolated(new, old, beta):
+    """``new + beta (new - old)`` in one pass (1-d)."""
+    out = np.empty(new.shape[0])
+    for e in range(new.shape[0]):
+        out[e] = new[e] + beta * (new[e] - old[e])
+    return out
+
+
+@njit(cache=True)
+def _column_steps(step, s):
+    """``clip(step s_j^2, 1e-300, 1e300)``: per-feature prox steps kept
+    within float64 (features near 1e±150 would under/overflow ``s^2``; a
+    step of 1e-300 is the identity to rounding)."""
+    out = np.empty(s.shape[0])
+    for j in range(s.shape[0]):
+        out[j] = min(max(step * s[j] * s[j], 1e-300), 1e300)
+    return out
+
+
+@njit(cache=True)
+def _scaled_prox_rows(code, params, V, step, s):
+    """``prox_rows(code, params, V s, steps) / s`` with the per-feature
+    steps of :func:`_column_steps`: the prox of a row penalty on the scaled
+    variable in one call (four numpy calls and two temporaries before)."""
+    T, p = V.shape
+    Vs = np.empty((T, p))
+    for t in range(T):
+        for j in range(p):
+            Vs[t, j] = V[t, j] * s[j]
+    out = prox_rows(code, params, Vs, _column_steps(step, s))
+    for t in range(T):
+        for j in range(p):
+            out[t, j] /= s[j]
+    return out
+
+
+@njit(cache=True)
+def _step_sq(x_new, y, b_new, b):
+    """``||x_new - y||^2 + ||b_new - b||^2`` (the squared step length)."""
+    n, m = x_new.shape
+    sq = 0.0
+    for i in range(n):
+        for j in range(m):
+            d = x_new[i, j] - y[i, j]
+            sq += d * d
+    for t in range(b_new.shape[0]):
+        d = b_new[t] - b[t]
+        sq += d * d
+    return sq
 
 
 class _CentredDesign:
@@ -47,12 +122,16 @@ class _CentredDesign:
 
     def matvec(self, W):
         f = self.op.matvec(W)  # a new array: updated in place
-        subtract_task_offsets(f, np.sum(self.xmean * W, axis=1), self.task)
+        subtract_task_offsets(f, (self.xmean * W).sum(axis=1), self.task)
         return f
 
-    def rmatvec(self, d):
-        sums = task_sums(np.ascontiguousarray(d), self.task, self.n_tasks)
-        return self.op.rmatvec(d) - self.xmean * sums[:, None]
+    def rmatvec(self, d, sums=None):
+        """``X_c^T d``; ``sums``: ``d``'s per-task sums when known."""
+        if sums is None:
+            sums = task_sums(np.ascontiguousarray(d), self.task, self.n_tasks)
+        G = self.op.rmatvec(d)  # a new array: updated in place
+        _subtract_outer(G, self.xmean, sums)
+        return G
 
 
 class _PartsDesign:
@@ -67,8 +146,9 @@ class _PartsDesign:
         T = self.op.n_tasks
         return self.op.matvec(Z.reshape(self.n_parts, T, -1).sum(axis=0))
 
-    def rmatvec(self, d):
-        return np.tile(self.op.rmatvec(d), (self.n_parts, 1))
+    def rmatvec(self, d, sums=None):
+        G = self.op.rmatvec(d) if sums is None else self.op.rmatvec(d, sums)
+        return np.tile(G, (self.n_parts, 1))
 
 
 class _ScaledDesign:
@@ -82,8 +162,11 @@ class _ScaledDesign:
     def matvec(self, U):
         return self.op.matvec(U * self.s)
 
-    def rmatvec(self, d):
-        return self.op.rmatvec(d) * self.s
+    def rmatvec(self, d, sums=None):
+        """``sums`` (``d``'s per-task sums) goes to a centred design."""
+        G = self.op.rmatvec(d) if sums is None else self.op.rmatvec(d, sums)
+        G *= self.s  # a new array from the products
+        return G
 
 
 class _ScaledPenalty:
@@ -106,6 +189,13 @@ class _ScaledPenalty:
         if self.per_feature:
             self.zero = s == 0  # constant features: W[:, j] stays 0
         self.all_kept = self.per_feature and not self.zero.any()
+        # (static facts of the class: its prox is prox_rows of its code; it
+        # has no smooth part)
+        cls = type(penalty)
+        self.row_code = self.row_params = None
+        if isinstance(penalty, RowPenalty) and cls.prox_cols is RowPenalty.prox_cols:
+            self.row_code, self.row_params = penalty.code, penalty.params
+        self.no_smooth = cls.smooth_grad is Penalty.smooth_grad
 
     def unscale(self, U):
         return U * self.s
@@ -125,6 +215,8 @@ class _ScaledPenalty:
         return self.penalty.smooth_value(U * self.s)
 
     def smooth_grad(self, U):
+        if self.no_smooth:
+            return None
         g = self.penalty.smooth_grad(U * self.s)
         return None if g is None else g * self.s
 
@@ -144,8 +236,9 @@ class _ScaledPenalty:
         # per-feature steps, kept within float64 (features near 1e±150 would
         # under/overflow s^2; a step of 1e-300 is the identity to rounding)
         if self.all_kept:  # no constant feature: no masked copies
-            steps = np.minimum(np.maximum(step * s * s, 1e-300), 1e300)
-            return self.penalty.prox_cols(V * s, steps) / s
+            if self.row_code is not None:
+                return _scaled_prox_rows(self.row_code, self.row_params, V, step, s)
+            return self.penalty.prox_cols(V * s, _column_steps(step, s)) / s
         out = np.zeros_like(V)
         keep = ~self.zero
         sk = s[keep]
@@ -248,7 +341,7 @@ def dual_value(datafit, penalty, theta, V):
     else:
         dn = penalty.dual_norm(V)
         s = 1.0 if dn <= penalty.lam else penalty.lam / dn
-        dual = datafit.dual_value(s * theta)
+        dual = datafit.dual_value(theta, s)
     return dual
 
 
@@ -274,7 +367,7 @@ class ResidualSmooth:
         self.xmean = xmean  # the uncentred design's task means (exact_b)
         s = penalty.s
         self.inv_s = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0)
-        self.last = None  # (d, G) of the last gradient: the gap's dual point
+        self.last = None  # the last gradient's (d, G, sums of d): the gap's dual point
         self.centre = None  # (theta, X^T theta) inside F*'s domain (lazy)
 
     @staticmethod
@@ -283,39 +376,43 @@ class ResidualSmooth:
 
     def gradient(self, y, ys):
         datafit = self.datafit
-        fy, by = ys
+        # a state, or an extrapolated one (f, b, f_old, beta) whose predictions
+        # f + beta (f - f_old) the derivative's pass computes
+        fy, by, f_old, beta = ys if len(ys) == 4 else (*ys, None, 0.0)
         if self.exact_b:
+            if f_old is not None:
+                fy, f_old = _extrapolated(fy, f_old, beta), None
             by = datafit.optimal_intercept(fy)
-        fyb, d, gb = datafit.shifted_derivative(fy, by, self.free_b)  # gb: b's gradient
-        G = self.op.rmatvec(d)
-        self.last = (d, G)
-        return G, (fyb, d, by, gb)
+        # gb: b's gradient, the per-task sums of d that the centred design needs
+        fyb, d, gb, aux = datafit.shifted_derivative(fy, by, self.free_b, f_old, beta)
+        G = self.op.rmatvec(d, gb) if self.free_b else self.op.rmatvec(d)
+        self.last = (d, G, gb)
+        return G, (fyb, d, by, gb, aux)
 
     def trial(self, x_new, y, ctx, L):
-        fyb, d, by, gb = ctx
-        diff = x_new - y
+        fyb, d, by, gb, aux = ctx
         f_new = self.op.matvec(x_new)
         if self.free_b:
             b_new = by - gb / L
-            diffb = b_new - by
-            sq = float(np.sum(diff * diff) + np.dot(diffb, diffb))
         else:
             b_new = self.datafit.optimal_intercept(f_new) if self.exact_b else by
-            sq = float(np.sum(diff * diff))
-        curv = self.datafit.bregman(f_new, fyb, d, b_new)
+        sq = _step_sq(x_new, y, b_new, b_new if not self.free_b else by)
+        curv = self.datafit.bregman(f_new, fyb, d, b_new, aux)
         return (f_new, b_new), sq, curv
 
     def extrapolate(self, new, old, beta):
+        """The state at ``new + beta (new - old)``: its predictions are left
+        to the derivative's pass (see :meth:`gradient`)."""
         (f_new, b_new), (fx, bx) = new, old
-        return f_new + beta * (f_new - fx), b_new + beta * (b_new - bx)
+        return f_new, _extrapolated(b_new, bx, beta), fx, beta
 
     def objective(self, x, state):
         f, b = state
-        return self.datafit.value(f + b[self.task]) + self.penalty.value(x)
+        return self.datafit.value(f, b) + self.penalty.value(x)
 
     def check_stalled(self, x, state):
         f, b = state
-        F = self.datafit.value(f + b[self.task]) + self.penalty.smooth_value(x)
+        F = self.datafit.value(f, b) + self.penalty.smooth_value(x)
         check_finite(F, "objective")
 
     def gap(self, x, state):
@@ -335,14 +432,17 @@ class ResidualSmooth:
         fx, bx = state
         datafit, task, T = self.datafit, self.task, self.T
         W = self.penalty.unscale(x)
-        primal = datafit.value(fx + bx[task]) + self.original_penalty.value(W)
-        d, G = self.last
-        theta = -d
+        primal = datafit.value(fx, bx) + self.original_penalty.value(W)
+        d, G, gsum = self.last
         V = -G[:T] * self.inv_s
-        if self.fit_intercept:
+        if not self.fit_intercept:
+            theta = -d
+        else:
             c, task_c = datafit.c, datafit.task_c
-            a = task_sums(theta, task, T) / np.where(task_c > 0, task_c, 1.0)
-            theta = theta - a[task] * c
+            if gsum is None:  # (d's sums: the free intercept's gradient)
+                gsum = task_sums(d, task, T)
+            a = -gsum / np.where(task_c > 0, task_c, 1.0)
+            theta = _zero_sum_dual(d, c, a, task)
             if self.exact_b:  # sum_e a_t c_e x_e = a_t task_c m_t
                 V = V - (a * task_c)[:, None] * self.xmean
             if self.centre is None:

@@ -26,7 +26,10 @@ The method (step search, adaptive restart, monotone steps for non-convex
 penalties, stopping) is described in :mod:`skmtl._solvers.fista`.
 """
 
+import math
+
 import numpy as np
+from numba import njit
 
 #: doublings of ``L`` allowed in one step search before giving up (2^60 times
 #: the curvature at hand: far beyond any real curvature on a scaled variable)
@@ -40,6 +43,52 @@ def check_finite(value, what):
             "magnitudes are beyond float64 arithmetic. Scale X and Y (e.g. "
             "StandardScaler) before fitting."
         )
+
+
+@njit(cache=True)
+def all_finite(A):
+    """Whether every entry of the 2-d ``A`` is finite, in one vectorised
+    pass (``inf * 0`` and ``nan * 0`` are NaN; no overflow, no warning)."""
+    acc = 0.0
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            acc += A[i, j] * 0.0
+    return acc == 0.0
+
+
+@njit(cache=True)
+def gradient_step(y, G, L):
+    """``y - G / L`` (2-d) in one pass: the prox's argument."""
+    out = np.empty(y.shape)
+    for i in range(y.shape[0]):
+        for j in range(y.shape[1]):
+            out[i, j] = y[i, j] - G[i, j] / L
+    return out
+
+
+@njit(cache=True)
+def momentum_step(y, x_new, x, t):
+    """``(y_next, t_next)``: the adaptive restart and the extrapolation of
+    one FISTA iteration in one pass over the (2-d) iterates: momentum is
+    reset (``t = 1``) when it points against the step just taken
+    (``<y - x_new, x_new - x> > 0``), then ``y_next = x_new + beta (x_new -
+    x)`` with ``beta = (t - 1) / t_next``, ``t_next = (1 + sqrt(1 + 4
+    t^2)) / 2``. (Five numpy calls and their temporaries before: 0.05x the
+    two products of an iteration on small problems.)"""
+    n, m = x_new.shape
+    dot = 0.0
+    for i in range(n):
+        for j in range(m):
+            dot += (y[i, j] - x_new[i, j]) * (x_new[i, j] - x[i, j])
+    if dot > 0.0:
+        t = 1.0
+    t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+    beta = (t - 1.0) / t_next
+    y_next = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            y_next[i, j] = x_new[i, j] + beta * (x_new[i, j] - x[i, j])
+    return y_next, t_next, beta
 
 
 class FistaRun:
@@ -73,7 +122,8 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
         sg = penalty.smooth_grad(y)
         if sg is not None:
             G = G + sg
-        check_finite(G, "gradient")
+        if not all_finite(G):
+            check_finite(G, "gradient")
         # step search: try a slightly longer step each iteration (the local
         # curvature is often far below the global bound), back off on failure;
         # bounded: when no step length gives a decrease the objective is flat
@@ -85,9 +135,10 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
         # and let too long steps through.
         L = max(L * 0.9, L_floor)
         for _ in range(MAX_BACKTRACK + 1):
-            x_new = penalty.prox(y - G / L, 1.0 / L)
+            x_new = penalty.prox(gradient_step(y, G, L), 1.0 / L)
             new, sq, curv = smooth.trial(x_new, y, ctx, L)
-            curv += penalty.smooth_bregman(x_new, y)
+            if sg is not None:  # (no smooth part: no curvature from it)
+                curv += penalty.smooth_bregman(x_new, y)
             if curv <= 0.5 * L * sq or sq == 0.0:
                 break
             L *= 2.0
@@ -95,7 +146,7 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
             smooth.check_stalled(x_new, new)
             stalled = True
             break
-        residual = L * np.sqrt(sq)
+        residual = L * math.sqrt(sq)
         if not accelerate:
             # non-convex penalty: keep the iterates monotone (Beck & Teboulle's
             # MFISTA); a step that increases the objective is refused and the
@@ -107,11 +158,7 @@ def run_fista(smooth, penalty, x, xs, L, *, max_iter, tol, gap_freq, use_gap,
                 continue
             obj_x = obj_new
         # restart when the momentum points against the step just taken
-        if float(np.sum((y - x_new) * (x_new - x))) > 0:
-            t = 1.0
-        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        beta = (t - 1.0) / t_new
-        y = x_new + beta * (x_new - x)
+        y, t_new, beta = momentum_step(y, x_new, x, t)
         ys = smooth.extrapolate(new, xs, beta)
         x, xs, t = x_new, new, t_new
         if use_gap and (smooth.check_due(it, gap_freq) or it == max_iter):
