@@ -418,6 +418,21 @@ def test_gram_lipschitz_estimate_brackets_the_largest_task_eigenvalue(p):
     assert 0.95 * exact <= L <= 1.05 * exact * (1 + 1e-12)
 
 
+def test_gram_lipschitz_estimate_with_one_shared_gram():
+    """One Gram shared by every task (``Q`` of one slot, the dask route):
+    ``max_t k_t lambda_max(Q)`` within 5%, never above 1.05 times it."""
+    from skmtl._solvers.gram_fista import _GramQuadratic
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((40, 12)) * np.linspace(0.1, 3.0, 12)
+    Q = (A.T @ A)[None]
+    k = np.array([0.5, 2.5, 1.0])
+    state = {"Q": Q, "k": k, "XtY": rng.standard_normal((3, 12)), "yy": 1.0}
+    exact = 2.5 * np.linalg.eigvalsh(Q[0])[-1]
+    L = _GramQuadratic(state).lipschitz()
+    assert 0.95 * exact <= L <= 1.05 * exact * (1 + 1e-12)
+
+
 def test_gram_fista_checks_the_gap_often_early_then_every_gap_freq():
     """The per-task Gram FISTA checks its gap at every iteration from the
     second until the spacing ``it // 6`` grows, never more than
