@@ -381,6 +381,19 @@ def test_trace_prox_takes_the_svd_where_the_gram_cannot(shape, scale, thresh):
         assert not np.any(out) and values.size == 0
 
 
+@pytest.mark.parametrize("n_kept", [None, 0, 3])
+@pytest.mark.parametrize("thresh", [0.5, 1.0, 1e3])
+def test_trace_prox_of_a_zero_or_small_matrix_is_zero(thresh, n_kept):
+    """A zero matrix, or a threshold above every singular value, gives a
+    zero result and no kept values on the Gram route (with any guess of
+    the kept count: no LAPACK call with an empty interval)."""
+    from skmtl._solvers.penalties._spectral import _shrink_by_gram
+
+    for W in (np.zeros((20, 10)), 0.01 * np.ones((10, 20))):
+        out, values = _shrink_by_gram(W, thresh, n_kept)
+        assert out.shape == W.shape and not np.any(out) and values.size == 0
+
+
 @pytest.mark.parametrize(
     "shape, scale",
     [((40, 12), 1.0), ((12, 40), 1.0), ((9, 9), 1e-120), ((30, 10), 1e160),

@@ -60,6 +60,8 @@ def _shrink_by_gram(W, thresh, n_kept):
         top = 2.0 * float(np.trace(A)) + 1.0
     if not (np.isfinite(top) and t2 > 1e-290 and np.all(np.isfinite(A))):
         return None
+    if t2 >= top:  # every singular value is below the threshold
+        return np.zeros_like(W, dtype=np.float64), np.zeros(0)
     if n_kept is not None and n_kept <= _PARTIAL_FRACTION * k:
         # only the eigenpairs above thresh^2 (MRRR on that interval)
         lam, V, found, _, info = lapack.dsyevr(A, compute_v=1, range="V", vl=t2, vu=top)
