@@ -43,7 +43,7 @@ class _GramQuadratic:
         V = np.random.default_rng(seed).standard_normal(self.XtY.shape)
         Q, k = self.Q, self.k
         if Q.shape[0] == 1:  # one Gram shared by every task
-            Q, k, V = Q, np.array([float(np.max(k))]), V[:1]
+            k, V = np.array([float(np.max(k))]), V[:1]
         lam = _lanczos_top(np.ascontiguousarray(Q), np.asarray(k, float), V, n_iter)
         return 1.05 * max(lam, 1e-12)
 
