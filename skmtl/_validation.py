@@ -342,16 +342,21 @@ def _label_entries(Y):
     """The labelled (non-NaN) cells of ``Y`` in row-major order, in one
     counting pass and one filling pass (no ``n x T`` mask or index arrays):
     ``row_ptr``, ``entry_row``, ``entry_task``, ``y``, per-task ``counts``,
-    ``task_ptr`` and ``task_entries`` (each task's entries, in row order)."""
+    ``task_ptr`` and ``task_entries`` (each task's entries, in row order).
+    The counting pass remembers each row's last labelled task, so the
+    filling pass rescans only the rows with several labels (per-task data,
+    one label a row, is read once)."""
     n, T = Y.shape
     row_ptr = np.zeros(n + 1, dtype=np.int64)
     counts = np.zeros(T, dtype=np.int64)
+    last = np.zeros(n, dtype=np.int64)
     for i in range(n):
         k = 0
         for t in range(T):
             if not np.isnan(Y[i, t]):
                 k += 1
                 counts[t] += 1
+                last[i] = t
         row_ptr[i + 1] = row_ptr[i] + k
     m = row_ptr[n]
     entry_row = np.empty(m, dtype=np.int64)
@@ -362,9 +367,17 @@ def _label_entries(Y):
         task_ptr[t + 1] = task_ptr[t] + counts[t]
     pos = task_ptr[:T].copy()
     task_entries = np.empty(m, dtype=np.int64)
-    e = 0
     for i in range(n):
-        for t in range(T):
+        e = row_ptr[i]
+        if row_ptr[i + 1] - e == 1:  # one label: its task is known
+            t = last[i]
+            entry_row[e] = i
+            entry_task[e] = t
+            y[e] = Y[i, t]
+            task_entries[pos[t]] = e
+            pos[t] += 1
+            continue
+        for t in range(T if row_ptr[i + 1] > e else 0):
             v = Y[i, t]
             if not np.isnan(v):
                 entry_row[e] = i

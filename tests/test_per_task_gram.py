@@ -91,6 +91,28 @@ def test_task_grams_of_equal_consecutive_tasks_match_direct_products(
         )
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_label_entries_of_one_label_a_row_match_the_nan_mask(shuffle):
+    """Per-task data (one label a row, the rows of each task consecutive or
+    shuffled, some rows without a label and a few with several): the
+    entries, per-task lists and counts equal numpy's ``nonzero`` of the
+    mask."""
+    X, Y = per_task_data(T=4, n_t=(12, 9, 15, 11), shuffle=shuffle)
+    Y = np.vstack([Y, np.full((3, 4), np.nan), [[1.0, np.nan, 2.0, 3.0]]])
+    Y = Y[np.random.default_rng(2).permutation(Y.shape[0])] if shuffle else Y
+    data = make_task_data(Y)
+    mask = ~np.isnan(Y)
+    rows, tasks = np.nonzero(mask)
+    np.testing.assert_array_equal(data.entry_row, rows)
+    np.testing.assert_array_equal(data.entry_task, tasks)
+    np.testing.assert_array_equal(data.y, Y[rows, tasks])
+    np.testing.assert_array_equal(np.diff(data.row_ptr), mask.sum(axis=1))
+    np.testing.assert_array_equal(data.task_counts, mask.sum(axis=0))
+    for t in range(4):
+        ent = data.task_entries[data.task_ptr[t] : data.task_ptr[t + 1]]
+        np.testing.assert_array_equal(data.entry_row[ent], np.flatnonzero(mask[:, t]))
+
+
 def test_label_entries_match_the_nan_mask():
     rng = np.random.default_rng(0)
     Y = rng.standard_normal((40, 5))
@@ -280,6 +302,98 @@ def test_trace_prox_remembers_the_singular_values_of_its_result():
     assert pen.nonsmooth_value(other) == pytest.approx(expected, rel=1e-13)
 
 
+def _svd_shrink(W, thresh):
+    """The trace norm's prox from numpy's SVD, written out: the oracle."""
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    s = np.maximum(s - thresh, 0.0)
+    return (U * s) @ Vt, s[s > 0]
+
+
+def _with_spectrum(shape, s, seed):
+    rng = np.random.default_rng(seed)
+    k = len(s)
+    U = np.linalg.qr(rng.standard_normal((shape[0], k)))[0]
+    V = np.linalg.qr(rng.standard_normal((shape[1], k)))[0]
+    return (U * s) @ V.T
+
+
+SPECTRA = {
+    "spread": lambda k: np.linspace(1.0, 0.01, k),
+    "graded": lambda k: np.logspace(0, -12, k),
+    "cluster": lambda k: (
+        np.r_[np.ones(k // 2), np.full(k - k // 2, 0.05)] * (1 + 1e-11 * np.arange(k))
+    ),
+    "rank 3": lambda k: np.r_[[1.0, 0.5, 0.2], np.zeros(k - 3)],
+}
+
+
+@pytest.mark.parametrize("shape", [(60, 25), (25, 60), (30, 30)])
+@pytest.mark.parametrize("spectrum", list(SPECTRA))
+@pytest.mark.parametrize("ratio", [1.3, 7.0, 90.0, 900.0])
+def test_trace_prox_from_the_gram_matches_the_svd_prox(shape, spectrum, ratio):
+    """The prox from the smaller Gram's eigenpairs (all of them, or only
+    those above the threshold) equals the SVD's to 1e-12 relative, with the
+    same kept singular values, for ``s_max / thresh`` up to 900; the guess
+    of how many values are kept changes nothing."""
+    from skmtl._solvers.penalties._spectral import (
+        _shrink_by_gram,
+        singular_value_shrink,
+    )
+
+    s = SPECTRA[spectrum](min(shape))
+    W = 3.0 * _with_spectrum(shape, s, seed=len(spectrum))
+    thresh = 3.0 / ratio
+    expected, kept = _svd_shrink(W, thresh)
+    scale = max(np.linalg.norm(expected), 1e-300)
+    for n_kept in (None, 0, 2, min(shape)):
+        out, values = _shrink_by_gram(W, thresh, n_kept)
+        assert np.linalg.norm(out - expected) <= 1e-12 * scale
+        np.testing.assert_allclose(values, kept, rtol=1e-12, atol=1e-12 * kept[0])
+        res = singular_value_shrink(W, thresh, return_values=True, n_kept=n_kept)
+        np.testing.assert_array_equal(res[0], out)
+    assert not np.shares_memory(out, W)
+
+
+@pytest.mark.parametrize(
+    "shape, scale, thresh",
+    [((40, 12), 1.0, 1e-4), ((40, 12), 1e-160, 1e-163), ((40, 12), 1e160, 1e158),
+     ((6, 5), 1.0, 0.1), ((40, 12), 1.0, 0.0), ((40, 12), 1.0, 100.0)],
+)  # fmt: skip
+def test_trace_prox_takes_the_svd_where_the_gram_cannot(shape, scale, thresh):
+    """A large ``s_max / thresh`` (the Gram route's error grows with it), a
+    Gram that would underflow or overflow, a small matrix or a zero
+    threshold: the SVD route, the same result as the SVD prox; a threshold
+    above every singular value gives zero (either route)."""
+    from skmtl._solvers.penalties._spectral import (
+        _shrink_by_gram,
+        singular_value_shrink,
+    )
+
+    W = scale * np.random.default_rng(0).standard_normal(shape)
+    thresh = scale * thresh
+    expected, kept = _svd_shrink(W, thresh)
+    if thresh < 50 * scale:
+        assert _shrink_by_gram(W, thresh, None) is None
+    out, values = singular_value_shrink(W, thresh, return_values=True)
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-13 * np.abs(W).max())
+    np.testing.assert_allclose(values, kept, rtol=1e-13)
+    if thresh >= 50 * scale:
+        assert not np.any(out) and values.size == 0
+
+
+@pytest.mark.parametrize("n_kept", [None, 0, 3])
+@pytest.mark.parametrize("thresh", [0.5, 1.0, 1e3])
+def test_trace_prox_of_a_zero_or_small_matrix_is_zero(thresh, n_kept):
+    """A zero matrix, or a threshold above every singular value, gives a
+    zero result and no kept values on the Gram route (with any guess of
+    the kept count: no LAPACK call with an empty interval)."""
+    from skmtl._solvers.penalties._spectral import _shrink_by_gram
+
+    for W in (np.zeros((20, 10)), 0.01 * np.ones((10, 20))):
+        out, values = _shrink_by_gram(W, thresh, n_kept)
+        assert out.shape == W.shape and not np.any(out) and values.size == 0
+
+
 @pytest.mark.parametrize(
     "shape, scale",
     [((40, 12), 1.0), ((12, 40), 1.0), ((9, 9), 1e-120), ((30, 10), 1e160),
@@ -313,6 +427,21 @@ def test_gram_lipschitz_estimate_brackets_the_largest_task_eigenvalue(p):
     k = rng.uniform(0.5, 2.0, T)
     state = {"Q": Q, "k": k, "XtY": rng.standard_normal((T, p)), "yy": 1.0}
     exact = max(k[t] * np.linalg.eigvalsh(Q[t])[-1] for t in range(T))
+    L = _GramQuadratic(state).lipschitz()
+    assert 0.95 * exact <= L <= 1.05 * exact * (1 + 1e-12)
+
+
+def test_gram_lipschitz_estimate_with_one_shared_gram():
+    """One Gram shared by every task (``Q`` of one slot, the dask route):
+    ``max_t k_t lambda_max(Q)`` within 5%, never above 1.05 times it."""
+    from skmtl._solvers.gram_fista import _GramQuadratic
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((40, 12)) * np.linspace(0.1, 3.0, 12)
+    Q = (A.T @ A)[None]
+    k = np.array([0.5, 2.5, 1.0])
+    state = {"Q": Q, "k": k, "XtY": rng.standard_normal((3, 12)), "yy": 1.0}
+    exact = 2.5 * np.linalg.eigvalsh(Q[0])[-1]
     L = _GramQuadratic(state).lipschitz()
     assert 0.95 * exact <= L <= 1.05 * exact * (1 + 1e-12)
 

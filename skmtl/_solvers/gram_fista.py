@@ -15,6 +15,7 @@ collections) and per-task data (see ``ProblemSolver._use_gram_fista``).
 """
 
 import numpy as np
+from numba import njit
 
 from .bcd import quadratic_gap
 from .fista_loop import check_finite, run_fista
@@ -36,38 +37,98 @@ class _GramQuadratic:
 
     def lipschitz(self, n_iter=6, seed=0):
         """Largest task curvature ``max_t k_t lambda_max(Q_t)``: the largest
-        Ritz value of ``n_iter`` Lanczos steps per task (all tasks at once:
-        one batched Gram product per step; a lower bound, much closer than
-        as many power iterations), slightly enlarged; the step search
-        corrects the rest."""
+        Ritz value of ``n_iter`` Lanczos steps per task (a lower bound, much
+        closer than as many power iterations; :func:`_lanczos_top`), slightly
+        enlarged; the step search corrects the rest."""
         V = np.random.default_rng(seed).standard_normal(self.XtY.shape)
-        T = V.shape[0]
-        V /= np.maximum(np.sqrt(np.einsum("ij,ij->i", V, V)), 1e-300)[:, None]
-        V_prev = np.zeros_like(V)
-        b_prev = np.zeros(T)
-        diag = np.zeros((T, n_iter))
-        off = np.zeros((T, n_iter))
+        Q, k = self.Q, self.k
+        if Q.shape[0] == 1:  # one Gram shared by every task
+            k, V = np.array([float(np.max(k))]), V[:1]
+        lam = _lanczos_top(np.ascontiguousarray(Q), np.asarray(k, float), V, n_iter)
+        return 1.05 * max(lam, 1e-12)
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _lanczos_top(Q, k, V, n_iter):
+    """``max_t k_t theta_t``, ``theta_t`` the largest Ritz value of
+    ``n_iter`` Lanczos steps on ``Q[t]`` from ``V[t]`` (a lower bound of
+    ``lambda_max(Q[t])``). One task at a time: its Gram stays in cache for
+    all its steps. A Krylov space exhausted early (a zero or low-rank Gram)
+    gives that task's exact eigenvalues. The largest eigenvalue of the
+    tridiagonal is found by bisection on its Sturm counts."""
+    T, p = V.shape
+    best = 0.0
+    v = np.empty(p)
+    v_prev = np.empty(p)
+    r = np.empty(p)
+    diag = np.empty(n_iter)
+    off = np.empty(n_iter)
+    for t in range(T):
+        q = Q[t]
+        norm = 0.0
+        for i in range(p):
+            norm += V[t, i] * V[t, i]
+        norm = np.sqrt(norm)
+        if norm == 0.0:
+            continue
+        for i in range(p):
+            v[i] = V[t, i] / norm
+            v_prev[i] = 0.0
+        b_prev = 0.0
+        m = 0
         for j in range(n_iter):
-            R = self.QW(V)
-            a = np.einsum("ij,ij->i", R, V)
-            R -= a[:, None] * V + b_prev[:, None] * V_prev
-            b = np.sqrt(np.einsum("ij,ij->i", R, R))
-            diag[:, j], off[:, j] = a, b
-            # an exhausted Krylov space (b ~ 0): the task's Ritz values are
-            # exact; it continues from zero (adding zero eigenvalues only)
-            live = b > 1e-12 * np.maximum(np.abs(a), 1e-300)
-            b = np.where(live, b, 0.0)
-            V_prev, V = (
-                V,
-                np.where(live[:, None], R / np.where(live, b, 1.0)[:, None], 0.0),
-            )
+            a = 0.0
+            for i in range(p):
+                row = q[i]
+                s = 0.0
+                for c in range(p):
+                    s += row[c] * v[c]
+                r[i] = s
+                a += s * v[i]
+            b = 0.0
+            for i in range(p):
+                r[i] -= a * v[i] + b_prev * v_prev[i]
+                b += r[i] * r[i]
+            b = np.sqrt(b)
+            diag[j] = a
+            off[j] = b
+            m = j + 1
+            if not b > 1e-12 * max(abs(a), 1e-300):
+                break  # the Krylov space is exhausted: the Ritz values are exact
+            for i in range(p):
+                v_prev[i] = v[i]
+                v[i] = r[i] / b
             b_prev = b
-        Tri = np.zeros((T, n_iter, n_iter))
-        idx = np.arange(n_iter)
-        Tri[:, idx, idx] = diag
-        Tri[:, idx[1:], idx[:-1]] = off[:, :-1]
-        lam = np.linalg.eigvalsh(Tri)[:, -1]
-        return 1.05 * max(float(lam.max()), 1e-12)
+        # the largest eigenvalue of the tridiagonal, if it can beat ``best``:
+        # Gershgorin bounds, then bisection on Sturm counts (the number of
+        # eigenvalues below x); ``lo`` stays below it (never above lambda_max)
+        if not k[t] > 0.0:
+            continue
+        lo = diag[0]
+        hi = diag[0]
+        for i in range(m):
+            rad = (off[i - 1] if i > 0 else 0.0) + (off[i] if i < m - 1 else 0.0)
+            lo = min(lo, diag[i] - rad)
+            hi = max(hi, diag[i] + rad)
+        lo = max(lo, best / k[t])  # (below best: this task cannot raise it)
+        pivmin = 1e-300 + 1e-30 * max(abs(lo), abs(hi))
+        x = lo  # first probe: is any eigenvalue above best / k_t?
+        while hi - lo > 1e-12 * max(abs(lo), abs(hi)):
+            below = 0
+            d = 1.0
+            for i in range(m):
+                d = diag[i] - x - (off[i - 1] ** 2 / d if i > 0 else 0.0)
+                if abs(d) < pivmin:
+                    d = -pivmin
+                if d < 0.0:
+                    below += 1
+            if below == m:  # every eigenvalue below x
+                hi = x
+            else:
+                lo = x
+            x = 0.5 * (lo + hi)
+        best = max(best, k[t] * lo)
+    return best
 
 
 class GramSmooth:
