@@ -446,7 +446,9 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
         sw = np.array(sw, dtype=np.float64)
 
     Y2 = np.asarray(Y2, dtype=np.float64)
-    if Y2.size and not np.isnan(Y2.sum()):
+    with np.errstate(all="ignore"):  # (inf - inf, overflow: the general path)
+        no_nan = Y2.size > 0 and not np.isnan(Y2.sum())
+    if no_nan:
         # no NaN (a NaN cell makes the sum NaN): every cell is labelled, the
         # entries are the row-major cells and their index arrays are built
         # only if a solver asks for them (the full-data ones do not)
