@@ -12,15 +12,13 @@ grid. Every solver works on this form, so a problem where each row has a
 label for one task costs ``O(n)``, not ``O(n T)``.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
 from sklearn import get_config
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
-from ._solvers.design import column_min_max_sum
+from ._solvers.design import column_min_max_sum, full_entry_layout
 
 __all__ = [
     "TaskData",
@@ -31,7 +29,6 @@ __all__ = [
 ]
 
 
-@dataclass
 class TaskData:
     """Labelled entries of a multi-task problem.
 
@@ -55,20 +52,68 @@ class TaskData:
         ``n_t``: sum of sample weights over task ``t``'s labelled rows.
     unit_weights : bool
         Every sample weight is 1 (``sample_weight=None``).
+
+    When every cell is labelled, the five index arrays may be passed as None:
+    they are then the row-major layout of
+    :func:`~skmtl._solvers.design.full_entry_layout`, built on first use
+    (the full-data solvers never read them); so are the unit
+    ``sample_weight`` when ``unit_weights`` (None given).
     """
 
-    n_samples: int
-    n_tasks: int
-    row_ptr: np.ndarray
-    entry_row: np.ndarray
-    entry_task: np.ndarray
-    y: np.ndarray
-    sample_weight: np.ndarray
-    task_ptr: np.ndarray
-    task_entries: np.ndarray
-    task_counts: np.ndarray
-    task_weight_sums: np.ndarray
-    unit_weights: bool = False
+    def __init__(
+        self, n_samples, n_tasks, row_ptr, entry_row, entry_task, y, sample_weight,
+        task_ptr, task_entries, task_counts, task_weight_sums, unit_weights=False,
+    ):  # fmt: skip
+        self.n_samples = n_samples
+        self.n_tasks = n_tasks
+        self._index = (row_ptr, entry_row, entry_task, task_ptr, task_entries)
+        self.y = y
+        self._sample_weight = sample_weight
+        self.task_counts = task_counts
+        self.task_weight_sums = task_weight_sums
+        self.unit_weights = unit_weights
+
+    def __repr__(self):
+        return (
+            f"TaskData(n_samples={self.n_samples}, n_tasks={self.n_tasks}, "
+            f"n_entries={self.n_entries}, unit_weights={self.unit_weights})"
+        )
+
+    def _layout(self):
+        if self._index[0] is None:
+            self._index = full_entry_layout(self.n_samples, self.n_tasks)
+        return self._index
+
+    @property
+    def row_ptr(self):
+        return self._layout()[0]
+
+    @property
+    def entry_row(self):
+        return self._layout()[1]
+
+    @property
+    def entry_task(self):
+        return self._layout()[2]
+
+    @property
+    def task_ptr(self):
+        return self._layout()[3]
+
+    @property
+    def task_entries(self):
+        return self._layout()[4]
+
+    @property
+    def sample_weight(self):
+        if self._sample_weight is None:
+            self._sample_weight = np.ones(self.n_entries)
+        return self._sample_weight
+
+    @property
+    def lazy_layout(self):
+        """The index arrays are not built yet (every cell is labelled)."""
+        return self._index[0] is None
 
     @property
     def n_entries(self):
@@ -87,8 +132,6 @@ class TaskData:
         weights give the same coefficients as their rescaled values instead
         of an overflow.
         """
-        task = self.entry_task
-        sw = self.sample_weight
         if self.unit_weights:
             # s_i = 1: c_e = w_t / (task t's count), exactly what the general
             # formula gives (rel = 1, sums = counts)
@@ -96,8 +139,12 @@ class TaskData:
             if task_weights is not None:
                 scale = scale * task_weights
             if self.is_full:
-                return np.tile(scale, self.n_samples)
-            return scale[task]
+                # np.tile(scale, n_samples), without tile's two copies
+                c = np.empty((self.n_samples, self.n_tasks))
+                c[...] = scale
+                return c.reshape(-1)
+            return scale[self.entry_task]
+        sw = self.sample_weight
         if self.is_full and self.n_entries:
             # row-major (n, T) entries: column reductions, no gathers (the
             # same sums, in the same order, as the bincount below)
@@ -109,6 +156,7 @@ class TaskData:
             if task_weights is not None:
                 scale = scale * task_weights
             return (rel * scale).reshape(-1)
+        task = self.entry_task
         top = self._task_max(sw)
         top[top <= 0] = 1.0
         rel = sw / top[task]
@@ -410,9 +458,20 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
             raise ValueError("Negative values in sample_weight are not allowed.")
         sw = np.array(sw, dtype=np.float64)
 
-    row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries = _label_entries(
-        np.asarray(Y2, dtype=np.float64)
-    )
+    Y2 = np.asarray(Y2, dtype=np.float64)
+    with np.errstate(all="ignore"):  # (inf - inf, overflow: the general path)
+        no_nan = Y2.size > 0 and not np.isnan(Y2.sum())
+    if no_nan:
+        # no NaN (a NaN cell makes the sum NaN): every cell is labelled, the
+        # entries are the row-major cells and their index arrays are built
+        # only if a solver asks for them (the full-data ones do not)
+        row_ptr = entry_row = entry_task = task_ptr = task_entries = None
+        y = np.array(Y2, order="C").reshape(-1)
+        counts = np.full(T, n, dtype=np.int64)
+    else:
+        row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries = (
+            _label_entries(Y2)
+        )
     for t in np.flatnonzero(counts == 0):
         raise ValueError(
             f"{_task_label(t, task_names)} has no labelled sample (its Y column is "
@@ -420,9 +479,11 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
             "add labels."
         )
     if sample_weight is None:
-        ew = np.ones(entry_row.size)
+        ew = None  # ones, built on first use (TaskData.sample_weight)
+        if entry_row is not None:
+            ew = np.ones(entry_row.size)
         sums = counts.astype(np.float64)
-    elif entry_row.size == n * T:  # every label present: (n, T) row-major
+    elif y.size == n * T:  # every label present: (n, T) row-major
         ew = np.repeat(sw, T)
         sums = ew.reshape(n, T).sum(axis=0)  # bincount's order
     else:

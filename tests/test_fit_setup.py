@@ -279,3 +279,157 @@ def test_a_zero_task_weight_is_a_clear_error(make):
     with pytest.raises(ValueError, match=r"task_weights\[1\] is 0"):
         est.fit(X, Y)
     make([1.0, 1e-3, 1.0]).fit(X, Y)  # small but positive: fine
+
+
+# ---------------------------------------------------------------------------
+# every label present: the entry index arrays are built only on first use
+
+
+def _eager_task_data(Y, sw=None):
+    """``TaskData`` built with the general labelling kernel (the code path
+    targets with a missing label take), for targets without NaN."""
+    from skmtl._validation import TaskData, _label_entries
+
+    n, T = Y.shape
+    row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries = _label_entries(
+        np.asarray(Y, dtype=np.float64)
+    )
+    ew = np.ones(n * T) if sw is None else np.repeat(sw, T)
+    return TaskData(
+        n_samples=n, n_tasks=T, row_ptr=row_ptr, entry_row=entry_row,
+        entry_task=entry_task, y=y, sample_weight=ew, task_ptr=task_ptr,
+        task_entries=task_entries, task_counts=counts,
+        task_weight_sums=ew.reshape(n, T).sum(axis=0), unit_weights=sw is None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", [(7, 3), (1, 4), (5, 1)])
+def test_full_entry_layout_is_the_labelling_kernels(shape):
+    from skmtl._solvers.design import full_entry_layout
+    from skmtl._validation import _label_entries
+
+    Y = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries = _label_entries(
+        Y
+    )
+    expected = (row_ptr, entry_row, entry_task, task_ptr, task_entries)
+    for got, want in zip(full_entry_layout(*shape), expected, strict=True):
+        assert got.dtype == np.int64
+        assert np.array_equal(got, want)
+    assert np.array_equal(y, Y.reshape(-1))
+
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_full_task_data_is_lazy_and_equal_to_the_general_path(weights):
+    rng = np.random.default_rng(3)
+    n, T = 9, 4
+    Y = rng.standard_normal((n, T))
+    sw = rng.random(n) + 0.5 if weights else None
+    data = make_task_data(Y, sw)
+    eager = _eager_task_data(Y, sw)
+    assert data.lazy_layout and not eager.lazy_layout
+    assert data.is_full and data.n_entries == n * T
+    tw = np.array([1.0, 2.0, 0.5, 3.0])
+    # entry weights first: they need no index array
+    assert np.array_equal(data.entry_weights(tw), eager.entry_weights(tw))
+    assert np.array_equal(data.entry_weights(), eager.entry_weights())
+    assert data.lazy_layout
+    assert np.array_equal(data.y, Y.reshape(-1))
+    assert not np.shares_memory(data.y, Y)
+    for name in ("task_counts", "task_weight_sums"):
+        assert np.array_equal(getattr(data, name), getattr(eager, name))
+    # the plain formula c_(i,t) = w_t s_i / sum_i s_i
+    s = np.ones(n) if sw is None else sw
+    assert_allclose(
+        data.entry_weights(tw).reshape(n, T), np.outer(s, tw) / s.sum(), rtol=1e-14
+    )
+    for name in ("row_ptr", "entry_row", "entry_task", "task_ptr", "task_entries",
+                 "sample_weight"):  # fmt: skip
+        assert np.array_equal(getattr(data, name), getattr(eager, name)), name
+    assert not data.lazy_layout
+    values = rng.standard_normal(n * T)
+    assert np.array_equal(data.to_dense(values), values.reshape(n, T))
+
+
+def test_targets_with_a_missing_label_keep_the_general_path():
+    Y = np.ones((4, 2))
+    Y[2, 1] = np.nan
+    data = make_task_data(Y)
+    assert not data.lazy_layout and data.n_entries == 7
+    assert data.entry_task.tolist() == [0, 1, 0, 1, 0, 0, 1]
+    # inf - inf in the sum is NaN without a NaN cell: the general path,
+    # which labels every cell, gives the same entries
+    Y = np.array([[np.inf, 1.0], [-np.inf, 2.0]])
+    data = make_task_data(Y)
+    assert data.n_entries == 4 and not data.lazy_layout
+    assert np.array_equal(data.y, Y.reshape(-1))
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_lazy_problem_solves_exactly_as_the_general_one(weights, fit_intercept):
+    """``make_problem`` on lazy full targets (no index array handed to the
+    operator and the datafit) against the same problem with the index
+    arrays built by the general kernel: the same solver state and the same
+    solution, bit for bit, on the Gram and residual BCD modes."""
+    from skmtl._solvers.design import task_sums
+
+    rng = np.random.default_rng(5)
+    X, Y = _problem(n=60, p=8, T=3, seed=5)
+    sw = rng.random(60) + 0.5 if weights else None
+    tw = np.array([1.0, 0.5, 2.0])
+    lazy, eager = make_task_data(Y, sw), _eager_task_data(Y, sw)
+    _, op_l, df_l = make_problem(X, lazy, tw)
+    _, op_e, df_e = make_problem(X, eager, tw)
+    assert op_l.n_entries == op_e.n_entries and op_l.full and op_l.mode == "blas"
+    assert np.array_equal(df_l.task_c, df_e.task_c)
+    assert np.array_equal(df_l.task_c, task_sums(df_e.c, df_e.entry_task, 3))
+    W = rng.standard_normal((3, 8))
+    for mode in ("gram", "residual"):
+        results = []
+        for op, df in ((op_l, df_l), (op_e, df_e)):
+            solver = BCDSolver(X, op, df, fit_intercept=fit_intercept, mode=mode)
+            state = [solver.ymean, solver.yc, solver.xmean, solver.yy]
+            F = op.matvec(W)
+            results.append(state + [F, op.rmatvec(df.derivative(F))])
+        for u, v in zip(*results, strict=True):
+            assert np.array_equal(u, v)
+    assert lazy.lazy_layout  # neither mode nor the BLAS products needed them
+    # a solver that reads them gets the general kernel's arrays
+    for name in ("row_ptr", "entry_row", "entry_task"):
+        assert np.array_equal(getattr(op_l, name), getattr(op_e, name))
+    assert np.array_equal(df_l.entry_task, df_e.entry_task)
+    assert op_l.entry_task is lazy.entry_task is df_l.entry_task  # built once
+
+
+def test_lazy_operator_row_kernels_and_intercepts():
+    """The row-kernel mode and the intercepts at zero on a lazy operator /
+    datafit built without ``TaskData`` (the layout is made on first use)."""
+    X, Y = _problem(n=30, p=5, T=4, seed=2)
+    n, T = Y.shape
+    eager = _eager_task_data(Y)
+    c = eager.entry_weights()
+    op = DesignOperator(X, None, None, None, T, mode="rows")
+    op_e = DesignOperator(X, eager.row_ptr, eager.entry_row, eager.entry_task, T,
+                          mode="rows")  # fmt: skip
+    df = Quadratic(Y.reshape(-1).copy(), c, None, T)
+    df_e = Quadratic(eager.y, c, eager.entry_task, T)
+    W = np.random.default_rng(0).standard_normal((T, 5))
+    assert np.array_equal(op.matvec(W), op_e.matvec(W))
+    d = np.arange(n * T, dtype=float)
+    assert np.array_equal(op.rmatvec(d), op_e.rmatvec(d))
+    assert np.array_equal(df.intercepts_at_zero(), df_e.intercepts_at_zero())
+    assert_allclose(df.intercepts_at_zero(), Y.mean(axis=0), rtol=1e-13)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_full_targets_fit_matches_scikit_learn(weights):
+    """Tall shared-X fit (the lazy path end to end) against scikit-learn."""
+    rng = np.random.default_rng(7)
+    X, Y = _problem(n=400, p=6, T=3, seed=7, order="F")
+    sw = rng.random(400) + 0.5 if weights else None
+    ours = MultiTaskLasso(alpha=0.02, tol=1e-14, max_iter=100_000).fit(X, Y, sw)
+    ref = SkMultiTaskLasso(alpha=0.02, tol=1e-14, max_iter=100_000)
+    ref.fit(X, Y, sample_weight=sw)
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+    assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)

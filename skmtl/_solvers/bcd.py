@@ -481,8 +481,8 @@ class BCDSolver:
         self.X, self.op, self.datafit = X, op, datafit
         self.T, self.p = T, p
         self.fit_intercept = fit_intercept
-        c, y, task = datafit.c, datafit.y, datafit.entry_task
-        self.c, self.task, self.task_c = c, task, datafit.task_c
+        c, y = datafit.c, datafit.y
+        self.c, self.task_c = c, datafit.task_c
         if fit_intercept:
             self.xmean = op.task_means(c, self.task_c)
         else:
@@ -494,6 +494,7 @@ class BCDSolver:
                 y.reshape(-1, T), c.reshape(-1, T), self.task_c, fit_intercept
             )
         else:
+            task = self.task
             if fit_intercept:
                 # mean around each task's first label: exact for constant targets
                 first = np.zeros(T)
@@ -537,6 +538,12 @@ class BCDSolver:
             self._build_residual()
 
     # state ------------------------------------------------------------------
+    @property
+    def task(self):
+        """Task of each entry (the datafit's; built on first use when every
+        label is present, which the Gram and ``(n, T)`` kernels never need)."""
+        return self.datafit.entry_task
+
     def gram_state(self):
         """The Gram-mode state as the dict of
         :func:`~skmtl._solvers.gram_fista.solve_fista_gram` (Gram mode only)."""

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from . import _fastmath as fm
-from .design import task_sums
+from .design import full_entry_layout, full_task_sums, task_sums
 
 
 def _f64(a):
@@ -42,14 +42,34 @@ def _f64(a):
 
 
 class _EntryDatafit:
-    """Targets ``y`` and weights ``c`` of the labelled entries, per task."""
+    """Targets ``y`` and weights ``c`` of the labelled entries, per task.
 
-    def __init__(self, y, c, entry_task, n_tasks):
+    ``entry_task=None`` means every cell of the ``(n, T)`` targets is
+    labelled (row-major entries): the task of each entry is then read from
+    ``entries`` (a ``TaskData``), or built, on first use only.
+    """
+
+    def __init__(self, y, c, entry_task, n_tasks, entries=None):
         self.y = y
         self.c = c
-        self.entry_task = entry_task
+        self._entry_task = entry_task
+        self._entries = entries
         self.n_tasks = n_tasks
-        self.task_c = task_sums(c, entry_task, n_tasks)
+        if entry_task is None:
+            self.task_c = full_task_sums(c.reshape(-1, n_tasks))
+        else:
+            self.task_c = task_sums(c, entry_task, n_tasks)
+
+    @property
+    def entry_task(self):
+        """Task of each entry."""
+        if self._entry_task is None:
+            if self._entries is not None:
+                self._entry_task = self._entries.entry_task
+            else:
+                n = self.y.shape[0] // self.n_tasks
+                self._entry_task = full_entry_layout(n, self.n_tasks)[2]
+        return self._entry_task
 
     def shifted_derivative(self, f, b, sums=True, f_old=None, beta=0.0):
         """``(fb, d, g, aux)``: the predictions ``fb = f + b[task]`` with the

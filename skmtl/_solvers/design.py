@@ -106,6 +106,45 @@ def task_sums(v, entry_task, n_tasks):
 
 
 @njit(cache=True)
+def full_task_sums(V):
+    """Column sums of a row-major ``(n, T)`` ``V``: :func:`task_sums` of
+    ``V.reshape(-1)`` over the full layout (the same sums in the same order),
+    without reading ``entry_task``."""
+    n, T = V.shape
+    out = np.zeros(T)
+    for i in range(n):
+        for t in range(T):
+            out[t] += V[i, t]
+    return out
+
+
+def full_entry_layout(n, T):
+    """Index arrays of an ``(n, T)`` problem with every cell labelled.
+
+    ``(row_ptr, entry_row, entry_task, task_ptr, task_entries)`` of the
+    row-major entries ``e = i T + t`` (see ``TaskData``): what
+    ``_label_entries`` gives for targets without NaN.
+
+    Examples
+    --------
+    >>> from skmtl._solvers.design import full_entry_layout
+    >>> row_ptr, entry_row, entry_task, task_ptr, task_entries = full_entry_layout(2, 3)
+    >>> entry_row.tolist(), entry_task.tolist()
+    ([0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2])
+    >>> row_ptr.tolist(), task_ptr.tolist(), task_entries.tolist()
+    ([0, 3, 6], [0, 2, 4, 6], [0, 3, 1, 4, 2, 5])
+    """
+    rows = np.arange(n, dtype=np.int64)
+    tasks = np.arange(T, dtype=np.int64)
+    row_ptr = np.arange(n + 1, dtype=np.int64) * T
+    entry_row = np.repeat(rows, T)
+    entry_task = np.tile(tasks, n)
+    task_ptr = np.arange(T + 1, dtype=np.int64) * n
+    task_entries = (tasks[:, None] + T * rows[None, :]).reshape(-1)
+    return row_ptr, entry_row, entry_task, task_ptr, task_entries
+
+
+@njit(cache=True)
 def subtract_task_offsets(f, offsets, entry_task):
     """``f -= offsets[entry_task]`` in place, without a gathered temporary."""
     for e in range(f.shape[0]):
@@ -140,18 +179,27 @@ class DesignOperator:
     column_stats : tuple of ndarray, default=None
         ``X``'s :func:`column_min_max_sum`, when already computed (by input
         validation); else computed on first use by :meth:`column_stats`.
+    entries : object, default=None
+        With ``row_ptr``, ``entry_row`` and ``entry_task`` all None, every
+        cell is labelled and the three arrays are read from ``entries`` (a
+        ``TaskData``), or built by :func:`full_entry_layout`, on first use:
+        the full-data solvers' BLAS products never need them.
     """
 
     def __init__(
         self, X, row_ptr, entry_row, entry_task, n_tasks, mode="auto",
-        column_stats=None,
+        column_stats=None, entries=None,
     ):  # fmt: skip
         self.n_samples, self.n_features = X.shape
         self.n_tasks = n_tasks
-        self.row_ptr = row_ptr
-        self.entry_row = entry_row
-        self.entry_task = entry_task
-        self.n_entries = entry_task.shape[0]
+        self._row_ptr = row_ptr
+        self._entry_row = entry_row
+        self._entry_task = entry_task
+        self._entries = entries
+        if entry_task is None:
+            self.n_entries = self.n_samples * n_tasks
+        else:
+            self.n_entries = entry_task.shape[0]
         self.full = self.n_entries == self.n_samples * n_tasks
         if mode == "auto":
             density = self.n_entries / max(1, self.n_samples * n_tasks)
@@ -165,6 +213,33 @@ class DesignOperator:
         if column_stats is not None:
             # computed by input validation on this very X (its finite check)
             self._column_stats = column_stats
+
+    def _layout(self):
+        if self._entry_task is None:
+            src = self._entries
+            if src is None:
+                src = full_entry_layout(self.n_samples, self.n_tasks)
+                self._row_ptr, self._entry_row, self._entry_task = src[:3]
+            else:
+                self._row_ptr = src.row_ptr
+                self._entry_row = src.entry_row
+                self._entry_task = src.entry_task
+        return self._row_ptr, self._entry_row, self._entry_task
+
+    @property
+    def row_ptr(self):
+        """Entries of row ``i``: ``row_ptr[i]:row_ptr[i + 1]``."""
+        return self._layout()[0]
+
+    @property
+    def entry_row(self):
+        """Row of each entry."""
+        return self._layout()[1]
+
+    @property
+    def entry_task(self):
+        """Task of each entry."""
+        return self._layout()[2]
 
     def matvec(self, W):
         """Predictions ``x_i . w_t`` for every entry (no intercept)."""

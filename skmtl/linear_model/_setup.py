@@ -56,6 +56,14 @@ def make_problem(X, data, task_weights, loss="squared", column_stats=None):
     X = Xf
     T = data.n_tasks
     c = data.entry_weights(task_weights)
+    if data.lazy_layout:
+        # every label present: the index arrays are built (once, by ``data``)
+        # only if a solver reads them
+        op = DesignOperator(
+            X, None, None, None, T, column_stats=column_stats, entries=data
+        )
+        datafit = datafit_cls(data.y, c, None, T, entries=data)
+        return X, op, datafit
     op = DesignOperator(
         X, data.row_ptr, data.entry_row, data.entry_task, T, column_stats=column_stats
     )
