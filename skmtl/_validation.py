@@ -347,10 +347,12 @@ def check_targets(Y, n_samples=None, *, dtype=np.float64, copy=True, check_inf=T
 def check_task_weights(task_weights, n_tasks, *, allow_zero=False):
     """Validate ``task_weights`` (finite, one per task, positive).
 
-    ``allow_zero=True`` accepts zero weights (not all zero): for the ridge
-    models, where a task without weight takes its coefficients from the
-    task graph and its intercept from its own labels. Elsewhere a zero
-    weight leaves the task's model undetermined, and is an error.
+    ``allow_zero=True`` accepts zero weights (not all zero) where they
+    mean something: in the ridge models a task without weight takes its
+    coefficients from the task graph and its intercept from its own labels;
+    in the MLP it does not train the network (one-hot weights give one
+    task's gradient). In the penalised linear models a zero weight leaves
+    the task's model undetermined, and is an error.
     """
     if task_weights is None:
         return np.ones(n_tasks)

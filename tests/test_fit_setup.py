@@ -265,11 +265,10 @@ def test_switch_to_the_full_gram_reuses_the_first_gradient(weights):
         ),
         lambda tw: skmtl.MultiTaskLogisticRegression(alpha=0.01, task_weights=tw),
         lambda tw: skmtl.MultiTaskLassoCV(cv=2, n_alphas=3, task_weights=tw),
-        lambda tw: skmtl.MultiTaskMLPRegressor(max_iter=2, task_weights=tw),
     ],
 )
 def test_a_zero_task_weight_is_a_clear_error(make):
-    # (the ridge models define it: tests/test_ridge.py)
+    # (the ridge models and the MLP define it: tests/test_ridge.py, test_mlp.py)
     # it used to give an all-NaN model (intercept: a 0 / 0 task mean) or an
     # all-zero logistic model with no error
     X, Y = _problem()

@@ -249,7 +249,7 @@ class BaseMultiTaskMLP(BaseEstimator):
         if first:
             self._fit_target_scaling(targets, sw)
         targets = self._scale_targets(targets)
-        base = check_task_weights(self.task_weights, T)
+        base = check_task_weights(self.task_weights, T, allow_zero=True)
 
         if not first and (
             self._net.hidden != hidden

@@ -83,7 +83,8 @@ default="constant"
 "mgda", "cagrad", "imtl", "rlw", "famo", "minimax"}, default="equal"
         How per-task losses are combined (see Notes).
     task_weights : array-like of shape (n_tasks,) or float, default=None
-        Fixed positive task weights ``w_t`` (default all 1); with a
+        Fixed non-negative task weights ``w_t`` (default all 1; a task of
+        weight 0 does not train the network); with a
         learned strategy they multiply the learned weights.
     weight_init : {"glorot", "fan_in"}, default="glorot"
         Initial weights and biases, drawn uniformly from ``[-b, b]``:
