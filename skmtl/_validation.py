@@ -462,7 +462,13 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
 
     Y2 = np.asarray(Y2, dtype=np.float64)
     with np.errstate(all="ignore"):  # (inf - inf, overflow: the general path)
-        no_nan = Y2.size > 0 and not np.isnan(Y2.sum())
+        # the first and last rows first: they decide per-task data (mostly
+        # NaN) without a sum over all of Y
+        no_nan = (
+            Y2.size > 0
+            and not np.isnan(Y2[0].sum() + Y2[-1].sum())
+            and not np.isnan(Y2.sum())
+        )
     if no_nan:
         # no NaN (a NaN cell makes the sum NaN): every cell is labelled, the
         # entries are the row-major cells and their index arrays are built
