@@ -44,6 +44,14 @@ def singular_value_shrink(W, thresh, *, return_values=False, n_kept=None):
     return res if return_values else res[0]
 
 
+def _smaller_gram(W):
+    """``(W^T W, True)`` for a tall ``W``, else ``(W W^T, False)``: the
+    smaller Gram, overflow and underflow left to the caller's checks."""
+    tall = W.shape[0] >= W.shape[1]
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return (W.T @ W if tall else W @ W.T), tall
+
+
 def _shrink_by_gram(W, thresh, n_kept):
     """:func:`singular_value_shrink` from the smaller Gram's eigenpairs above
     ``thresh^2``; None where the SVD route is needed (a large ratio
@@ -52,9 +60,8 @@ def _shrink_by_gram(W, thresh, n_kept):
     k = min(m, n)
     if k < 8 or not thresh > 0.0:
         return None
-    tall = m >= n
+    A, tall = _smaller_gram(W)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        A = W.T @ W if tall else W @ W.T
         t2 = thresh * thresh
         # trace(A) = ||W||_F^2 bounds every eigenvalue
         top = 2.0 * float(np.trace(A)) + 1.0
@@ -106,8 +113,7 @@ def spectral_norm(V):
         return 0.0
     m, n = V.shape
     if min(m, n) >= 8:
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            A = V.T @ V if m >= n else V @ V.T
+        A, _ = _smaller_gram(V)
         if np.all(np.isfinite(A)):
             k = A.shape[0]
             # LAPACK's dsyevr for the top eigenvalue only (scipy.linalg.eigvalsh
