@@ -370,13 +370,14 @@ def check_task_weights(task_weights, n_tasks, *, allow_zero=False):
         raise ValueError("task_weights must be non-negative.")
     if not np.any(w > 0):
         raise ValueError("task_weights must not all be zero.")
-    for t in np.flatnonzero(w == 0) if not allow_zero else ():
+    zero = np.flatnonzero(w == 0)
+    if zero.size and not allow_zero:
         # no loss term: nothing in the data determines the task's model (its
         # intercept is undefined), as with zero total sample weight
         raise ValueError(
-            f"task_weights[{t}] is 0: a task without weight has no loss term, so "
-            "nothing is learned for it. Give it a positive weight or drop its "
-            "column from Y."
+            f"task_weights[{zero[0]}] is 0: a task without weight has no loss "
+            "term, so nothing is learned for it. Give it a positive weight or "
+            "drop its column from Y."
         )
     return w
 
