@@ -526,6 +526,18 @@ def as_float64_X(X):
     return np.asarray(X, dtype=np.float64)
 
 
-def check_array_X(X):
-    """Plain check of a 2-D finite X without estimator bookkeeping."""
-    return check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+def check_array_X(X, return_column_stats=False):
+    """Plain check of a 2-D finite X without estimator bookkeeping.
+
+    With ``return_column_stats=True`` returns ``(X, stats)`` as
+    :func:`validate_X` does: a plain float64 ndarray is checked by its
+    column statistics (one pass serves the finite check and the solvers'
+    column statistics), anything else (and every error) by scikit-learn's
+    ``check_array``, with ``stats=None``.
+    """
+    if return_column_stats:
+        plain, stats = _plain_float_X(None, X, True, want_stats=True)
+        if plain:
+            return X, stats
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+    return (X, None) if return_column_stats else X
