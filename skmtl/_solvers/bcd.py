@@ -231,6 +231,18 @@ def _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params):
     return max_viol, d_w_max, w_max
 
 
+@njit(cache=True)
+def _centre_gram(G, scale, msum, ma, mb):
+    """``G <- scale G - msum ma mb^T`` in place (the same operations, in the
+    same order, as ``scale * G - msum * np.outer(ma, mb)``, without the two
+    ``(ka, kb)`` temporaries); returns ``G``."""
+    ka, kb = G.shape
+    for i in range(ka):
+        for j in range(kb):
+            G[i, j] = scale * G[i, j] - msum * (ma[i] * mb[j])
+    return G
+
+
 @njit(cache=True, error_model="numpy")
 def _centre_targets_full(Y, C, task_c, fit_intercept):
     """``(ymean, yc, yy)`` of row-major ``(n, T)`` targets ``Y`` and entry
@@ -561,13 +573,13 @@ class BCDSolver:
             # every task uses all rows: one Gram matrix, scaled per task
             row_s = self.factors[0]
             if np.all(row_s == row_s[0]):
-                Q0 = row_s[0] * (X.T @ X)  # symmetric rank-k update, no copy of X
+                # symmetric rank-k update, no copy of X
+                Q0, scale = X.T @ X, row_s[0]
             else:
-                Q0 = X.T @ (X * row_s[:, None])
+                Q0, scale = X.T @ (X * row_s[:, None]), 1.0
             msum = row_s.sum()
             m = xmean[0]  # every task's mean is X^T s / sum(s) (zero without)
-            Q0 -= msum * np.outer(m, m)
-            self.Q = Q0[None]
+            self.Q = _centre_gram(Q0, scale, msum, m, m)[None]
             self.slot = np.zeros(T, dtype=np.int64)
             self.k = self.task_c / msum
         else:
@@ -825,10 +837,10 @@ class BCDSolver:
             s, m = self.row_s, self.xmean[0]
             if self.uniform_rows:
                 # Xa.T @ Xa is a symmetric rank-k update, no scaled copy
-                Q = s[0] * (Xa.T @ Xb)
+                Q, scale = Xa.T @ Xb, s[0]
             else:
-                Q = Xa.T @ (Xb * s[:, None])
-            return (Q - s.sum() * np.outer(m[ia], m[ib]))[None]
+                Q, scale = Xa.T @ (Xb * s[:, None]), 1.0
+            return _centre_gram(Q, scale, s.sum(), m[ia], m[ib])[None]
         return task_grams(
             Xa, self.op, self.c, self.xmean[:, ia], self.task_c,
             X2=None if Xb is Xa else Xb, xmean2=self.xmean[:, ib],
