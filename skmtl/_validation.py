@@ -52,6 +52,10 @@ class TaskData:
         ``n_t``: sum of sample weights over task ``t``'s labelled rows.
     unit_weights : bool
         Every sample weight is 1 (``sample_weight=None``).
+    labels_finite : bool
+        Every label is known to be finite (the targets' sum, read to look for
+        NaN, was finite); False means "not checked", see
+        :func:`check_labels_finite`.
 
     When every cell is labelled, the five index arrays may be passed as None:
     they are then the row-major layout of
@@ -63,6 +67,7 @@ class TaskData:
     def __init__(
         self, n_samples, n_tasks, row_ptr, entry_row, entry_task, y, sample_weight,
         task_ptr, task_entries, task_counts, task_weight_sums, unit_weights=False,
+        labels_finite=False,
     ):  # fmt: skip
         self.n_samples = n_samples
         self.n_tasks = n_tasks
@@ -72,6 +77,7 @@ class TaskData:
         self.task_counts = task_counts
         self.task_weight_sums = task_weight_sums
         self.unit_weights = unit_weights
+        self.labels_finite = labels_finite
 
     def __repr__(self):
         return (
@@ -465,11 +471,10 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
     with np.errstate(all="ignore"):  # (inf - inf, overflow: the general path)
         # the first and last rows first: they decide per-task data (mostly
         # NaN) without a sum over all of Y
-        no_nan = (
-            Y2.size > 0
-            and not np.isnan(Y2[0].sum() + Y2[-1].sum())
-            and not np.isnan(Y2.sum())
-        )
+        total = np.nan
+        if Y2.size > 0 and not np.isnan(Y2[0].sum() + Y2[-1].sum()):
+            total = Y2.sum()
+        no_nan = not np.isnan(total)
     if no_nan:
         # no NaN (a NaN cell makes the sum NaN): every cell is labelled, the
         # entries are the row-major cells and their index arrays are built
@@ -516,6 +521,8 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
         task_counts=counts.astype(np.int64),
         task_weight_sums=sums,
         unit_weights=sample_weight is None,
+        # a finite sum: no NaN and no infinity (both propagate)
+        labels_finite=bool(np.isfinite(total)),
     )
 
 

@@ -537,3 +537,28 @@ def test_path_and_cv_take_the_statistics_from_validation(order, monkeypatch):
     cv64 = skmtl.MultiTaskLassoCV(n_alphas=4, cv=2).fit(X.tolist(), Y)
     assert cv.alpha_ == cv64.alpha_
     assert_allclose(cv.coef_, cv64.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_finite_label_check_rides_on_the_nan_probe():
+    """With every label present, the sum that looks for NaN also proves the
+    labels finite; an infinite label (alone, or with an overflowing sum)
+    still raises the same error, and finite labels whose sum overflows
+    still fit."""
+    X, Y = _problem()
+    data = make_task_data(Y)
+    assert data.lazy_layout and data.labels_finite
+    Ynan = Y.copy()
+    Ynan[3, 1] = np.nan
+    assert not make_task_data(Ynan).labels_finite  # (general path: checked)
+    for bad in (np.inf, -np.inf):
+        Yinf = Y.copy()
+        Yinf[7, 2] = bad
+        data = make_task_data(Yinf)
+        assert not data.labels_finite
+        with pytest.raises(ValueError, match="Y contains infinity"):
+            MultiTaskLasso(alpha=0.01).fit(X, Yinf)
+    Ybig = Y.copy()
+    Ybig[:2, 0] = 1e308  # finite labels, an infinite sum
+    assert not make_task_data(Ybig).labels_finite
+    with np.errstate(all="ignore"):
+        MultiTaskLasso(alpha=0.01).fit(X, Ybig)  # no ValueError

@@ -674,7 +674,8 @@ class BCDSolver:
         if np.any(W):
             r = self.yc - (op.matvec(W) - np.sum(self.xmean * W, axis=1)[self.task])
         else:
-            r = self.yc.copy()
+            # (the (n, T) residual below is a copy of its own)
+            r = self.yc if self.full else self.yc.copy()
         if self.full:
             # a copy: with one task a reshape is a view of yc, and the epochs
             # would overwrite the centred targets
