@@ -562,3 +562,38 @@ def test_finite_label_check_rides_on_the_nan_probe():
     assert not make_task_data(Ybig).labels_finite
     with np.errstate(all="ignore"):
         MultiTaskLasso(alpha=0.01).fit(X, Ybig)  # no ValueError
+
+
+def test_no_early_full_gram_when_max_iter_stops_the_fit(monkeypatch):
+    """The early switch builds the full Gram only for epochs that will run:
+    a fit whose max_iter ends with the first working-set solve keeps its
+    residual state; one more epoch runs on the full Gram."""
+    from skmtl._solvers import bcd
+    from skmtl._solvers.dispatch import ProblemSolver
+    from skmtl._solvers.penalties._sparsity import L21
+
+    rng = np.random.default_rng(3)
+    n, p, T = 300, 120, 5
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    Y = X @ rng.standard_normal((T, p)).T + 1.0 + rng.standard_normal((n, T))
+    X, op, datafit = make_problem(X, make_task_data(Y), np.ones(T))
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    pen = L21(np.max(np.linalg.norm(Xc.T @ Yc, axis=1)) / n / 100)
+    first = []
+    solve_ws = bcd.BCDSolver._solve_ws_in_gram_space
+
+    def spy(self, *args):
+        out = solve_ws(self, *args)
+        first.append(out[0])
+        return out
+
+    monkeypatch.setattr(bcd.BCDSolver, "_solve_ws_in_gram_space", spy)
+    ProblemSolver(X, op, datafit).solve(pen, solver="bcd", tol=1e-8)
+    e0 = first[0]
+    solver = ProblemSolver(X, op, datafit)
+    res = solver.solve(pen, solver="bcd", tol=1e-8, max_iter=e0)
+    assert res.n_iter == e0 and not res.converged
+    assert solver._bcd.mode == "residual"
+    solver = ProblemSolver(X, op, datafit)
+    solver.solve(pen, solver="bcd", tol=1e-8, max_iter=e0 + 1)
+    assert solver._bcd.mode == "gram"

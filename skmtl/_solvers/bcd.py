@@ -1155,7 +1155,12 @@ class BCDSolver:
                 run.ws_size *= 2
                 n_outer += 1
             if moved is not None:
-                if run.block is None and self._full_gram_ahead(run):
+                # (not when max_iter stops the fit here: no epoch would use it)
+                if (
+                    run.block is None
+                    and n_iter < max_iter
+                    and self._full_gram_ahead(run)
+                ):
                     self._switch_to_full_gram(run)  # (the residual is not needed)
                 else:
                     self._update_residual(block.ws, *moved)
