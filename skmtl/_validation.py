@@ -18,7 +18,7 @@ from numba import njit
 from sklearn import get_config
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
-from ._solvers.design import column_min_max_sum, full_entry_layout
+from ._solvers.design import column_min_max_sum, full_entry_layout, tiled_rows
 
 __all__ = [
     "TaskData",
@@ -145,10 +145,7 @@ class TaskData:
             if task_weights is not None:
                 scale = scale * task_weights
             if self.is_full:
-                # np.tile(scale, n_samples), without tile's two copies
-                c = np.empty((self.n_samples, self.n_tasks))
-                c[...] = scale
-                return c.reshape(-1)
+                return tiled_rows(scale, self.n_samples)
             return scale[self.entry_task]
         sw = self.sample_weight
         if self.is_full and self.n_entries:
