@@ -597,3 +597,19 @@ def test_no_early_full_gram_when_max_iter_stops_the_fit(monkeypatch):
     solver = ProblemSolver(X, op, datafit)
     solver.solve(pen, solver="bcd", tol=1e-8, max_iter=e0 + 1)
     assert solver._bcd.mode == "gram"
+
+
+@pytest.mark.parametrize("n, T", [(0, 3), (1, 1), (7, 3), (50, 5)])
+def test_tiled_rows_is_numpys_tile(n, T):
+    """The unit entry weights' fill: the same array as ``np.tile``, and
+    ``TaskData.entry_weights`` equals the general formula's values."""
+    from skmtl._solvers.design import tiled_rows
+
+    v = np.random.default_rng(n).random(T)
+    assert np.array_equal(tiled_rows(v, n), np.tile(v, n))
+    if n:
+        Y = np.random.default_rng(1).standard_normal((n, T))
+        data = make_task_data(Y)
+        tw = np.linspace(0.5, 2.0, T)
+        expected = np.tile(tw / np.full(T, float(n)), n)
+        assert_allclose(data.entry_weights(tw), expected, rtol=1e-15, atol=0)
