@@ -35,7 +35,10 @@ violation, update and coefficient); epochs return to the certificate as
 soon as their updates are that small. The inner loop (numba) runs epochs
 over a working set: the support plus the worst violators, doubling each
 outer iteration, or taking every violator at once when the support fills
-the last set (near-full supports). When the working set's rows outnumber
+the last set (near-full supports; when that set will be every feature and
+the full Gram pays, the full Gram is built right after the working-set
+solve, before the next certificate, which then needs no product with
+``X``). When the working set's rows outnumber
 its ``k`` features, its subproblem is solved on its ``k x k`` Gram matrix
 (per task when labels are missing), so inner epochs cost ``O(k^2 T)``
 instead of ``O(n k T)``, as long as that Gram costs a few epochs at most;
