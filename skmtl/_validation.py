@@ -18,7 +18,7 @@ from numba import njit
 from sklearn import get_config
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
-from ._solvers.design import column_min_max_sum, full_entry_layout
+from ._solvers.design import column_min_max_sum, full_entry_layout, tiled_rows
 
 __all__ = [
     "TaskData",
@@ -52,6 +52,10 @@ class TaskData:
         ``n_t``: sum of sample weights over task ``t``'s labelled rows.
     unit_weights : bool
         Every sample weight is 1 (``sample_weight=None``).
+    labels_finite : bool
+        Every label is known to be finite (the targets' sum, read to look for
+        NaN, was finite); False means "not checked", see
+        :func:`check_labels_finite`.
 
     When every cell is labelled, the five index arrays may be passed as None:
     they are then the row-major layout of
@@ -63,6 +67,7 @@ class TaskData:
     def __init__(
         self, n_samples, n_tasks, row_ptr, entry_row, entry_task, y, sample_weight,
         task_ptr, task_entries, task_counts, task_weight_sums, unit_weights=False,
+        labels_finite=False,
     ):  # fmt: skip
         self.n_samples = n_samples
         self.n_tasks = n_tasks
@@ -72,6 +77,7 @@ class TaskData:
         self.task_counts = task_counts
         self.task_weight_sums = task_weight_sums
         self.unit_weights = unit_weights
+        self.labels_finite = labels_finite
 
     def __repr__(self):
         return (
@@ -139,10 +145,7 @@ class TaskData:
             if task_weights is not None:
                 scale = scale * task_weights
             if self.is_full:
-                # np.tile(scale, n_samples), without tile's two copies
-                c = np.empty((self.n_samples, self.n_tasks))
-                c[...] = scale
-                return c.reshape(-1)
+                return tiled_rows(scale, self.n_samples)
             return scale[self.entry_task]
         sw = self.sample_weight
         if self.is_full and self.n_entries:
@@ -465,11 +468,10 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
     with np.errstate(all="ignore"):  # (inf - inf, overflow: the general path)
         # the first and last rows first: they decide per-task data (mostly
         # NaN) without a sum over all of Y
-        no_nan = (
-            Y2.size > 0
-            and not np.isnan(Y2[0].sum() + Y2[-1].sum())
-            and not np.isnan(Y2.sum())
-        )
+        total = np.nan
+        if Y2.size > 0 and not np.isnan(Y2[0].sum() + Y2[-1].sum()):
+            total = Y2.sum()
+        no_nan = not np.isnan(total)
     if no_nan:
         # no NaN (a NaN cell makes the sum NaN): every cell is labelled, the
         # entries are the row-major cells and their index arrays are built
@@ -516,6 +518,8 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
         task_counts=counts.astype(np.int64),
         task_weight_sums=sums,
         unit_weights=sample_weight is None,
+        # a finite sum: no NaN and no infinity (both propagate)
+        labels_finite=bool(np.isfinite(total)),
     )
 
 
@@ -526,6 +530,18 @@ def as_float64_X(X):
     return np.asarray(X, dtype=np.float64)
 
 
-def check_array_X(X):
-    """Plain check of a 2-D finite X without estimator bookkeeping."""
-    return check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+def check_array_X(X, return_column_stats=False):
+    """Plain check of a 2-D finite X without estimator bookkeeping.
+
+    With ``return_column_stats=True`` returns ``(X, stats)`` as
+    :func:`validate_X` does: a plain float64 ndarray is checked by its
+    column statistics (one pass serves the finite check and the solvers'
+    column statistics), anything else (and every error) by scikit-learn's
+    ``check_array``, with ``stats=None``.
+    """
+    if return_column_stats:
+        plain, stats = _plain_float_X(None, X, True, want_stats=True)
+        if plain:
+            return X, stats
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+    return (X, None) if return_column_stats else X

@@ -432,3 +432,184 @@ def test_full_targets_fit_matches_scikit_learn(weights):
     ref.fit(X, Y, sample_weight=sw)
     assert_allclose(ours.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
     assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
+
+
+def test_full_gram_ahead_gives_the_same_iterates(monkeypatch):
+    """A working-set solve whose support fills the set, with every feature
+    violating at the last certificate, goes straight to the full Gram
+    (no product with X for a residual-mode certificate): the same epochs and
+    coefficients as deciding after that certificate, and scikit-learn's
+    solution."""
+    from skmtl._solvers import bcd
+
+    rng = np.random.default_rng(3)
+    n, p, T = 300, 120, 5  # n >= p, p <= 40 T: the full Gram pays
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    Y = X @ rng.standard_normal((T, p)).T + 1.0 + rng.standard_normal((n, T))
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    amax = np.max(np.linalg.norm(Xc.T @ Yc, axis=1)) / n
+    calls = []
+    ahead = bcd.BCDSolver._full_gram_ahead
+
+    def spy(self, run):
+        calls.append(ahead(self, run))
+        return calls[-1]
+
+    monkeypatch.setattr(bcd.BCDSolver, "_full_gram_ahead", spy)
+    fast = MultiTaskLasso(alpha=amax / 100, tol=1e-8, max_iter=10_000).fit(X, Y)
+    assert True in calls  # the early switch fired
+    monkeypatch.setattr(bcd.BCDSolver, "_full_gram_ahead", lambda self, run: False)
+    slow = MultiTaskLasso(alpha=amax / 100, tol=1e-8, max_iter=10_000).fit(X, Y)
+    assert fast.n_iter_ == slow.n_iter_
+    assert_allclose(fast.coef_, slow.coef_, rtol=1e-9, atol=1e-12)
+    ref = SkMultiTaskLasso(alpha=amax / 100, tol=1e-12, max_iter=100_000).fit(X, Y)
+    assert_allclose(fast.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+    assert_allclose(fast.intercept_, ref.intercept_, rtol=1e-5, atol=1e-6)
+
+
+def test_full_label_working_set_solve_builds_no_entry_layout():
+    """With every label present the (n, T) path never reads the per-entry
+    index arrays: a fit through working sets solved on their Gram keeps
+    them unbuilt."""
+    from skmtl._solvers.dispatch import ProblemSolver
+    from skmtl._solvers.penalties._sparsity import L21
+
+    rng = np.random.default_rng(4)
+    n, p, T = 200, 150, 4
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    Y = X[:, :5] @ rng.standard_normal((T, 5)).T + rng.standard_normal((n, T))
+    data = make_task_data(Y)
+    X, op, datafit = make_problem(X, data, np.ones(T))
+    res = ProblemSolver(X, op, datafit).solve(L21(0.05), solver="bcd", tol=1e-8)
+    assert data.lazy_layout
+    ref = SkMultiTaskLasso(alpha=0.05, tol=1e-12, max_iter=100_000).fit(X, Y)
+    assert_allclose(res.coef, ref.coef_, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:Cross-validation selected")
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_path_and_cv_take_the_statistics_from_validation(order, monkeypatch):
+    """``check_array_X`` (regularization_path) and the CV estimators' full
+    problem read X's column statistics once, in validation; the same
+    statistics, and check_array's result and errors otherwise."""
+    import scipy.sparse as sp
+
+    from skmtl._solvers import design
+    from skmtl._validation import check_array_X
+    from skmtl.model_selection import regularization_path
+
+    X, Y = _problem(order=order)
+    X2, stats = check_array_X(X, return_column_stats=True)
+    assert X2 is X
+    assert np.array_equal(stats[0], X.min(axis=0))
+    assert np.array_equal(stats[1], X.max(axis=0))
+    assert_allclose(stats[2], X.sum(axis=0), rtol=1e-13, atol=1e-13)
+    for Xin in (X.astype(np.float32), X.tolist(), sp.csr_array(X)):
+        X3, none = check_array_X(Xin, return_column_stats=True)
+        assert none is None
+        assert type(X3) is type(check_array_X(Xin))
+    Xbad = X.copy()
+    Xbad[5, 2] = np.nan
+    with pytest.raises(ValueError) as theirs:
+        check_array(Xbad, accept_sparse=["csr", "csc"])
+    with pytest.raises(ValueError) as ours:
+        regularization_path(Xbad, Y, "l21", n_alphas=3)
+    assert str(ours.value) == str(theirs.value)
+    # one statistics pass over the full X (the folds' rows are new arrays)
+    seen = []
+    kernel = design.column_min_max_sum
+
+    def spy(A):
+        seen.append(A.shape)
+        return kernel(A)
+
+    monkeypatch.setattr(design, "column_min_max_sum", spy)
+    monkeypatch.setattr(skmtl._validation, "column_min_max_sum", spy)
+    path = regularization_path(X, Y, "l21", n_alphas=4)
+    assert seen.count(X.shape) == 1
+    seen.clear()
+    cv = skmtl.MultiTaskLassoCV(n_alphas=4, cv=2).fit(X, Y)
+    assert seen.count(X.shape) == 1
+    # and the numbers are those of a float32 -> float64 copy (no statistics)
+    monkeypatch.undo()
+    path64 = regularization_path(X.tolist(), Y, "l21", n_alphas=4)
+    assert_allclose(path.coefs, path64.coefs, rtol=1e-10, atol=1e-12)
+    cv64 = skmtl.MultiTaskLassoCV(n_alphas=4, cv=2).fit(X.tolist(), Y)
+    assert cv.alpha_ == cv64.alpha_
+    assert_allclose(cv.coef_, cv64.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_finite_label_check_rides_on_the_nan_probe():
+    """With every label present, the sum that looks for NaN also proves the
+    labels finite; an infinite label (alone, or with an overflowing sum)
+    still raises the same error, and finite labels whose sum overflows
+    still fit."""
+    X, Y = _problem()
+    data = make_task_data(Y)
+    assert data.lazy_layout and data.labels_finite
+    Ynan = Y.copy()
+    Ynan[3, 1] = np.nan
+    assert not make_task_data(Ynan).labels_finite  # (general path: checked)
+    for bad in (np.inf, -np.inf):
+        Yinf = Y.copy()
+        Yinf[7, 2] = bad
+        data = make_task_data(Yinf)
+        assert not data.labels_finite
+        with pytest.raises(ValueError, match="Y contains infinity"):
+            MultiTaskLasso(alpha=0.01).fit(X, Yinf)
+    Ybig = Y.copy()
+    Ybig[:2, 0] = 1e308  # finite labels, an infinite sum
+    assert not make_task_data(Ybig).labels_finite
+    with np.errstate(all="ignore"):
+        MultiTaskLasso(alpha=0.01).fit(X, Ybig)  # no ValueError
+
+
+def test_no_early_full_gram_when_max_iter_stops_the_fit(monkeypatch):
+    """The early switch builds the full Gram only for epochs that will run:
+    a fit whose max_iter ends with the first working-set solve keeps its
+    residual state; one more epoch runs on the full Gram."""
+    from skmtl._solvers import bcd
+    from skmtl._solvers.dispatch import ProblemSolver
+    from skmtl._solvers.penalties._sparsity import L21
+
+    rng = np.random.default_rng(3)
+    n, p, T = 300, 120, 5
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    Y = X @ rng.standard_normal((T, p)).T + 1.0 + rng.standard_normal((n, T))
+    X, op, datafit = make_problem(X, make_task_data(Y), np.ones(T))
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    pen = L21(np.max(np.linalg.norm(Xc.T @ Yc, axis=1)) / n / 100)
+    first = []
+    solve_ws = bcd.BCDSolver._solve_ws_in_gram_space
+
+    def spy(self, *args):
+        out = solve_ws(self, *args)
+        first.append(out[0])
+        return out
+
+    monkeypatch.setattr(bcd.BCDSolver, "_solve_ws_in_gram_space", spy)
+    ProblemSolver(X, op, datafit).solve(pen, solver="bcd", tol=1e-8)
+    e0 = first[0]
+    solver = ProblemSolver(X, op, datafit)
+    res = solver.solve(pen, solver="bcd", tol=1e-8, max_iter=e0)
+    assert res.n_iter == e0 and not res.converged
+    assert solver._bcd.mode == "residual"
+    solver = ProblemSolver(X, op, datafit)
+    solver.solve(pen, solver="bcd", tol=1e-8, max_iter=e0 + 1)
+    assert solver._bcd.mode == "gram"
+
+
+@pytest.mark.parametrize("n, T", [(0, 3), (1, 1), (7, 3), (50, 5)])
+def test_tiled_rows_is_numpys_tile(n, T):
+    """The unit entry weights' fill: the same array as ``np.tile``, and
+    ``TaskData.entry_weights`` equals the general formula's values."""
+    from skmtl._solvers.design import tiled_rows
+
+    v = np.random.default_rng(n).random(T)
+    assert np.array_equal(tiled_rows(v, n), np.tile(v, n))
+    if n:
+        Y = np.random.default_rng(1).standard_normal((n, T))
+        data = make_task_data(Y)
+        tw = np.linspace(0.5, 2.0, T)
+        expected = np.tile(tw / np.full(T, float(n)), n)
+        assert_allclose(data.entry_weights(tw), expected, rtol=1e-15, atol=0)

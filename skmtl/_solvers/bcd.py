@@ -35,7 +35,10 @@ violation, update and coefficient); epochs return to the certificate as
 soon as their updates are that small. The inner loop (numba) runs epochs
 over a working set: the support plus the worst violators, doubling each
 outer iteration, or taking every violator at once when the support fills
-the last set (near-full supports). When the working set's rows outnumber
+the last set (near-full supports; when that set will be every feature and
+the full Gram pays, the full Gram is built right after the working-set
+solve, before the next certificate, which then needs no product with
+``X``). When the working set's rows outnumber
 its ``k`` features, its subproblem is solved on its ``k x k`` Gram matrix
 (per task when labels are missing), so inner epochs cost ``O(k^2 T)``
 instead of ``O(n k T)``, as long as that Gram costs a few epochs at most;
@@ -231,6 +234,18 @@ def _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params):
     return max_viol, d_w_max, w_max
 
 
+@njit(cache=True)
+def _centre_gram(G, scale, msum, ma, mb):
+    """``G <- scale G - msum ma mb^T`` in place (the same operations, in the
+    same order, as ``scale * G - msum * np.outer(ma, mb)``, without the two
+    ``(ka, kb)`` temporaries); returns ``G``."""
+    ka, kb = G.shape
+    for i in range(ka):
+        for j in range(kb):
+            G[i, j] = scale * G[i, j] - msum * (ma[i] * mb[j])
+    return G
+
+
 @njit(cache=True, error_model="numpy")
 def _centre_targets_full(Y, C, task_c, fit_intercept):
     """``(ymean, yc, yy)`` of row-major ``(n, T)`` targets ``Y`` and entry
@@ -331,6 +346,7 @@ class _Run:
         self.mode = None
         self.rng = None
         self.visited = None
+        self.n_viol = 0
 
     @classmethod
     def resume_or_start(cls, resume, key):
@@ -560,13 +576,13 @@ class BCDSolver:
             # every task uses all rows: one Gram matrix, scaled per task
             row_s = self.factors[0]
             if np.all(row_s == row_s[0]):
-                Q0 = row_s[0] * (X.T @ X)  # symmetric rank-k update, no copy of X
+                # symmetric rank-k update, no copy of X
+                Q0, scale = X.T @ X, row_s[0]
             else:
-                Q0 = X.T @ (X * row_s[:, None])
+                Q0, scale = X.T @ (X * row_s[:, None]), 1.0
             msum = row_s.sum()
             m = xmean[0]  # every task's mean is X^T s / sum(s) (zero without)
-            Q0 -= msum * np.outer(m, m)
-            self.Q = Q0[None]
+            self.Q = _centre_gram(Q0, scale, msum, m, m)[None]
             self.slot = np.zeros(T, dtype=np.int64)
             self.k = self.task_c / msum
         else:
@@ -661,7 +677,8 @@ class BCDSolver:
         if np.any(W):
             r = self.yc - (op.matvec(W) - np.sum(self.xmean * W, axis=1)[self.task])
         else:
-            r = self.yc.copy()
+            # (the (n, T) residual below is a copy of its own)
+            r = self.yc if self.full else self.yc.copy()
         if self.full:
             # a copy: with one task a reshape is a view of yc, and the epochs
             # would overwrite the centred targets
@@ -824,10 +841,10 @@ class BCDSolver:
             s, m = self.row_s, self.xmean[0]
             if self.uniform_rows:
                 # Xa.T @ Xa is a symmetric rank-k update, no scaled copy
-                Q = s[0] * (Xa.T @ Xb)
+                Q, scale = Xa.T @ Xb, s[0]
             else:
-                Q = Xa.T @ (Xb * s[:, None])
-            return (Q - s.sum() * np.outer(m[ia], m[ib]))[None]
+                Q, scale = Xa.T @ (Xb * s[:, None]), 1.0
+            return _centre_gram(Q, scale, s.sum(), m[ia], m[ib])[None]
         return task_grams(
             Xa, self.op, self.c, self.xmean[:, ia], self.task_c,
             X2=None if Xb is Xa else Xb, xmean2=self.xmean[:, ib],
@@ -896,16 +913,19 @@ class BCDSolver:
 
     def _solve_ws_in_gram_space(self, ws, V, target, budget, penalty, update_tol):
         """Solve the working-set subproblem on its Gram matrix (``k x k`` per
-        task), then update the residual once with two BLAS products.
+        task); the caller then updates the residual once with two BLAS
+        products (:meth:`_update_residual`), or switches to the full Gram.
 
         Inner epochs cost ``O(k^2 T)`` instead of ``O(n k T)``: the
         subproblem's gradient is ``V0 - K_t Q_t (W - W0)``, kept up to date
         by the Gram kernel. Runs at most ``budget`` epochs, until the largest
         violation is at most ``target`` and the last epoch's largest update
         at most ``update_tol`` times the largest coefficient. Returns
-        ``(epochs, update ratio of the last epoch, finished)``.
+        ``(epochs, update ratio of the last epoch, finished, (Xw, dW))``:
+        the working set's columns and the change of its coefficients, for
+        :meth:`_update_residual`.
         """
-        T, W, task = self.T, self.W, self.task
+        T, W = self.T, self.W
         self._residual_is_yc = False
         k = ws.size
         Xw = self.Xc[:, ws]
@@ -933,19 +953,53 @@ class BCDSolver:
                 break
         dW = Wk - W0k
         W[:, ws] = Wk
+        return epochs, ratio, finished, (Xw, dW)
+
+    def _update_residual(self, ws, Xw, dW):
+        """The residual after the coefficients of ``ws`` (columns ``Xw``)
+        moved by ``dW`` (two BLAS products)."""
+        T = self.T
         if self.full:
             self.R -= Xw @ dW.T - self.xmean[0, ws] @ dW.T
+            return
+        # (``task`` read only here: with every label present it would build
+        # the per-entry layout, which the ``(n, T)`` path never reads)
+        task = self.task
+        op_ws = DesignOperator(
+            np.ascontiguousarray(Xw), self.op.row_ptr, self.op.entry_row, task, T
+        )
+        shift = np.sum(self.xmean[:, ws] * dW, axis=1)
+        if self.sparse:
+            self.rs -= op_ws.matvec(dW)
+            self.off += shift
         else:
-            op_ws = DesignOperator(
-                np.ascontiguousarray(Xw), self.op.row_ptr, self.op.entry_row, task, T
-            )
-            shift = np.sum(self.xmean[:, ws] * dW, axis=1)
-            if self.sparse:
-                self.rs -= op_ws.matvec(dW)
-                self.off += shift
-            else:
-                self.r -= op_ws.matvec(dW) - shift[task]
-        return epochs, ratio, finished
+            self.r -= op_ws.matvec(dW) - shift[task]
+
+    def _switch_to_full_gram(self, run):
+        """Continue in Gram mode on the full Gram (built now)."""
+        self.mode, self.switch_to_gram = "gram", False
+        run.mode = "gram"
+        self._ws_gram_cache = None  # the full Gram replaces it
+        self._build_gram()
+
+    def _full_gram_ahead(self, run):
+        """After a working-set solve: will the next working set be every
+        feature, solved on the full Gram? Then the full Gram is built at
+        once, before the certificate: in Gram mode the gradient costs
+        ``T p^2`` flops, not a product with ``X`` (``n p T``), and the
+        residual is not needed. This is the rule of :meth:`_choose_ws_size`
+        (the support fills the set, and the support plus the violators
+        cover every feature) with the violators of the last certificate
+        standing in for the next one's.
+        """
+        visited = run.visited
+        if visited is None or visited.size >= self.p or not self._full_gram_pays():
+            return False
+        support = int(np.count_nonzero(np.any(self.W != 0, axis=0)))
+        return (
+            support >= max(0.9 * visited.size, WS_JUMP_MIN)
+            and support + run.n_viol >= self.p
+        )
 
     # driver -----------------------------------------------------------------
     def solve(
@@ -1046,17 +1100,14 @@ class BCDSolver:
                     break
             if run.block is None:
                 support = np.flatnonzero(np.any(self.W != 0, axis=0))
-                n_viol = int(np.sum(viol > 0))
+                n_viol = run.n_viol = int(np.sum(viol > 0))
                 ws_size = self._choose_ws_size(run, support, n_viol)
                 if (ws_size >= p and self._full_gram_pays()) or (
                     self.switch_to_gram and (support.size > p // 4 or ws_size > p // 2)
                 ):
                     # a large support, or a working set whose own Gram would cost a
                     # good part of the full one: build the full Gram now
-                    self.mode, self.switch_to_gram = "gram", False
-                    run.mode = "gram"
-                    self._ws_gram_cache = None  # the full Gram replaces it
-                    self._build_gram()
+                    self._switch_to_full_gram(run)
                     continue
                 if use_working_set and p > ws_size:
                     score = viol.copy()
@@ -1083,10 +1134,11 @@ class BCDSolver:
                 run.block = _Block(ws, target, in_gram_space)
             block = run.block
             budget = min(max_iter - n_iter, block.left)
+            moved = None
             if block.in_gram_space:
                 if V is None:  # a resumed block: the gradient at the current W
                     V = self._state()[1]
-                used, run.ratio, finished = self._solve_ws_in_gram_space(
+                used, run.ratio, finished, moved = self._solve_ws_in_gram_space(
                     block.ws, V, 0.03 * block.target, budget, penalty, tol
                 )
             else:
@@ -1105,6 +1157,16 @@ class BCDSolver:
                 run.block = None
                 run.ws_size *= 2
                 n_outer += 1
+            if moved is not None:
+                # (not when max_iter stops the fit here: no epoch would use it)
+                if (
+                    run.block is None
+                    and n_iter < max_iter
+                    and self._full_gram_ahead(run)
+                ):
+                    self._switch_to_full_gram(run)  # (the residual is not needed)
+                else:
+                    self._update_residual(block.ws, *moved)
         W = self.W.copy()
         if self.fit_intercept:
             intercept = self.ymean - np.sum(self.xmean * W, axis=1)

@@ -92,8 +92,10 @@ class _PathCVMixin(SplitterRoutingMixin):
         return getattr(self, "solver", "auto")
 
     def _check_targets(self, X, y, sample_weight):
-        """Validated ``X``, encoded ``Y2`` and ``TaskData``; sets task attributes."""
-        X = validate_X(self, X, reset=True)
+        """Validated ``X``, encoded ``Y2``, ``TaskData`` and ``X``'s column
+        statistics from validation (or None, see :func:`validate_X`); sets
+        task attributes."""
+        X, stats = validate_X(self, X, reset=True, return_column_stats=True)
         Y2, names, classes = encode_targets(y, self._loss, X.shape[0])
         data = make_task_data(Y2, sample_weight, names)
         self.n_tasks_ = Y2.shape[1]
@@ -107,7 +109,7 @@ class _PathCVMixin(SplitterRoutingMixin):
         if classes is not None:
             self._task_classes = classes
             self.classes_ = classes[0] if self._y_is_1d else classes
-        return X, Y2, data, classes
+        return X, Y2, data, classes, stats
 
     def _fit_path_cv(self, X, y, sample_weight, params):
         split_params = self._split_params(sample_weight, params)
@@ -117,7 +119,7 @@ class _PathCVMixin(SplitterRoutingMixin):
             if not get_datafit_class(self._loss).sufficient_statistics:
                 unsupported_dask(self)
             return fit_path_cv_dask(self, X, y, sample_weight)
-        X, Y2, data, classes = self._check_targets(X, y, sample_weight)
+        X, Y2, data, classes, stats = self._check_targets(X, y, sample_weight)
         folds = cv_folds(
             self.cv,
             X,
@@ -132,7 +134,7 @@ class _PathCVMixin(SplitterRoutingMixin):
         composite = "beta_ratio" in pen_cls.hyperparameters
         T = data.n_tasks
         w = check_task_weights(self.task_weights, T)
-        Xf, op, datafit = make_problem(X, data, w, self._loss)
+        Xf, op, datafit = make_problem(X, data, w, self._loss, column_stats=stats)
         sw = None
         if sample_weight is not None:
             sw = np.zeros(Y2.shape[0])

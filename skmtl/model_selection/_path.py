@@ -293,11 +293,12 @@ def regularization_path(
         raise ValueError(f"n_alphas must be a positive integer, got {n_alphas!r}.")
     if not 0 < eps <= 1:
         raise ValueError(f"eps must be in (0, 1], got {eps}.")
-    X = check_array_X(X)
+    # (one pass over a float64 X: the finite check and the column statistics)
+    X, stats = check_array_X(X, return_column_stats=True)
     Y2, names, _ = datafit_cls.encode_targets(Y, X.shape[0])
     data = make_task_data(Y2, sample_weight, names)
     w = check_task_weights(task_weights, data.n_tasks)
-    X, op, datafit = make_problem(X, data, w, loss)
+    X, op, datafit = make_problem(X, data, w, loss, column_stats=stats)
     params = {
         "l1_ratio": l1_ratio,
         "task_graph": task_graph,
