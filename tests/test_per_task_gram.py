@@ -523,6 +523,35 @@ def test_gram_lipschitz_estimate_with_one_shared_gram():
     assert 0.95 * exact <= L <= 1.05 * exact * (1 + 1e-12)
 
 
+@pytest.mark.parametrize("shared", [False, True])
+def test_gram_trial_and_extrapolation_match_numpy(shared):
+    """The per-task Gram FISTA's trial step (``k_t Q_t x_t``, the squared
+    step and the curvature along it, one numba pass for per-task Grams) and
+    its extrapolated state against the numpy formulas written out; a shared
+    Gram (one slot) takes the numpy route to the same numbers."""
+    from skmtl._solvers.gram_fista import GramSmooth, _GramQuadratic
+
+    rng = np.random.default_rng(5)
+    T, p = 6, 11
+    A = rng.standard_normal((T, 20, p))
+    Q = np.einsum("tia,tib->tab", A, A)
+    if shared:
+        Q = Q[:1]
+    k = rng.uniform(0.5, 2.0, T)
+    state = {"Q": Q, "k": k, "XtY": rng.standard_normal((T, p)), "yy": 3.0}
+    smooth = GramSmooth(_GramQuadratic(state), make_penalty("trace", 0.1, T, {}))
+    x_new, y = rng.standard_normal((2, T, p))
+    QW_y = rng.standard_normal((T, p))
+    QW_new, sq, curv = smooth.trial(x_new, y, QW_y, 1.0)
+    ref = np.array([k[t] * Q[0 if shared else t] @ x_new[t] for t in range(T)])
+    np.testing.assert_allclose(QW_new, ref, rtol=1e-13, atol=1e-13 * np.abs(ref).max())
+    diff = x_new - y
+    assert sq == pytest.approx(np.sum(diff * diff), rel=1e-13)
+    assert curv == pytest.approx(0.5 * np.sum(diff * (ref - QW_y)), rel=1e-12)
+    ext = smooth.extrapolate(QW_new, QW_y, 0.3)
+    np.testing.assert_allclose(ext, QW_new + 0.3 * (QW_new - QW_y), rtol=1e-15)
+
+
 def test_gram_fista_checks_the_gap_often_early_then_every_gap_freq():
     """The per-task Gram FISTA checks its gap at every iteration from the
     second until the spacing ``it // 6`` grows, never more than
