@@ -397,11 +397,13 @@ def main():
         else:
             raise ValueError(f"unknown problem {name!r}")
     print(f"MALSAR: {root}; Octave: {octave}")
+    # skmtl (and so scipy.linalg's own BLAS, which its LAPACK calls use)
+    # imported first: threadpool_limits only limits the libraries loaded
+    from skmtl import stack_tasks
+
     with threadpool_limits(1), tempfile.TemporaryDirectory() as tmp:
         # compile skmtl's kernels once before timing
         Xs, ys = synthetic_problem(T=3, n_t=20, p=5)
-        from skmtl import stack_tasks
-
         X, Y = stack_tasks(Xs, ys)
         for kind in kinds:
             skmtl_fit(X, Y, kind, 1.0, np.full(3, 20.0), 1e-8)

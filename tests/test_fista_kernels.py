@@ -200,6 +200,36 @@ def test_scaled_prox_of_a_row_penalty_matches_numpy(name):
     assert_allclose(masked[:, keep], ref[:, keep], rtol=1e-15, atol=1e-300)
 
 
+def test_scaled_trace_value_at_the_prox_result_needs_no_svd(monkeypatch):
+    """With a scalar scale, the scaled trace penalty's value at the array
+    its prox just returned comes from the prox's remembered singular values
+    (no SVD), equal to the trace norm of ``U s`` from numpy's SVD; any other
+    array (a copy included) is computed from scratch."""
+    from skmtl._solvers.fista import _ScaledPenalty
+    from skmtl._solvers.penalties import _spectral
+    from skmtl.penalties import PENALTIES
+
+    pen = PENALTIES["trace"](alpha=0.3)
+    rng = np.random.default_rng(3)
+    V = rng.standard_normal((20, 50)) @ np.diag(np.linspace(2.0, 0.1, 50))
+    scaled = _ScaledPenalty(pen, 0.37)
+    U = scaled.prox(V, 75.0)  # threshold 3.1: 8 of 20 values kept
+    expected = 0.3 * np.linalg.svd(U * 0.37, compute_uv=False).sum()
+    assert 0 < np.linalg.matrix_rank(U) < 20  # values were cut
+
+    def no_svd(W):
+        raise AssertionError("the trace norm was computed again")
+
+    monkeypatch.setattr(_spectral, "trace_norm", no_svd)
+    assert scaled.value(U) == pytest.approx(expected, rel=1e-14)
+    monkeypatch.undo()
+    assert scaled.value(U.copy()) == pytest.approx(expected, rel=1e-14)
+    other = rng.standard_normal((20, 50))
+    assert scaled.value(other) == pytest.approx(
+        0.3 * np.linalg.svd(other * 0.37, compute_uv=False).sum(), rel=1e-14
+    )
+
+
 class _FakeSmooth:
     """A smooth part whose gradient is a given array (the loop's checks)."""
 

@@ -91,6 +91,34 @@ def test_task_grams_of_equal_consecutive_tasks_match_direct_products(
         )
 
 
+@pytest.mark.parametrize(
+    "T, n_t, p",
+    [(3, 150, 50), (2, 64, 1), (2, 70, 3), (3, 100, 9), (2, 600, 13), (1, 251, 128),
+     (2, 10, 6), (2, 80, 130)],
+)  # fmt: skip
+@pytest.mark.parametrize("with_d", [False, True])
+def test_block_grams_match_direct_products(T, n_t, p, with_d):
+    """The per-task Gram kernel (upper triangle in 4 x 4 tiles, edges,
+    several row chunks, a scale per task, ``X_t^T d_t`` in the same pass)
+    and its batched-product fallback (few rows, many features) against
+    ``X_t^T X_t`` per task: to 1e-13 relative, exactly symmetric."""
+    from skmtl._solvers._block_gram import block_grams
+
+    rng = np.random.default_rng(p)
+    X3 = rng.standard_normal((T, n_t, p)) + rng.standard_normal(p)
+    scale = rng.uniform(0.5, 2.0, T)
+    D = rng.standard_normal((T, n_t)) if with_d else None
+    Q, XtD = block_grams(X3, scale, D)
+    assert Q.shape == (T, p, p) and (XtD is None) == (not with_d)
+    for t in range(T):
+        ref = scale[t] * (X3[t].T @ X3[t])
+        np.testing.assert_allclose(Q[t], ref, rtol=0, atol=1e-13 * np.abs(ref).max())
+        np.testing.assert_array_equal(Q[t], Q[t].T)
+        if with_d:
+            ref = X3[t].T @ D[t]
+            np.testing.assert_allclose(XtD[t], ref, rtol=0, atol=1e-13 * n_t)
+
+
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_label_entries_of_one_label_a_row_match_the_nan_mask(shuffle):
     """Per-task data (one label a row, the rows of each task consecutive or
@@ -354,6 +382,55 @@ def test_trace_prox_from_the_gram_matches_the_svd_prox(shape, spectrum, ratio):
     assert not np.shares_memory(out, W)
 
 
+@pytest.mark.parametrize("shape", [(20, 50), (100, 50), (9, 8), (8, 33)])
+@pytest.mark.parametrize("spectrum", list(SPECTRA))
+def test_trace_prox_kernel_matches_the_svd_prox_on_solver_shapes(shape, spectrum):
+    """The numba prox (Gram, LAPACK's eigenpairs, result in one call) and
+    its partial route (scipy's dsyevr) against numpy's SVD prox written
+    out, on the shapes the solvers meet (per-task logistic ``(20, 50)``,
+    MALSAR's ``(100, 50)``) and the smallest the Gram route takes, with
+    thresholds cutting inside, below and above the spectrum: to 1e-12 of
+    the result's norm or of ``s_max`` (a cut just below a cluster leaves a
+    result ~300 times smaller than ``W``, whose rounding error ``~eps
+    s_max`` both routes share), the kept values to 1e-12 relative."""
+    from skmtl._solvers.penalties._spectral import _shrink_by_gram
+
+    s = SPECTRA[spectrum](min(shape))
+    W = 2.0 * _with_spectrum(shape, s, seed=7)
+    for thresh in (2.0 * s[1] * 0.999, 2.0 * s[len(s) // 2] * 1.001, 1e-3, 3.0):
+        expected, kept = _svd_shrink(W, thresh)
+        scale = max(np.linalg.norm(expected), 2.0 * s[0])
+        for n_kept in (None, 1, min(shape)):
+            res = _shrink_by_gram(W, thresh, n_kept)
+            if res is None:  # s_max / thresh beyond the Gram route's limit
+                assert 2.0 * s[0] > 1e3 * thresh
+                continue
+            out, values = res
+            assert out.shape == W.shape and out.flags.c_contiguous
+            assert np.linalg.norm(out - expected) <= 1e-12 * scale
+            assert values.shape == kept.shape
+            np.testing.assert_allclose(values, kept, rtol=1e-12, atol=1e-12 * s[0])
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("n_kept", [None, 1])
+def test_trace_prox_kernel_falls_back_on_non_finite_input(bad, n_kept):
+    """A non-finite entry never reaches LAPACK on the Gram route: it
+    returns None (the caller's SVD route, which raises numpy's error)."""
+    from skmtl._solvers.penalties._spectral import _shrink_by_gram
+
+    W = np.random.default_rng(0).standard_normal((30, 12))
+    W[3, 4] = bad
+    assert _shrink_by_gram(W, 0.5, n_kept) is None
+    # non-contiguous and float32 input: the same result as a float64 copy
+    V = np.random.default_rng(1).standard_normal((12, 30))
+    ref = _shrink_by_gram(np.ascontiguousarray(V.T), 0.5, n_kept)
+    for view in (V.T, np.asfortranarray(V.T)):
+        out, values = _shrink_by_gram(view, 0.5, n_kept)
+        np.testing.assert_array_equal(out, ref[0])
+        np.testing.assert_array_equal(values, ref[1])
+
+
 @pytest.mark.parametrize(
     "shape, scale, thresh",
     [((40, 12), 1.0, 1e-4), ((40, 12), 1e-160, 1e-163), ((40, 12), 1e160, 1e158),
@@ -444,6 +521,35 @@ def test_gram_lipschitz_estimate_with_one_shared_gram():
     exact = 2.5 * np.linalg.eigvalsh(Q[0])[-1]
     L = _GramQuadratic(state).lipschitz()
     assert 0.95 * exact <= L <= 1.05 * exact * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_gram_trial_and_extrapolation_match_numpy(shared):
+    """The per-task Gram FISTA's trial step (``k_t Q_t x_t``, the squared
+    step and the curvature along it, one numba pass for per-task Grams) and
+    its extrapolated state against the numpy formulas written out; a shared
+    Gram (one slot) takes the numpy route to the same numbers."""
+    from skmtl._solvers.gram_fista import GramSmooth, _GramQuadratic
+
+    rng = np.random.default_rng(5)
+    T, p = 6, 11
+    A = rng.standard_normal((T, 20, p))
+    Q = np.einsum("tia,tib->tab", A, A)
+    if shared:
+        Q = Q[:1]
+    k = rng.uniform(0.5, 2.0, T)
+    state = {"Q": Q, "k": k, "XtY": rng.standard_normal((T, p)), "yy": 3.0}
+    smooth = GramSmooth(_GramQuadratic(state), make_penalty("trace", 0.1, T, {}))
+    x_new, y = rng.standard_normal((2, T, p))
+    QW_y = rng.standard_normal((T, p))
+    QW_new, sq, curv = smooth.trial(x_new, y, QW_y, 1.0)
+    ref = np.array([k[t] * Q[0 if shared else t] @ x_new[t] for t in range(T)])
+    np.testing.assert_allclose(QW_new, ref, rtol=1e-13, atol=1e-13 * np.abs(ref).max())
+    diff = x_new - y
+    assert sq == pytest.approx(np.sum(diff * diff), rel=1e-13)
+    assert curv == pytest.approx(0.5 * np.sum(diff * (ref - QW_y)), rel=1e-12)
+    ext = smooth.extrapolate(QW_new, QW_y, 0.3)
+    np.testing.assert_allclose(ext, QW_new + 0.3 * (QW_new - QW_y), rtol=1e-15)
 
 
 def test_gram_fista_checks_the_gap_often_early_then_every_gap_freq():

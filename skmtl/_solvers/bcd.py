@@ -55,6 +55,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from ._block_gram import block_grams
 from .design import DesignOperator, centred_sq_colsums
 from .penalties._rows import row_update
 from .result import SolverResult
@@ -438,8 +439,7 @@ def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None):
     Q = np.empty((T, k, X2.shape[1]))
     Xr = task_blocks(X, op) if X2 is X and uniform else None
     if Xr is not None:
-        np.matmul(Xr.transpose(0, 2, 1), Xr, out=Q)
-        Q *= first[:, None, None]
+        Q = block_grams(Xr, first)[0]
         if centred:
             Q -= task_c[:, None, None] * (xmean[:, :, None] * xmean[:, None, :])
         return Q

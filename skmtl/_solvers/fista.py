@@ -196,6 +196,9 @@ class _ScaledPenalty:
         if isinstance(penalty, RowPenalty) and cls.prox_cols is RowPenalty.prox_cols:
             self.row_code, self.row_params = penalty.code, penalty.params
         self.no_smooth = cls.smooth_grad is Penalty.smooth_grad
+        # (the last scalar-scaled prox: its result U and the penalty's own
+        # output U s, see value)
+        self._last_prox = None
 
     def unscale(self, U):
         return U * self.s
@@ -227,12 +230,21 @@ class _ScaledPenalty:
         return self.penalty.nonsmooth_value(U * self.s)
 
     def value(self, U):
+        last = self._last_prox
+        if last is not None and last[0] is U:
+            # U is the last prox's result prox(V s) / s (scalar s): the
+            # penalty at that prox's own output (U s to rounding), whose value
+            # the penalty may remember (the trace norm: no second SVD)
+            return self.penalty.value(last[1])
         return self.penalty.value(U * self.s)
 
     def prox(self, V, step):
         s = self.s
         if not self.per_feature:
-            return self.penalty.prox(V * s, min(max(step * s * s, 1e-300), 1e300)) / s
+            out = self.penalty.prox(V * s, min(max(step * s * s, 1e-300), 1e300))
+            U = out / s
+            self._last_prox = (U, out)
+            return U
         # per-feature steps, kept within float64 (features near 1e±150 would
         # under/overflow s^2; a step of 1e-300 is the identity to rounding)
         if self.all_kept:  # no constant feature: no masked copies
@@ -431,8 +443,8 @@ class ResidualSmooth:
         gap a true bound on the suboptimality of ``x``."""
         fx, bx = state
         datafit, task, T = self.datafit, self.task, self.T
-        W = self.penalty.unscale(x)
-        primal = datafit.value(fx, bx) + self.original_penalty.value(W)
+        # (the scaled penalty at x: the original one at W = x s)
+        primal = datafit.value(fx, bx) + self.penalty.value(x)
         d, G, gsum = self.last
         V = -G[:T] * self.inv_s
         if not self.fit_intercept:

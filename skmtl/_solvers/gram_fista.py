@@ -131,6 +131,42 @@ def _lanczos_top(Q, k, V, n_iter):
     return best
 
 
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _trial_per_task(Q, k, x_new, y, QW_y):
+    """``(QW_new, sq, curv)`` of :meth:`GramSmooth.trial` for one Gram per
+    task and a one-part penalty, in one pass: ``QW_new[t] = k_t Q_t
+    x_new[t]``, ``sq = ||x_new - y||^2`` and ``curv = 1/2 <x_new - y, QW_new
+    - QW_y>`` (the same sums as the numpy formulas, in another order)."""
+    T, p = x_new.shape
+    QW_new = np.empty((T, p))
+    sq = 0.0
+    curv = 0.0
+    for t in range(T):
+        q = Q[t]
+        kt = k[t]
+        for i in range(p):
+            row = q[i]
+            acc = 0.0
+            for j in range(p):
+                acc += row[j] * x_new[t, j]
+            v = kt * acc
+            QW_new[t, i] = v
+            d = x_new[t, i] - y[t, i]
+            sq += d * d
+            curv += d * (v - QW_y[t, i])
+    return QW_new, sq, 0.5 * curv
+
+
+@njit(cache=True)
+def _extrapolate(new, old, beta):
+    """``new + beta (new - old)`` (2-d) in one pass."""
+    out = np.empty(new.shape)
+    for i in range(new.shape[0]):
+        for j in range(new.shape[1]):
+            out[i, j] = new[i, j] + beta * (new[i, j] - old[i, j])
+    return out
+
+
 class GramSmooth:
     """The smooth part ``F(W)`` (``W = combine(Z)``) on per-task statistics
     for :func:`~.fista_loop.run_fista`. A point's state is its Gram product
@@ -170,6 +206,10 @@ class GramSmooth:
         return G, QW_y
 
     def trial(self, x_new, y, QW_y, L):
+        quad = self.quad
+        if self.n_parts == 1 and quad.Q.shape[0] > 1:
+            # one pass: the products and both sums (per-task Grams)
+            return _trial_per_task(quad.Q, quad.k, x_new, y, QW_y)
         combine = self.penalty.combine
         diff = x_new - y
         QW_new = self.quad.QW(combine(x_new))
@@ -180,7 +220,7 @@ class GramSmooth:
         return QW_new, sq, curv
 
     def extrapolate(self, QW_new, QW_x, beta):
-        return QW_new + beta * (QW_new - QW_x)
+        return _extrapolate(QW_new, QW_x, beta)
 
     def objective(self, Z, QW):
         penalty = self.penalty

@@ -1,6 +1,7 @@
 """Trace (nuclear) norm: tasks share a low-rank subspace."""
 
 import numpy as np
+from numba import njit
 from scipy.linalg import lapack
 
 from ._base import Penalty
@@ -55,48 +56,153 @@ def _smaller_gram(W):
 def _shrink_by_gram(W, thresh, n_kept):
     """:func:`singular_value_shrink` from the smaller Gram's eigenpairs above
     ``thresh^2``; None where the SVD route is needed (a large ratio
-    ``s_max / thresh``, a Gram that loses range, a small matrix)."""
+    ``s_max / thresh``, a Gram that loses range, a small matrix).
+
+    One numba call (:func:`_shrink_all`: the Gram, its checks, LAPACK's
+    ``dsyevd`` and the result) when every eigenpair is computed; with a
+    small ``n_kept`` the Gram (:func:`_checked_gram`), scipy's ``dsyevr`` on
+    the interval above ``thresh^2`` and :func:`_shrink_from_eigenpairs`.
+    """
     m, n = W.shape
     k = min(m, n)
     if k < 8 or not thresh > 0.0:
         return None
-    A, tall = _smaller_gram(W)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        t2 = thresh * thresh
-        # trace(A) = ||W||_F^2 bounds every eigenvalue
-        top = 2.0 * float(np.trace(A)) + 1.0
-    if not (np.isfinite(top) and t2 > 1e-290 and np.all(np.isfinite(A))):
-        return None
-    if t2 >= top:  # every singular value is below the threshold
-        return np.zeros_like(W, dtype=np.float64), np.zeros(0)
+    W = np.ascontiguousarray(W, dtype=np.float64)
     if n_kept is not None and n_kept <= _PARTIAL_FRACTION * k:
-        # only the eigenpairs above thresh^2 (MRRR on that interval)
-        lam, V, found, _, info = lapack.dsyevr(A, compute_v=1, range="V", vl=t2, vu=top)
-        lam, V = lam[:found], V[:, :found]
+        status, A, top = _checked_gram(W, thresh)
+        if status == _OK:
+            # only the eigenpairs above thresh^2 (MRRR on that interval)
+            lam, V, found, _, info = lapack.dsyevr(
+                A, compute_v=1, range="V", vl=thresh * thresh, vu=top
+            )
+            if info != 0:
+                return None
+            status, out, s = _shrink_from_eigenpairs(
+                W, lam[:found], np.ascontiguousarray(V[:, :found]), thresh, _GRAM_RATIO
+            )
     else:
-        lam, V, info = lapack.dsyevd(A, compute_v=1)
-        above = lam > t2
-        lam, V = lam[above], V[:, above]
-    if info != 0:
+        try:
+            status, out, s = _shrink_all(W, thresh, _GRAM_RATIO)
+        except np.linalg.LinAlgError:  # dsyevd did not converge
+            return None
+    if status == _SVD:
         return None
-    if lam.size and lam.max() > (_GRAM_RATIO * thresh) ** 2:
-        return None
-    # the singular values from the vectors (second order in their error)
+    if status == _ZERO:  # every singular value is below the threshold
+        return np.zeros_like(W), np.zeros(0)
+    return out, s
+
+
+# statuses of the numba kernels below: result computed, the SVD route is
+# needed, every singular value is below the threshold
+_OK, _SVD, _ZERO = 0, 1, 2
+
+
+@njit(cache=True)
+def _checked_gram(W, thresh):
+    """``(status, A, top)``: the smaller Gram ``A`` of the C-ordered ``W``
+    and ``top = 2 trace(A) + 1`` (above every eigenvalue); status ``_SVD``
+    where ``A`` is not finite or ``thresh^2`` underflows, ``_ZERO`` where
+    ``thresh^2 >= top``."""
+    m, n = W.shape
+    A = np.dot(W.T, W) if m >= n else np.dot(W, W.T)
+    k = A.shape[0]
+    nan_or_inf = 0.0  # inf * 0 and nan * 0 are NaN
+    trace = 0.0
+    for i in range(k):
+        trace += A[i, i]
+        for j in range(k):
+            nan_or_inf += A[i, j] * 0.0
+    top = 2.0 * trace + 1.0
+    t2 = thresh * thresh
+    if not (nan_or_inf == 0.0 and np.isfinite(top) and t2 > 1e-290):
+        return _SVD, A, top
+    if t2 >= top:
+        return _ZERO, A, top
+    return _OK, A, top
+
+
+@njit(cache=True)
+def _shrink_all(W, thresh, ratio):
+    """``(status, out, s)``: :func:`_shrink_from_eigenpairs` with every
+    eigenpair of the smaller Gram (``np.linalg.eigh``: LAPACK's ``dsyevd``)."""
+    status, A, _ = _checked_gram(W, thresh)
+    if status != _OK:
+        return status, W, np.zeros(0)
+    lam, V = np.linalg.eigh(A)
+    return _shrink_from_eigenpairs(W, lam, np.ascontiguousarray(V), thresh, ratio)
+
+
+@njit(cache=True)
+def _shrink_from_eigenpairs(W, lam, V, thresh, ratio):
+    """``(status, out, s)`` from eigenpairs ``(lam_i, V[:, i])`` of the
+    smaller Gram of ``W`` (those above ``thresh^2`` are used): ``out = sum
+    (1 - thresh / s_i) (W v_i) v_i^T`` (tall ``W``; ``v_i (v_i^T W)``
+    else), ``s_i = ||W v_i||`` in decreasing order, ``s - thresh`` the kept
+    values; status ``_SVD`` where the largest eigenvalue exceeds ``(ratio
+    thresh)^2``."""
+    m, n = W.shape
+    k = V.shape[0]
+    t2 = thresh * thresh
+    cols = np.empty(lam.size, dtype=np.int64)
+    r = 0
+    lam_max = 0.0
+    for i in range(lam.size):
+        if lam[i] > t2:
+            cols[r] = i
+            r += 1
+            lam_max = max(lam_max, lam[i])
+    if r and lam_max > (ratio * thresh) ** 2:
+        return _SVD, W, np.zeros(0)
+    Vk = np.empty((k, r))
+    for i in range(k):
+        for j in range(r):
+            Vk[i, j] = V[i, cols[j]]
+    tall = m >= n
+    # B = W V_k (tall) or V_k^T W: the singular values from the vectors
+    # (second order in their error)
+    B = np.dot(W, Vk) if tall else np.dot(Vk.T, W)
+    s = np.zeros(r)
     if tall:
-        B = W @ V
-        s = np.sqrt(np.einsum("ij,ij->j", B, B))
+        for i in range(m):
+            for j in range(r):
+                s[j] += B[i, j] * B[i, j]
     else:
-        B = V.T @ W
-        s = np.sqrt(np.einsum("ij,ij->i", B, B))
+        for j in range(r):
+            acc = 0.0
+            for i in range(n):
+                acc += B[j, i] * B[j, i]
+            s[j] = acc
+    s = np.sqrt(s)
     order = np.argsort(-s)
-    order = order[s[order] > thresh]
-    s = s[order]
-    f = 1.0 - thresh / s
+    q = 0
+    while q < r and s[order[q]] > thresh:
+        q += 1
+    kept = np.empty(q)
     if tall:
-        out = (B[:, order] * f) @ V[:, order].T
+        Bf = np.empty((m, q))
+        Vq = np.empty((q, k))
+        for c in range(q):
+            j = order[c]
+            f = 1.0 - thresh / s[j]
+            kept[c] = s[j] - thresh
+            for i in range(m):
+                Bf[i, c] = B[i, j] * f
+            for i in range(k):
+                Vq[c, i] = Vk[i, j]
+        out = np.dot(Bf, Vq) if q else np.zeros((m, n))
     else:
-        out = V[:, order] @ (B[order] * f[:, None])
-    return out, s - thresh
+        Vq = np.empty((k, q))
+        Bf = np.empty((q, n))
+        for c in range(q):
+            j = order[c]
+            f = 1.0 - thresh / s[j]
+            kept[c] = s[j] - thresh
+            for i in range(n):
+                Bf[c, i] = B[j, i] * f
+            for i in range(k):
+                Vq[i, c] = Vk[i, j]
+        out = np.dot(Vq, Bf) if q else np.zeros((m, n))
+    return _OK, out, kept
 
 
 def trace_norm(W):
