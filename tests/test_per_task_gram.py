@@ -91,6 +91,29 @@ def test_task_grams_of_equal_consecutive_tasks_match_direct_products(
         )
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_gram_state_targets_product_of_long_equal_tasks(weighted, fit_intercept):
+    """Equal consecutive tasks long enough for the Gram kernel: ``X^T C y_c``
+    comes from the kernel's pass over ``X`` (one weight a task) or from the
+    batched product (sample weights): both against per-task products."""
+    X, Y = per_task_data(n_t=(70, 70, 70, 70), p=6, seed=3)
+    rng = np.random.default_rng(4)
+    sw = rng.uniform(0.2, 2.0, X.shape[0]) if weighted else None
+    tw = np.array([1.0, 2.5, 0.5, 3.0])
+    Xv, op, df = problem(X, Y, sw, task_weights=tw)
+    solver = BCDSolver(Xv, op, df, fit_intercept=fit_intercept, mode="gram")
+    s = np.ones(X.shape[0]) if sw is None else sw
+    for t in range(Y.shape[1]):
+        m = ~np.isnan(Y[:, t])
+        c = tw[t] * s[m] / s[m].sum()
+        yt = Y[m, t] - (np.average(Y[m, t], weights=c) if fit_intercept else 0.0)
+        ref = X[m].T @ (c * yt)
+        np.testing.assert_allclose(solver.XtY[t], ref, rtol=1e-12, atol=1e-12)
+        Xt = X[m] - (np.average(X[m], axis=0, weights=c) if fit_intercept else 0.0)
+        np.testing.assert_allclose(solver.Q[t], Xt.T @ (c[:, None] * Xt), atol=1e-12)
+
+
 @pytest.mark.parametrize(
     "T, n_t, p",
     [(3, 150, 50), (2, 64, 1), (2, 70, 3), (3, 100, 9), (2, 600, 13), (1, 251, 128),

@@ -413,7 +413,7 @@ def task_blocks(X, op):
     return X[: rows.size].reshape(op.n_tasks, int(sizes[0]), X.shape[1])
 
 
-def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None):
+def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None, d=None):
     """Centred per-task Grams ``Q_t = sum_{e in t} c_e x_i x_i^T - C_t m_t
     m_t^T``, shape ``(T, k, k)`` for ``X`` of shape ``(n, k)`` (all rows of
     the problem, any columns), ``xmean`` ``(T, k)``, ``task_c`` ``(T,)``.
@@ -423,6 +423,11 @@ def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None):
     One BLAS product per task on the task's rows: a slice of ``X`` when each
     task's rows are consecutive (as :func:`skmtl.stack_tasks` lays them out),
     else a gather of that task's rows only.
+
+    With ``d`` (one value per entry, no ``X2``): ``(Q, XtD)``, ``XtD[t] =
+    sum_{e in t} d_e x_i`` ``(T, k)`` from the Grams' own pass over ``X``
+    when the tasks are equal-sized consecutive blocks of one weight each
+    (:func:`task_blocks`), else ``XtD`` is None (the caller computes it).
     """
     order, ptr = op.task_groups()
     rows = op.entry_row[order]
@@ -439,10 +444,11 @@ def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None):
     Q = np.empty((T, k, X2.shape[1]))
     Xr = task_blocks(X, op) if X2 is X and uniform else None
     if Xr is not None:
-        Q = block_grams(Xr, first)[0]
+        D = None if d is None else d[order].reshape(T, -1)
+        Q, XtD = block_grams(Xr, first, D)
         if centred:
             Q -= task_c[:, None, None] * (xmean[:, :, None] * xmean[:, None, :])
-        return Q
+        return Q if d is None else (Q, XtD)
     for t in range(T):
         a, b = ptr[t], ptr[t + 1]
         t_rows = slice(rows[a], rows[a] + b - a) if contiguous and b > a else rows[a:b]
@@ -455,7 +461,7 @@ def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None):
             np.matmul(Xt.T, X2t * cs[a:b, None], out=Q[t])
         if centred:
             Q[t] -= task_c[t] * np.outer(xmean[t], xmean2[t])
-    return Q
+    return Q if d is None else (Q, None)
 
 
 class BCDSolver:
@@ -585,12 +591,16 @@ class BCDSolver:
             self.Q = _centre_gram(Q0, scale, msum, m, m)[None]
             self.slot = np.zeros(T, dtype=np.int64)
             self.k = self.task_c / msum
+            XtY = None
         else:
-            self.Q = task_grams(X, op, c, xmean, self.task_c)
+            # X^T C y_c from the Grams' pass over X when the kernel takes them
+            self.Q, XtY = task_grams(X, op, c, xmean, self.task_c, d=c * self.yc)
             self.slot = np.arange(T, dtype=np.int64)
             self.k = np.ones(T)
-        Xr = None if self.factors is not None else task_blocks(X, op)
-        if Xr is not None:  # one batched product
+        Xr = None if self.factors is not None or XtY is not None else task_blocks(X, op)
+        if XtY is not None:
+            self.XtY = XtY
+        elif Xr is not None:  # one batched product
             d = (c * self.yc)[op.task_groups()[0]].reshape(T, -1, 1)
             self.XtY = np.matmul(Xr.transpose(0, 2, 1), d)[:, :, 0]
         elif self._V_zero is not None:
