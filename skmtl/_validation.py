@@ -397,21 +397,31 @@ def _label_entries(Y):
     counting pass and one filling pass (no ``n x T`` mask or index arrays):
     ``row_ptr``, ``entry_row``, ``entry_task``, ``y``, per-task ``counts``,
     ``task_ptr`` and ``task_entries`` (each task's entries, in row order).
-    The counting pass remembers each row's last labelled task, so the
-    filling pass rescans only the rows with several labels (per-task data,
-    one label a row, is read once)."""
+    The counting pass counts each row's labels and sums their task indices
+    without a branch (``v == v`` is false for NaN only: the loop
+    vectorises), which gives a row with one label its task; the filling
+    pass rescans only the rows with several labels (per-task data, one
+    label a row, is read once)."""
     n, T = Y.shape
     row_ptr = np.zeros(n + 1, dtype=np.int64)
     counts = np.zeros(T, dtype=np.int64)
     last = np.zeros(n, dtype=np.int64)
     for i in range(n):
+        row = Y[i]
         k = 0
+        s = 0
         for t in range(T):
-            if not np.isnan(Y[i, t]):
-                k += 1
-                counts[t] += 1
-                last[i] = t
+            labelled = row[t] == row[t]
+            k += labelled
+            s += t * labelled
         row_ptr[i + 1] = row_ptr[i] + k
+        if k == 1:  # s is the task of the one label
+            last[i] = s
+            counts[s] += 1
+        elif k > 1:
+            for t in range(T):
+                if not np.isnan(row[t]):
+                    counts[t] += 1
     m = row_ptr[n]
     entry_row = np.empty(m, dtype=np.int64)
     entry_task = np.empty(m, dtype=np.int64)

@@ -164,6 +164,43 @@ def test_label_entries_of_one_label_a_row_match_the_nan_mask(shuffle):
         np.testing.assert_array_equal(data.entry_row[ent], np.flatnonzero(mask[:, t]))
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("T", [1, 3, 37])
+def test_label_entries_of_wide_rows_with_infinities(order, T):
+    """The label kernel's branch-free count (and task of a row's one label)
+    over rows wider than a vector register, column-major input, infinite
+    and signed-zero labels: against numpy's ``nonzero`` of the NaN mask."""
+    from skmtl._validation import _label_entries
+
+    rng = np.random.default_rng(T)
+    Y = rng.standard_normal((60, T))
+    Y[rng.random(Y.shape) < 0.8] = np.nan
+    Y[np.arange(0, 60, 7), rng.integers(0, T, 9)] = np.inf  # labels, not missing
+    Y[np.arange(3, 60, 11), rng.integers(0, T, 6)] = -np.inf
+    Y[np.arange(5, 60, 13), rng.integers(0, T, 5)] = -0.0
+    Y[10:13] = np.nan  # rows without a label
+    Y[20, :] = 1.0  # a row labelled for every task
+    Y[30] = np.nan
+    Y[30, T - 1] = 2.0  # one label in the last column
+    Y = np.asarray(Y, order=order)
+    row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries = _label_entries(
+        Y
+    )
+    mask = ~np.isnan(Y)
+    rows, tasks = np.nonzero(mask)
+    np.testing.assert_array_equal(entry_row, rows)
+    np.testing.assert_array_equal(entry_task, tasks)
+    np.testing.assert_array_equal(y, Y[rows, tasks])
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(Y[rows, tasks]))
+    np.testing.assert_array_equal(np.diff(row_ptr), mask.sum(axis=1))
+    np.testing.assert_array_equal(counts, mask.sum(axis=0))
+    np.testing.assert_array_equal(np.diff(task_ptr), mask.sum(axis=0))
+    for t in range(T):
+        ent = task_entries[task_ptr[t] : task_ptr[t + 1]]
+        np.testing.assert_array_equal(entry_task[ent], t)
+        np.testing.assert_array_equal(entry_row[ent], np.flatnonzero(mask[:, t]))
+
+
 def test_label_entries_match_the_nan_mask():
     rng = np.random.default_rng(0)
     Y = rng.standard_normal((40, 5))
