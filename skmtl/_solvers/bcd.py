@@ -430,18 +430,14 @@ def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None, d=None):
     (:func:`task_blocks`), else ``XtD`` is None (the caller computes it).
     """
     order, ptr = op.task_groups()
-    rows = op.entry_row[order]
     cs = c[order]
     T, k = op.n_tasks, X.shape[1]
-    # consecutive rows per task: each task's rows are a slice
-    contiguous = bool(np.all(np.diff(rows) == 1)) if rows.size else True
     # one weight per task (no sample weights): X_t^T X_t, no scaled copy
     first = cs[np.minimum(ptr[:-1], max(cs.size - 1, 0))] if cs.size else cs
     uniform = bool(np.all(cs == np.repeat(first, np.diff(ptr))))
     if X2 is None:
         X2, xmean2 = X, xmean
     centred = bool(np.any(xmean)) and bool(np.any(xmean2))
-    Q = np.empty((T, k, X2.shape[1]))
     Xr = task_blocks(X, op) if X2 is X and uniform else None
     if Xr is not None:
         D = None if d is None else d[order].reshape(T, -1)
@@ -449,6 +445,10 @@ def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None, d=None):
         if centred:
             Q -= task_c[:, None, None] * (xmean[:, :, None] * xmean[:, None, :])
         return Q if d is None else (Q, XtD)
+    rows = op.entry_row[order]
+    # consecutive rows per task: each task's rows are a slice
+    contiguous = bool(np.all(np.diff(rows) == 1)) if rows.size else True
+    Q = np.empty((T, k, X2.shape[1]))
     for t in range(T):
         a, b = ptr[t], ptr[t + 1]
         t_rows = slice(rows[a], rows[a] + b - a) if contiguous and b > a else rows[a:b]
