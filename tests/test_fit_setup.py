@@ -613,3 +613,42 @@ def test_tiled_rows_is_numpys_tile(n, T):
         tw = np.linspace(0.5, 2.0, T)
         expected = np.tile(tw / np.full(T, float(n)), n)
         assert_allclose(data.entry_weights(tw), expected, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("task_weights", [None, [0.5, 1.0, 2.0], [1.0, 1e-300, 3.0]])
+def test_tiled_weights_factor_as_the_general_check(task_weights):
+    """With every label and no sample weights, ``make_problem`` tells the
+    operator that ``c`` is ``n`` copies of one row: its factors (and the
+    task means, the shared Gram's inputs) are the general check's, bit for
+    bit, and the row factor is constant (no pass over it)."""
+    rng = np.random.default_rng(3)
+    X = np.asfortranarray(rng.standard_normal((40, 6)))
+    data = make_task_data(rng.standard_normal((40, 3)))
+    tw = np.ones(3) if task_weights is None else np.asarray(task_weights)
+    _, op, df = make_problem(X, data, tw)
+    assert op._tiled_weights is not None
+    plain = DesignOperator(X, None, None, None, 3)  # no shortcut
+    assert plain._tiled_weights is None
+    got = op.factored_weights(df.c, df.task_c)
+    # the general formula, written out: c_(i,t) = s_i k_t with s the column
+    # of the heaviest task
+    C = df.c.reshape(40, 3)
+    t_star = int(np.argmax(df.task_c))
+    assert np.array_equal(got[0], C[:, t_star])
+    assert np.array_equal(got[1], df.task_c / df.task_c[t_star])
+    ref = plain.factored_weights(df.c, df.task_c)
+    assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1])
+    assert op.uniform_rows(got[0]) and plain.uniform_rows(ref[0])
+    assert np.array_equal(
+        op.task_means(df.c, df.task_c), plain.task_means(df.c, df.task_c)
+    )
+    # other weights than the tiled ones: the general check
+    c2 = df.c * rng.uniform(0.5, 2.0, size=df.c.size)
+    t2 = np.bincount(np.repeat([[0, 1, 2]], 40, axis=0).ravel(), weights=c2)
+    assert op.factored_weights(c2, t2) is None
+    # fits through make_problem and without the shortcut agree bit for bit
+    sw = [None, np.ones(40)]  # unit sample weights take the general path
+    fits = [MultiTaskLasso(alpha=0.05, tol=1e-10).fit(X, data.y.reshape(40, 3), w)
+            for w in sw]  # fmt: skip
+    assert np.array_equal(fits[0].coef_, fits[1].coef_)
+    assert np.array_equal(fits[0].intercept_, fits[1].intercept_)

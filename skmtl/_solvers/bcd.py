@@ -575,7 +575,7 @@ class BCDSolver:
         if self.factors is not None:
             # every task uses all rows: one Gram matrix, scaled per task
             row_s = self.factors[0]
-            if np.all(row_s == row_s[0]):
+            if op.uniform_rows(row_s):
                 # symmetric rank-k update, no copy of X
                 Q0, scale = X.T @ X, row_s[0]
             else:
@@ -667,7 +667,7 @@ class BCDSolver:
         if self.full:
             self.row_s = self.factors[0]
             self.k_full = self.task_c / self.row_s.sum()
-            self.uniform_rows = bool(np.all(self.row_s == self.row_s[0]))
+            self.uniform_rows = self.op.uniform_rows(self.row_s)
         self.n_slots = 1 if self.full else T
         self._sync_residual()
 
