@@ -652,3 +652,30 @@ def test_tiled_weights_factor_as_the_general_check(task_weights):
             for w in sw]  # fmt: skip
     assert np.array_equal(fits[0].coef_, fits[1].coef_)
     assert np.array_equal(fits[0].intercept_, fits[1].intercept_)
+
+
+def test_offset_column_check_is_numpys_flags():
+    """The one-call check before the offset recentring flags exactly the
+    columns of the numpy formula ``|mean| > 1e3 * (max - min)`` (NaN, inf
+    and constant columns included), and the recentring still shifts."""
+    from skmtl._solvers.dispatch import ProblemSolver, _any_offset_column
+
+    rng = np.random.default_rng(5)
+    for case in range(40):
+        X = rng.standard_normal((9, 4)) * 10.0 ** rng.integers(-3, 4, 4)
+        j = case % 4
+        X[:, j] += [0.0, 1e8, -1e8, 5.0][case % 4] * (case % 3 != 0)
+        if case % 5 == 0:
+            X[:, (j + 1) % 4] = 2.5  # constant column: spread 0
+        if case == 7:
+            X[0, 0] = np.inf
+        if case == 8:
+            X[0, 1] = np.nan
+        lo, hi, total = X.min(0), X.max(0), X.sum(0)
+        expected = bool(np.any(np.abs(total / X.shape[0]) > 1e3 * (hi - lo)))
+        assert _any_offset_column(lo, hi, total, X.shape[0]) == expected
+    X = np.asfortranarray(rng.standard_normal((30, 4)))
+    X[:, 2] = 1e8 + 1e-3 * X[:, 2]
+    data = make_task_data(rng.standard_normal((30, 2)))
+    X, op, df = make_problem(X, data, np.ones(2), column_stats=None)
+    assert ProblemSolver(X, op, df).shift[2] != 0.0
