@@ -153,14 +153,15 @@ def test_fit_with_missing_labels_is_unchanged_by_the_statistics():
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weights", [False, True])
-def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights):
+@pytest.mark.parametrize("T", [4, 1, 5, 9])  # (the kernel sums 4 tasks a pass)
+def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights, T):
     rng = np.random.default_rng(7)
-    n, T = 37, 4
+    n = 37
     Y = rng.standard_normal((n, T)) + 1e3
-    Y[:, 2] = 5.25  # a constant task: its mean is exact
+    Y[:, T // 2] = 5.25  # a constant task: its mean is exact
     sw = rng.random(n) + 0.5 if weights else None
     data = make_task_data(Y, sw)
-    c = data.entry_weights(np.array([1.0, 2.0, 0.5, 1.0]))
+    c = data.entry_weights(np.resize([1.0, 2.0, 0.5, 1.0], T))
     task_c = np.bincount(data.entry_task, weights=c, minlength=T)
     C2 = c.reshape(n, T)
     ymean, yc, yy = _centre_targets_full(Y, C2, task_c, fit_intercept)
@@ -170,7 +171,7 @@ def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights):
     else:
         expected = np.zeros(T)
     assert np.array_equal(ymean, expected)  # same sums in the same order
-    assert ymean[2] == (5.25 if fit_intercept else 0.0)
+    assert ymean[T // 2] == (5.25 if fit_intercept else 0.0)
     assert np.array_equal(yc, (Y - expected).reshape(-1))
     assert_allclose(yy, np.dot(c, yc * yc), rtol=1e-13)
     # and the solver's state built from it
@@ -679,3 +680,21 @@ def test_offset_column_check_is_numpys_flags():
     data = make_task_data(rng.standard_normal((30, 2)))
     X, op, df = make_problem(X, data, np.ones(2), column_stats=None)
     assert ProblemSolver(X, op, df).shift[2] != 0.0
+
+
+@pytest.mark.parametrize("n, T", [(0, 3), (1, 1), (3, 4), (7, 5), (60, 9), (50, 3)])
+def test_full_task_sums_add_down_the_rows_in_order(n, T):
+    """The task sums of the full layout (four tasks per pass) are the
+    sequential sums down each column, bit for bit: the same numbers as
+    ``task_sums`` over the row-major entries and a Python loop."""
+    from skmtl._solvers.design import full_entry_layout, full_task_sums, task_sums
+
+    rng = np.random.default_rng(n + T)
+    V = rng.standard_normal((n, T)) * 10.0 ** rng.integers(-8, 8, (n, T))
+    expected = np.zeros(T)
+    for i in range(n):  # one row at a time: the order of the sequential sums
+        expected = expected + V[i]
+    got = full_task_sums(V)
+    assert np.array_equal(got, expected)
+    task = full_entry_layout(n, T)[2]
+    assert np.array_equal(got, task_sums(V.reshape(-1), task, T))

@@ -112,9 +112,23 @@ def full_task_sums(V):
     without reading ``entry_task``."""
     n, T = V.shape
     out = np.zeros(T)
-    for i in range(n):
-        for t in range(T):
-            out[t] += V[i, t]
+    # four tasks at a time in registers: four independent chains of adds
+    # (each still down the rows, in order), not a store and a load of out[t]
+    # per entry (latency-bound: 2x the time at T = 5)
+    t4 = T - T % 4
+    for t in range(0, t4, 4):
+        a0 = a1 = a2 = a3 = 0.0
+        for i in range(n):
+            a0 += V[i, t]
+            a1 += V[i, t + 1]
+            a2 += V[i, t + 2]
+            a3 += V[i, t + 3]
+        out[t], out[t + 1], out[t + 2], out[t + 3] = a0, a1, a2, a3
+    for t in range(t4, T):
+        a0 = 0.0
+        for i in range(n):
+            a0 += V[i, t]
+        out[t] = a0
     return out
 
 
