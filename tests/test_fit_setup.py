@@ -153,14 +153,15 @@ def test_fit_with_missing_labels_is_unchanged_by_the_statistics():
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weights", [False, True])
-def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights):
+@pytest.mark.parametrize("T", [4, 1, 5, 9])  # (the kernel sums 4 tasks a pass)
+def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights, T):
     rng = np.random.default_rng(7)
-    n, T = 37, 4
+    n = 37
     Y = rng.standard_normal((n, T)) + 1e3
-    Y[:, 2] = 5.25  # a constant task: its mean is exact
+    Y[:, T // 2] = 5.25  # a constant task: its mean is exact
     sw = rng.random(n) + 0.5 if weights else None
     data = make_task_data(Y, sw)
-    c = data.entry_weights(np.array([1.0, 2.0, 0.5, 1.0]))
+    c = data.entry_weights(np.resize([1.0, 2.0, 0.5, 1.0], T))
     task_c = np.bincount(data.entry_task, weights=c, minlength=T)
     C2 = c.reshape(n, T)
     ymean, yc, yy = _centre_targets_full(Y, C2, task_c, fit_intercept)
@@ -170,7 +171,7 @@ def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights):
     else:
         expected = np.zeros(T)
     assert np.array_equal(ymean, expected)  # same sums in the same order
-    assert ymean[2] == (5.25 if fit_intercept else 0.0)
+    assert ymean[T // 2] == (5.25 if fit_intercept else 0.0)
     assert np.array_equal(yc, (Y - expected).reshape(-1))
     assert_allclose(yy, np.dot(c, yc * yc), rtol=1e-13)
     # and the solver's state built from it
@@ -613,3 +614,87 @@ def test_tiled_rows_is_numpys_tile(n, T):
         tw = np.linspace(0.5, 2.0, T)
         expected = np.tile(tw / np.full(T, float(n)), n)
         assert_allclose(data.entry_weights(tw), expected, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("task_weights", [None, [0.5, 1.0, 2.0], [1.0, 1e-300, 3.0]])
+def test_tiled_weights_factor_as_the_general_check(task_weights):
+    """With every label and no sample weights, ``make_problem`` tells the
+    operator that ``c`` is ``n`` copies of one row: its factors (and the
+    task means, the shared Gram's inputs) are the general check's, bit for
+    bit, and the row factor is constant (no pass over it)."""
+    rng = np.random.default_rng(3)
+    X = np.asfortranarray(rng.standard_normal((40, 6)))
+    data = make_task_data(rng.standard_normal((40, 3)))
+    tw = np.ones(3) if task_weights is None else np.asarray(task_weights)
+    _, op, df = make_problem(X, data, tw)
+    assert op._tiled_weights is not None
+    plain = DesignOperator(X, None, None, None, 3)  # no shortcut
+    assert plain._tiled_weights is None
+    got = op.factored_weights(df.c, df.task_c)
+    # the general formula, written out: c_(i,t) = s_i k_t with s the column
+    # of the heaviest task
+    C = df.c.reshape(40, 3)
+    t_star = int(np.argmax(df.task_c))
+    assert np.array_equal(got[0], C[:, t_star])
+    assert np.array_equal(got[1], df.task_c / df.task_c[t_star])
+    ref = plain.factored_weights(df.c, df.task_c)
+    assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1])
+    assert op.uniform_rows(got[0]) and plain.uniform_rows(ref[0])
+    assert np.array_equal(
+        op.task_means(df.c, df.task_c), plain.task_means(df.c, df.task_c)
+    )
+    # other weights than the tiled ones: the general check
+    c2 = df.c * rng.uniform(0.5, 2.0, size=df.c.size)
+    t2 = np.bincount(np.repeat([[0, 1, 2]], 40, axis=0).ravel(), weights=c2)
+    assert op.factored_weights(c2, t2) is None
+    # fits through make_problem and without the shortcut agree bit for bit
+    sw = [None, np.ones(40)]  # unit sample weights take the general path
+    fits = [MultiTaskLasso(alpha=0.05, tol=1e-10).fit(X, data.y.reshape(40, 3), w)
+            for w in sw]  # fmt: skip
+    assert np.array_equal(fits[0].coef_, fits[1].coef_)
+    assert np.array_equal(fits[0].intercept_, fits[1].intercept_)
+
+
+def test_offset_column_check_is_numpys_flags():
+    """The one-call check before the offset recentring flags exactly the
+    columns of the numpy formula ``|mean| > 1e3 * (max - min)`` (NaN, inf
+    and constant columns included), and the recentring still shifts."""
+    from skmtl._solvers.dispatch import ProblemSolver, _any_offset_column
+
+    rng = np.random.default_rng(5)
+    for case in range(40):
+        X = rng.standard_normal((9, 4)) * 10.0 ** rng.integers(-3, 4, 4)
+        j = case % 4
+        X[:, j] += [0.0, 1e8, -1e8, 5.0][case % 4] * (case % 3 != 0)
+        if case % 5 == 0:
+            X[:, (j + 1) % 4] = 2.5  # constant column: spread 0
+        if case == 7:
+            X[0, 0] = np.inf
+        if case == 8:
+            X[0, 1] = np.nan
+        lo, hi, total = X.min(0), X.max(0), X.sum(0)
+        expected = bool(np.any(np.abs(total / X.shape[0]) > 1e3 * (hi - lo)))
+        assert _any_offset_column(lo, hi, total, X.shape[0]) == expected
+    X = np.asfortranarray(rng.standard_normal((30, 4)))
+    X[:, 2] = 1e8 + 1e-3 * X[:, 2]
+    data = make_task_data(rng.standard_normal((30, 2)))
+    X, op, df = make_problem(X, data, np.ones(2), column_stats=None)
+    assert ProblemSolver(X, op, df).shift[2] != 0.0
+
+
+@pytest.mark.parametrize("n, T", [(0, 3), (1, 1), (3, 4), (7, 5), (60, 9), (50, 3)])
+def test_full_task_sums_add_down_the_rows_in_order(n, T):
+    """The task sums of the full layout (four tasks per pass) are the
+    sequential sums down each column, bit for bit: the same numbers as
+    ``task_sums`` over the row-major entries and a Python loop."""
+    from skmtl._solvers.design import full_entry_layout, full_task_sums, task_sums
+
+    rng = np.random.default_rng(n + T)
+    V = rng.standard_normal((n, T)) * 10.0 ** rng.integers(-8, 8, (n, T))
+    expected = np.zeros(T)
+    for i in range(n):  # one row at a time: the order of the sequential sums
+        expected = expected + V[i]
+    got = full_task_sums(V)
+    assert np.array_equal(got, expected)
+    task = full_entry_layout(n, T)[2]
+    assert np.array_equal(got, task_sums(V.reshape(-1), task, T))

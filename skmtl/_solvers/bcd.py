@@ -257,10 +257,26 @@ def _centre_targets_full(Y, C, task_c, fit_intercept):
     n, T = Y.shape
     ymean = np.zeros(T)
     if fit_intercept:
+        # four tasks at a time in registers (each sum still down the rows,
+        # in order): independent chains of adds, not a store and a load of
+        # sums[t] per entry
         sums = np.zeros(T)
-        for i in range(n):
-            for t in range(T):
-                sums[t] += C[i, t] * (Y[i, t] - Y[0, t])
+        t4 = T - T % 4
+        for t in range(0, t4, 4):
+            a0 = a1 = a2 = a3 = 0.0
+            y0, y1, y2, y3 = Y[0, t], Y[0, t + 1], Y[0, t + 2], Y[0, t + 3]
+            for i in range(n):
+                a0 += C[i, t] * (Y[i, t] - y0)
+                a1 += C[i, t + 1] * (Y[i, t + 1] - y1)
+                a2 += C[i, t + 2] * (Y[i, t + 2] - y2)
+                a3 += C[i, t + 3] * (Y[i, t + 3] - y3)
+            sums[t], sums[t + 1], sums[t + 2], sums[t + 3] = a0, a1, a2, a3
+        for t in range(t4, T):
+            a0 = 0.0
+            y0 = Y[0, t]
+            for i in range(n):
+                a0 += C[i, t] * (Y[i, t] - y0)
+            sums[t] = a0
         for t in range(T):
             ymean[t] = Y[0, t] + sums[t] / task_c[t]
     yc = np.empty(n * T)
@@ -581,7 +597,7 @@ class BCDSolver:
         if self.factors is not None:
             # every task uses all rows: one Gram matrix, scaled per task
             row_s = self.factors[0]
-            if np.all(row_s == row_s[0]):
+            if op.uniform_rows(row_s):
                 # symmetric rank-k update, no copy of X
                 Q0, scale = X.T @ X, row_s[0]
             else:
@@ -677,7 +693,7 @@ class BCDSolver:
         if self.full:
             self.row_s = self.factors[0]
             self.k_full = self.task_c / self.row_s.sum()
-            self.uniform_rows = bool(np.all(self.row_s == self.row_s[0]))
+            self.uniform_rows = self.op.uniform_rows(self.row_s)
         self.n_slots = 1 if self.full else T
         self._sync_residual()
 

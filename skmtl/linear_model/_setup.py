@@ -56,17 +56,24 @@ def make_problem(X, data, task_weights, loss="squared", column_stats=None):
     X = Xf
     T = data.n_tasks
     c = data.entry_weights(task_weights)
+    tiled = None
+    if data.unit_weights and data.is_full and data.n_samples:
+        # every label, no sample weights: c is n copies of its first row
+        # (``TaskData.entry_weights``), which the operator reads instead of c
+        tiled = (c, c[:T].copy())
     if data.lazy_layout:
         # every label present: the index arrays are built (once, by ``data``)
         # only if a solver reads them
         op = DesignOperator(
-            X, None, None, None, T, column_stats=column_stats, entries=data
-        )
+            X, None, None, None, T, column_stats=column_stats, entries=data,
+            tiled_weights=tiled,
+        )  # fmt: skip
         datafit = datafit_cls(data.y, c, None, T, entries=data)
         return X, op, datafit
     op = DesignOperator(
-        X, data.row_ptr, data.entry_row, data.entry_task, T, column_stats=column_stats
-    )
+        X, data.row_ptr, data.entry_row, data.entry_task, T, column_stats=column_stats,
+        tiled_weights=tiled,
+    )  # fmt: skip
     datafit = datafit_cls(data.y, c, data.entry_task, T)
     return X, op, datafit
 
