@@ -67,7 +67,10 @@ def _shrink_by_gram(W, thresh, n_kept):
     k = min(m, n)
     if k < 8 or not thresh > 0.0:
         return None
-    W = np.ascontiguousarray(W, dtype=np.float64)
+    # the kernels take a tall matrix: a wide W's result is the transpose of
+    # its transpose's (the same Gram W W^T, the same sums)
+    wide = m < n
+    W = np.ascontiguousarray(W.T if wide else W, dtype=np.float64)
     if n_kept is not None and n_kept <= _PARTIAL_FRACTION * k:
         status, A, top = _checked_gram(W, thresh)
         if status == _OK:
@@ -88,8 +91,8 @@ def _shrink_by_gram(W, thresh, n_kept):
     if status == _SVD:
         return None
     if status == _ZERO:  # every singular value is below the threshold
-        return np.zeros_like(W), np.zeros(0)
-    return out, s
+        return np.zeros((m, n)), np.zeros(0)
+    return (np.ascontiguousarray(out.T) if wide else out), s
 
 
 # statuses of the numba kernels below: result computed, the SVD route is
@@ -99,12 +102,11 @@ _OK, _SVD, _ZERO = 0, 1, 2
 
 @njit(cache=True)
 def _checked_gram(W, thresh):
-    """``(status, A, top)``: the smaller Gram ``A`` of the C-ordered ``W``
-    and ``top = 2 trace(A) + 1`` (above every eigenvalue); status ``_SVD``
-    where ``A`` is not finite or ``thresh^2`` underflows, ``_ZERO`` where
-    ``thresh^2 >= top``."""
-    m, n = W.shape
-    A = np.dot(W.T, W) if m >= n else np.dot(W, W.T)
+    """``(status, A, top)``: the Gram ``A = W^T W`` of the C-ordered, tall
+    ``W`` and ``top = 2 trace(A) + 1`` (above every eigenvalue); status
+    ``_SVD`` where ``A`` is not finite or ``thresh^2`` underflows, ``_ZERO``
+    where ``thresh^2 >= top``."""
+    A = np.dot(W.T, W)
     k = A.shape[0]
     nan_or_inf = 0.0  # inf * 0 and nan * 0 are NaN
     trace = 0.0
@@ -135,13 +137,11 @@ def _shrink_all(W, thresh, ratio):
 @njit(cache=True)
 def _shrink_from_eigenpairs(W, lam, V, thresh, ratio):
     """``(status, out, s)`` from eigenpairs ``(lam_i, V[:, i])`` of the
-    smaller Gram of ``W`` (those above ``thresh^2`` are used): ``out = sum
-    (1 - thresh / s_i) (W v_i) v_i^T`` (tall ``W``; ``v_i (v_i^T W)``
-    else), ``s_i = ||W v_i||`` in decreasing order, ``s - thresh`` the kept
-    values; status ``_SVD`` where the largest eigenvalue exceeds ``(ratio
-    thresh)^2``."""
+    Gram ``W^T W`` of the tall ``W`` (those above ``thresh^2`` are used):
+    ``out = sum (1 - thresh / s_i) (W v_i) v_i^T``, ``s_i = ||W v_i||`` in
+    decreasing order, ``s - thresh`` the kept values; status ``_SVD`` where
+    the largest eigenvalue exceeds ``(ratio thresh)^2``."""
     m, n = W.shape
-    k = V.shape[0]
     t2 = thresh * thresh
     cols = np.empty(lam.size, dtype=np.int64)
     r = 0
@@ -153,55 +153,33 @@ def _shrink_from_eigenpairs(W, lam, V, thresh, ratio):
             lam_max = max(lam_max, lam[i])
     if r and lam_max > (ratio * thresh) ** 2:
         return _SVD, W, np.zeros(0)
-    Vk = np.empty((k, r))
-    for i in range(k):
+    Vk = np.empty((n, r))
+    for i in range(n):
         for j in range(r):
             Vk[i, j] = V[i, cols[j]]
-    tall = m >= n
-    # B = W V_k (tall) or V_k^T W: the singular values from the vectors
-    # (second order in their error)
-    B = np.dot(W, Vk) if tall else np.dot(Vk.T, W)
+    # the singular values from the vectors (second order in their error)
+    B = np.dot(W, Vk)
     s = np.zeros(r)
-    if tall:
-        for i in range(m):
-            for j in range(r):
-                s[j] += B[i, j] * B[i, j]
-    else:
+    for i in range(m):
         for j in range(r):
-            acc = 0.0
-            for i in range(n):
-                acc += B[j, i] * B[j, i]
-            s[j] = acc
+            s[j] += B[i, j] * B[i, j]
     s = np.sqrt(s)
     order = np.argsort(-s)
     q = 0
     while q < r and s[order[q]] > thresh:
         q += 1
     kept = np.empty(q)
-    if tall:
-        Bf = np.empty((m, q))
-        Vq = np.empty((q, k))
-        for c in range(q):
-            j = order[c]
-            f = 1.0 - thresh / s[j]
-            kept[c] = s[j] - thresh
-            for i in range(m):
-                Bf[i, c] = B[i, j] * f
-            for i in range(k):
-                Vq[c, i] = Vk[i, j]
-        out = np.dot(Bf, Vq) if q else np.zeros((m, n))
-    else:
-        Vq = np.empty((k, q))
-        Bf = np.empty((q, n))
-        for c in range(q):
-            j = order[c]
-            f = 1.0 - thresh / s[j]
-            kept[c] = s[j] - thresh
-            for i in range(n):
-                Bf[c, i] = B[j, i] * f
-            for i in range(k):
-                Vq[i, c] = Vk[i, j]
-        out = np.dot(Vq, Bf) if q else np.zeros((m, n))
+    Bf = np.empty((m, q))
+    Vq = np.empty((q, n))
+    for c in range(q):
+        j = order[c]
+        f = 1.0 - thresh / s[j]
+        kept[c] = s[j] - thresh
+        for i in range(m):
+            Bf[i, c] = B[i, j] * f
+        for i in range(n):
+            Vq[c, i] = Vk[i, j]
+    out = np.dot(Bf, Vq) if q else np.zeros((m, n))
     return _OK, out, kept
 
 
