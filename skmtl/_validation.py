@@ -130,6 +130,22 @@ class TaskData:
         """True when every row has a label for every task."""
         return self.n_entries == self.n_samples * self.n_tasks
 
+    def _unit_weight_scale(self, task_weights):
+        # s_i = 1: c_e = w_t / (task t's count), exactly what the general
+        # formula gives (rel = 1, sums = counts)
+        scale = 1.0 / self.task_weight_sums
+        if task_weights is not None:
+            scale = scale * task_weights
+        return scale
+
+    def tiled_weight_row(self, task_weights=None):
+        """The per-task row whose ``n_samples`` copies (row-major) are
+        :meth:`entry_weights` when every cell is labelled and there are no
+        sample weights; None otherwise (the weights then vary by row)."""
+        if self.unit_weights and self.is_full and self.n_samples:
+            return self._unit_weight_scale(task_weights)
+        return None
+
     def entry_weights(self, task_weights=None):
         """Per-entry coefficient ``c_e = w_t s_i / n_t`` of the objective.
 
@@ -138,15 +154,11 @@ class TaskData:
         weights give the same coefficients as their rescaled values instead
         of an overflow.
         """
+        row = self.tiled_weight_row(task_weights)
+        if row is not None:
+            return tiled_rows(row, self.n_samples)
         if self.unit_weights:
-            # s_i = 1: c_e = w_t / (task t's count), exactly what the general
-            # formula gives (rel = 1, sums = counts)
-            scale = 1.0 / self.task_weight_sums
-            if task_weights is not None:
-                scale = scale * task_weights
-            if self.is_full:
-                return tiled_rows(scale, self.n_samples)
-            return scale[self.entry_task]
+            return self._unit_weight_scale(task_weights)[self.entry_task]
         sw = self.sample_weight
         if self.is_full and self.n_entries:
             # row-major (n, T) entries: column reductions, no gathers (the

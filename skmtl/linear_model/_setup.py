@@ -56,11 +56,10 @@ def make_problem(X, data, task_weights, loss="squared", column_stats=None):
     X = Xf
     T = data.n_tasks
     c = data.entry_weights(task_weights)
-    tiled = None
-    if data.unit_weights and data.is_full and data.n_samples:
-        # every label, no sample weights: c is n copies of its first row
-        # (``TaskData.entry_weights``), which the operator reads instead of c
-        tiled = (c, c[:T].copy())
+    # every label, no sample weights: c is n copies of one per-task row,
+    # which the operator reads instead of c
+    row = data.tiled_weight_row(task_weights)
+    tiled = None if row is None else (c, row)
     if data.lazy_layout:
         # every label present: the index arrays are built (once, by ``data``)
         # only if a solver reads them
