@@ -8,6 +8,7 @@ one solver iteration against the two matrix products it needs, and peak
 memory of a fit on a 1,000,000 x 100 per-task problem.
 
 Run:  python benchmarks/bench_l21.py [--quick] [--skip-memory] [--only-correlated]
+      [--rhos 0,0.5] [--peers skmtl,scikit-learn]
       [--cpu-time]
 
 Every library runs with ONE BLAS thread (threadpoolctl): on the shared 2-core
@@ -431,6 +432,19 @@ def _main():
         help="time the fits in thread CPU time (loaded machine)",
     )
     parser.add_argument(
+        "--rhos",
+        default=None,
+        help="comma-separated AR(1) rhos of the correlated table "
+        "(default 0,0.5,0.9; the goal cases are 0,0.5)",
+    )
+    parser.add_argument(
+        "--peers",
+        default=None,
+        help="comma-separated peers of the correlated table, e.g. "
+        "skmtl,scikit-learn (default: every installed peer; celer and "
+        "scikit-learn with --quick)",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=None,
@@ -462,6 +476,12 @@ def _main():
         ]
         rhos = (0.0, 0.5, 0.9)
         names = None
+    if args.rhos is not None:
+        rhos = tuple(float(r) for r in args.rhos.split(","))
+    if args.peers is not None:
+        names = tuple(args.peers.split(","))
+        if "skmtl" not in names:
+            parser.error("--peers must include skmtl (ratios are against it)")
     if not args.skip_correlated:
         corr = []
         for shape, n, p, T in shapes:
