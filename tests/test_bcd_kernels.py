@@ -15,8 +15,13 @@ from skmtl._solvers.design import (
     column_min_max_sum,
 )
 from skmtl._solvers.penalties._base import col_norms
-from skmtl._solvers.penalties._rows import CODE_L21, row_violation, row_violations
-from skmtl._solvers.penalties._sparsity import L21, ElasticNet
+from skmtl._solvers.penalties._rows import (
+    CODE_L21,
+    row_update,
+    row_violation,
+    row_violations,
+)
+from skmtl._solvers.penalties._sparsity import L1, L21, ElasticNet
 from skmtl._validation import make_task_data
 
 
@@ -154,3 +159,46 @@ def test_task_means_with_equal_row_weights_use_the_column_sums(stats_first):
     m = op.task_means(c, df.task_c)
     assert m.shape == (3, 9)
     assert_allclose(m, np.tile(X.mean(axis=0), (3, 1)), rtol=1e-13, atol=1e-14)
+
+
+def _epoch_full_reference(X, s, k, R, W, H, m, ws, pen):
+    """One cyclic epoch with numpy dot products and residual updates; the
+    block step is the penalty's own row kernel (not what is under test)."""
+    T = W.shape[0]
+    w_new = np.empty(T)
+    partial = 0  # features where some tasks moved and others did not
+    for j in ws:
+        g = -k * ((X[:, j] * s) @ R)
+        w_old = W[:, j].copy()
+        row_update(pen.code, pen.params, w_old, g, H[:, j], w_new)
+        R -= np.outer(X[:, j] - m[j], w_new - w_old)
+        W[:, j] = w_new
+        moved = w_new != w_old
+        partial += bool(moved.any() and not moved.all())
+    return partial
+
+
+@pytest.mark.parametrize("T", [1, 3, 4, 6, 9])
+@pytest.mark.parametrize("uniform", [True, False])
+@pytest.mark.parametrize("pen", [L21(0.3), L1(4.0)])
+def test_full_label_epoch_is_cyclic_block_updates(T, uniform, pen):
+    # the four-column dot products and residual updates of the full-label
+    # epoch (including groups of four where only some tasks move, as the
+    # l1 penalty leaves entries at zero) against a numpy epoch
+    rng = np.random.default_rng(T)
+    n, p = 37, 11
+    X = np.asfortranarray(rng.normal(size=(n, p)))
+    s = np.full(n, 0.7) if uniform else rng.uniform(0.2, 2.0, n)
+    k = rng.uniform(0.5, 1.5, T)
+    m = X.mean(axis=0)
+    H = np.outer(k, ((X - m) ** 2 * s[:, None]).sum(axis=0))
+    R = np.asfortranarray(rng.normal(size=(n, T)))
+    W = rng.normal(size=(T, p)) * (rng.random((T, p)) < 0.5)
+    ws = rng.permutation(p)[:8].astype(np.int64)
+    R_ref, W_ref = R.copy(), W.copy()
+    partial = _epoch_full_reference(X, s, k, R_ref, W_ref, H, m, ws, pen)
+    bcd._epoch_full(X, s, k, R, W, H, m, ws, pen.code, pen.params, uniform)
+    assert_allclose(W, W_ref, rtol=1e-12, atol=1e-14)
+    assert_allclose(R, R_ref, rtol=1e-12, atol=1e-13)
+    if isinstance(pen, L1) and T > 1:
+        assert partial > 0
