@@ -20,6 +20,7 @@ Run from the repository root (the old package is imported as
 
     PYTHONPATH=. python benchmarks/ab_l21.py --base 4e57119
     PYTHONPATH=. python benchmarks/ab_l21.py --base 4e57119 --cases wide,0,100 --reps 60
+    PYTHONPATH=. python benchmarks/ab_l21.py --base 4e57119 --full --reps 5
 """
 
 import argparse
@@ -42,6 +43,12 @@ from _common import l21_objective  # noqa: E402
 from bench_l21 import TOLS, alpha_max, correlated_problem  # noqa: E402
 
 SHAPES = {"wide": (1000, 400, 10), "tall": (10000, 50, 5), "small": (500, 200, 10)}
+#: ``--full``: the sizes of ``bench_l21.py`` without ``--quick`` (the issue's)
+FULL_SHAPES = {
+    "wide": (5000, 2000, 20),
+    "tall": (50000, 100, 10),
+    "small": (500, 200, 10),
+}
 #: the issue's goal cases: every shape, rho 0 and 0.5, alpha_max / 10 and / 100
 GOAL = [
     f"{shape},{rho},{ratio}"
@@ -85,7 +92,11 @@ def main():
     parser.add_argument("--cases", nargs="*", default=GOAL, help="shape,rho,ratio")
     parser.add_argument("--reps", type=int, default=30, help="timed runs (x3 fits)")
     parser.add_argument("--target", type=float, default=1e-6)
+    parser.add_argument(
+        "--full", action="store_true", help="bench_l21's full sizes, not --quick's"
+    )
     args = parser.parse_args()
+    shapes = FULL_SHAPES if args.full else SHAPES
     base = import_base(args.base)
     import skmtl
 
@@ -94,7 +105,7 @@ def main():
     ratios = {"new/old": [], "old/sk": [], "new/sk": []}
     for case in args.cases:
         shape, rho, ratio = case.split(",")
-        n, p, T = SHAPES[shape]
+        n, p, T = shapes[shape]
         X, Y = correlated_problem(n, p, T, float(rho))
         alpha = alpha_max(X, Y) / float(ratio)
         ref = skmtl.MultiTaskLasso(alpha=alpha, tol=1e-12, max_iter=200_000).fit(X, Y)
