@@ -202,3 +202,43 @@ def test_full_label_epoch_is_cyclic_block_updates(T, uniform, pen):
     assert_allclose(R, R_ref, rtol=1e-12, atol=1e-13)
     if isinstance(pen, L1) and T > 1:
         assert partial > 0
+
+
+@pytest.mark.parametrize("T", [1, 3, 4, 6, 9])
+@pytest.mark.parametrize("shared", [True, False])
+@pytest.mark.parametrize("pen", [L21(0.3), L1(4.0)])
+def test_gram_epoch_is_cyclic_block_updates(T, shared, pen):
+    # Gram-space epoch (four tasks per pass over a shared Gram's row, and
+    # groups of four where only some tasks move) against a numpy epoch on
+    # the gradient QW - XtY, QW[t] = k_t Q[slot_t] W[t]
+    rng = np.random.default_rng(T + 10 * shared)
+    p = 13
+    A = rng.normal(size=(3 * p, p))
+    Q = (
+        (A.T @ A)[None]
+        if shared
+        else np.stack([(B.T @ B) for B in rng.normal(size=(T, 2 * p, p))])
+    )
+    slot = np.zeros(T, np.int64) if shared else np.arange(T, dtype=np.int64)
+    k = rng.uniform(0.5, 1.5, T)
+    W = rng.normal(size=(T, p)) * (rng.random((T, p)) < 0.5)
+    XtY = rng.normal(size=(T, p)) * 10
+    QW = k[:, None] * np.einsum("tij,tj->ti", Q[slot], W)
+    ws = rng.permutation(p)[:9].astype(np.int64)
+    W_ref, QW_ref = W.copy(), QW.copy()
+    w_new = np.empty(T)
+    partial = 0
+    for j in ws:
+        g = QW_ref[:, j] - XtY[:, j]
+        h = k * Q[slot, j, j]
+        w_old = W_ref[:, j].copy()
+        row_update(pen.code, pen.params, w_old, g, h, w_new)
+        QW_ref += (k * (w_new - w_old))[:, None] * Q[slot, j, :]
+        W_ref[:, j] = w_new
+        moved = w_new != w_old
+        partial += bool(moved.any() and not moved.all())
+    bcd._epoch_gram(Q, slot, k, XtY, QW, W, ws, pen.code, pen.params)
+    assert_allclose(W, W_ref, rtol=1e-12, atol=1e-14)
+    assert_allclose(QW, QW_ref, rtol=1e-12, atol=1e-12)
+    if isinstance(pen, L1) and T > 1:
+        assert partial > 0
