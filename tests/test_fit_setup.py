@@ -164,7 +164,8 @@ def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights, T):
     c = data.entry_weights(np.resize([1.0, 2.0, 0.5, 1.0], T))
     task_c = np.bincount(data.entry_task, weights=c, minlength=T)
     C2 = c.reshape(n, T)
-    ymean, yc, yy = _centre_targets_full(Y, C2, task_c, fit_intercept)
+    ymean, yc, yy, cy = _centre_targets_full(Y, C2, task_c, fit_intercept)
+    assert cy.size == 0
     if fit_intercept:
         first = Y[0]
         expected = first + np.sum(C2 * (Y - first), axis=0) / task_c
@@ -174,6 +175,10 @@ def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights, T):
     assert ymean[T // 2] == (5.25 if fit_intercept else 0.0)
     assert np.array_equal(yc, (Y - expected).reshape(-1))
     assert_allclose(yy, np.dot(c, yc * yc), rtol=1e-13)
+    # with the weighted centred targets: numpy's products, the same yy
+    ymean2, yc2, yy2, cy = _centre_targets_full(Y, C2, task_c, fit_intercept, True)
+    assert np.array_equal(ymean2, ymean) and np.array_equal(yc2, yc) and yy2 == yy
+    assert np.array_equal(cy, c * ((Y - expected).reshape(-1)))
     # and the solver's state built from it
     Xd = rng.standard_normal((n, 3))
     op = DesignOperator(Xd, data.row_ptr, data.entry_row, data.entry_task, T)

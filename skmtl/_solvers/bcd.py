@@ -248,12 +248,14 @@ def _centre_gram(G, scale, msum, ma, mb):
 
 
 @njit(cache=True, error_model="numpy")
-def _centre_targets_full(Y, C, task_c, fit_intercept):
-    """``(ymean, yc, yy)`` of row-major ``(n, T)`` targets ``Y`` and entry
+def _centre_targets_full(Y, C, task_c, fit_intercept, with_cy=False):
+    """``(ymean, yc, yy, cy)`` of row-major ``(n, T)`` targets ``Y`` and entry
     weights ``C`` (every label present): each task's weighted mean (around
     its first label, exact for constant targets; zero without intercept),
-    the centred targets as a flat row-major array and ``sum c yc^2``. The
-    sums run down the rows, in the order of numpy's ``sum(axis=0)``."""
+    the centred targets as a flat row-major array, ``sum c yc^2`` and, with
+    ``with_cy``, the weighted centred targets ``c * yc`` (flat, the same
+    products as numpy's; else an empty array). The sums run down the rows,
+    in the order of numpy's ``sum(axis=0)``."""
     n, T = Y.shape
     ymean = np.zeros(T)
     if fit_intercept:
@@ -280,13 +282,24 @@ def _centre_targets_full(Y, C, task_c, fit_intercept):
         for t in range(T):
             ymean[t] = Y[0, t] + sums[t] / task_c[t]
     yc = np.empty(n * T)
+    cy = np.empty(n * T if with_cy else 0)
     yy = 0.0
-    for i in range(n):
-        for t in range(T):
-            v = Y[i, t] - ymean[t]
-            yc[i * T + t] = v
-            yy += C[i, t] * v * v
-    return ymean, yc, yy
+    if with_cy:
+        # (one loop per flag: the store of c yc rides on the chain of yy's adds)
+        for i in range(n):
+            for t in range(T):
+                v = Y[i, t] - ymean[t]
+                yc[i * T + t] = v
+                cv = C[i, t] * v
+                cy[i * T + t] = cv
+                yy += cv * v
+    else:
+        for i in range(n):
+            for t in range(T):
+                v = Y[i, t] - ymean[t]
+                yc[i * T + t] = v
+                yy += C[i, t] * v * v
+    return ymean, yc, yy, cy
 
 
 def _epoch_gram_python(Q, slot, k, XtY, QW, W, ws, penalty):
@@ -525,24 +538,6 @@ class BCDSolver:
             self.xmean = op.task_means(c, self.task_c)
         else:
             self.xmean = np.zeros((T, p))
-        if op.full and op.n_entries:
-            # entries (i, t) in row-major order: one pass over the (n, T)
-            # targets, no (n, T) temporaries
-            self.ymean, self.yc, self.yy = _centre_targets_full(
-                y.reshape(-1, T), c.reshape(-1, T), self.task_c, fit_intercept
-            )
-        else:
-            task = self.task
-            if fit_intercept:
-                # mean around each task's first label: exact for constant targets
-                first = np.zeros(T)
-                first[task[::-1]] = y[::-1]
-                sums = np.bincount(task, weights=c * (y - first[task]), minlength=T)
-                self.ymean = first + sums / self.task_c
-            else:
-                self.ymean = np.zeros(T)
-            self.yc = y - self.ymean[task]
-            self.yy = float(np.dot(c, self.yc * self.yc))
         self.sparse = sp.issparse(X)
         # every label present and c_(i,t) = s_i k_t: one shared Gram, and the
         # (n, T) residual kernel
@@ -569,6 +564,28 @@ class BCDSolver:
                 )
                 mode = "gram" if gram_ok and not self.switch_to_gram else "residual"
         self.mode = mode
+        self._cy = None  # c * yc, when the centring computed it
+        if op.full and op.n_entries:
+            # entries (i, t) in row-major order: one pass over the (n, T)
+            # targets, no (n, T) temporaries; the shared Gram's X^T C y_c
+            # reads c * yc, computed in the same pass
+            self.ymean, self.yc, self.yy, cy = _centre_targets_full(
+                y.reshape(-1, T), c.reshape(-1, T), self.task_c, fit_intercept,
+                mode == "gram" and self.factors is not None,
+            )  # fmt: skip
+            self._cy = cy if cy.size else None
+        else:
+            task = self.task
+            if fit_intercept:
+                # mean around each task's first label: exact for constant targets
+                first = np.zeros(T)
+                first[task[::-1]] = y[::-1]
+                sums = np.bincount(task, weights=c * (y - first[task]), minlength=T)
+                self.ymean = first + sums / self.task_c
+            else:
+                self.ymean = np.zeros(T)
+            self.yc = y - self.ymean[task]
+            self.yy = float(np.dot(c, self.yc * self.yc))
         self._reset_lazy_state()
         if mode == "gram":
             self._build_gram()
@@ -624,7 +641,8 @@ class BCDSolver:
             # every label present): not another pass over X
             self.XtY = self._V_zero
         else:
-            self.XtY = op.rmatvec(c * self.yc)
+            self.XtY = op.rmatvec(c * self.yc if self._cy is None else self._cy)
+        self._cy = None  # (read once)
         self._sync_gram()
 
     @classmethod
@@ -648,7 +666,7 @@ class BCDSolver:
         self.mode = "gram"
         self.Q, self.slot, self.k = state["Q"], state["slot"], state["k"]
         self.XtY = state["XtY"]
-        self.factors = self.Xc = None
+        self.factors = self.Xc = self._cy = None
         self._reset_lazy_state()
         self._sync_gram()
         return self
