@@ -586,6 +586,16 @@ class BCDSolver:
                 self.ymean = np.zeros(T)
             self.yc = y - self.ymean[task]
             self.yy = float(np.dot(c, self.yc * self.yc))
+        # X^T y_c from input validation's pass over X (every label, one
+        # weight per task): the first gradient without a product with X
+        self._xtyc = None
+        prod = op.targets_product(y) if self.full else None
+        if prod is not None and op.tiled_row(c) is not None:
+            mu, XtD = prod
+            # X^T (Y - ymean) = X^T (Y - mu) - (ymean - mu) sum_i x_i; mu is
+            # the targets' mean, so the correction is small (zero ymean
+            # without an intercept: the product with the targets themselves)
+            self._xtyc = XtD - (self.ymean - mu)[:, None] * op.column_stats()[2]
         self._reset_lazy_state()
         if mode == "gram":
             self._build_gram()
@@ -640,6 +650,8 @@ class BCDSolver:
             # X^T C y_c is the residual epochs' first gradient (at W = 0,
             # every label present): not another pass over X
             self.XtY = self._V_zero
+        elif self._xtyc is not None:  # (c_(i,t) = v_t)
+            self.XtY = op.tiled_row(c)[:, None] * self._xtyc
         else:
             self.XtY = op.rmatvec(c * self.yc if self._cy is None else self._cy)
         self._cy = None  # (read once)
@@ -666,7 +678,7 @@ class BCDSolver:
         self.mode = "gram"
         self.Q, self.slot, self.k = state["Q"], state["slot"], state["k"]
         self.XtY = state["XtY"]
-        self.factors = self.Xc = self._cy = None
+        self.factors = self.Xc = self._cy = self._xtyc = None
         self._reset_lazy_state()
         self._sync_gram()
         return self
@@ -771,7 +783,10 @@ class BCDSolver:
             else:
                 SR, ks = R * self.row_s[:, None], self.k_full
             rr = float(np.dot(ks, np.einsum("it,it->t", SR, R)))
-            V = ks[:, None] * (SR.T @ self.Xc)
+            if self._residual_is_yc and self._xtyc is not None:
+                V = ks[:, None] * self._xtyc  # (validation's product)
+            else:
+                V = ks[:, None] * (SR.T @ self.Xc)
             if self._residual_is_yc:
                 self._V_zero = V  # X^T C y_c, kept for a switch to the Gram
             return rr, V
