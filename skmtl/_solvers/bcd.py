@@ -71,6 +71,9 @@ WS_GRAM_NEW_PER_TASK = 32
 #: features, the next one takes every violator instead of doubling (see
 #: ``BCDSolver._choose_ws_size``)
 WS_JUMP_MIN = 32
+#: a shared Gram of at least this many features runs the dot-product epoch
+#: kernel (:func:`_epoch_gram_dot`), which keeps no ``QW``
+GRAM_DOT_MIN_FEATURES = 128
 #: with every label present, ``n >= p`` and ``p <= FULL_GRAM_PER_TASK * T``,
 #: a working set of every feature is solved on the full Gram (see
 #: ``BCDSolver._full_gram_pays``)
@@ -232,6 +235,61 @@ def _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params):
                 for m in range(p):
                     QW[t, m] += kd * Q[q, j, m]
                 W[t, j] = w_new[t]
+    return max_viol, d_w_max, w_max
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _epoch_gram_dot(Q, k, XtY, W, ws, code, params):
+    """:func:`_epoch_gram` on one shared Gram ``Q`` ``(p, p)`` (task ``t``'s
+    Hessian ``k_t Q``) without ``QW``: each feature's gradient ``k_t Q[j] .
+    W[t] - XtY[t, j]`` is computed from the current ``W`` as dot products,
+    four tasks at a time (each ``Q[j, m]`` loaded once for four products).
+    No stores but ``W``'s: faster than the ``T`` axpys into ``QW`` on wide
+    Grams (measured per epoch, every feature active: 0.14 against 0.21 ms
+    at p = 400, T = 10; 0.054 against 0.079 at p = 200; the same at p =
+    50). The caller recomputes ``QW`` when it needs it. Reassociation only
+    reorders the dot products' sums."""
+    T, p = W.shape
+    g = np.empty(T)
+    h = np.empty(T)
+    w_old = np.empty(T)
+    w_new = np.empty(T)
+    max_viol = d_w_max = w_max = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        t = 0
+        while t + 3 < T:
+            a0 = a1 = a2 = a3 = 0.0
+            for m in range(p):
+                q = Q[j, m]
+                a0 += q * W[t, m]
+                a1 += q * W[t + 1, m]
+                a2 += q * W[t + 2, m]
+                a3 += q * W[t + 3, m]
+            g[t], g[t + 1], g[t + 2], g[t + 3] = a0, a1, a2, a3
+            t += 4
+        while t + 1 < T:
+            a0 = a1 = 0.0
+            for m in range(p):
+                q = Q[j, m]
+                a0 += q * W[t, m]
+                a1 += q * W[t + 1, m]
+            g[t], g[t + 1] = a0, a1
+            t += 2
+        if t < T:
+            a0 = 0.0
+            for m in range(p):
+                a0 += Q[j, m] * W[t, m]
+            g[t] = a0
+        for t in range(T):
+            g[t] = k[t] * g[t] - XtY[t, j]
+            h[t] = k[t] * Q[j, j]
+            w_old[t] = W[t, j]
+        max_viol = max(max_viol, row_update(code, params, w_old, g, h, w_new))
+        for t in range(T):
+            d_w_max = max(d_w_max, abs(w_new[t] - w_old[t]))
+            w_max = max(w_max, abs(w_new[t]))
+            W[t, j] = w_new[t]
     return max_viol, d_w_max, w_max
 
 
@@ -692,6 +750,7 @@ class BCDSolver:
         self._fscale = None
         self._exact_state = False
         self._ws_gram_cache = None
+        self._qw_stale = False  # QW behind W (dot-product Gram epochs)
         # the gradient X^T C y_c when residual epochs computed it at W = 0
         # (``_residual_is_yc``: the residual is still the centred targets)
         self._V_zero = None
@@ -699,6 +758,7 @@ class BCDSolver:
 
     def _sync_gram(self):
         W = self.W
+        self._qw_stale = False
         if not np.any(W):
             self.QW = np.zeros((self.T, self.p))
         elif self.Q.shape[0] == 1:  # one symmetric Q: no (T, p, p) copy
@@ -761,6 +821,8 @@ class BCDSolver:
         """``(rr, V)`` at the current ``W``."""
         W = self.W
         if self.mode == "gram":
+            if self._qw_stale:  # (after dot-product epochs)
+                self._sync_gram()
             Wx = float(np.sum(W * self.XtY))
             rr = self.yy - 2 * Wx + float(np.sum(W * self.QW))
             if self.op is None or (rr > 1e-6 * self.yy and not self._exact_state):
@@ -834,12 +896,17 @@ class BCDSolver:
     def _epoch(self, ws, penalty):
         W = self.W
         self._residual_is_yc = False
+        if self.mode == "gram" and self._qw_stale and not self._dot_epochs(penalty):
+            self._sync_gram()
         if penalty.code is None:
             return _epoch_gram_python(
                 self.Q, self.slot, self.k, self.XtY, self.QW, W, ws, penalty
             )
         code, params = penalty.code, penalty.params
         if self.mode == "gram":
+            if self._dot_epochs(penalty):
+                self._qw_stale = True
+                return _epoch_gram_dot(self.Q[0], self.k, self.XtY, W, ws, code, params)
             return _epoch_gram(
                 self.Q, self.slot, self.k, self.XtY, self.QW, W, ws, code, params
             )
@@ -860,6 +927,17 @@ class BCDSolver:
             self.Xc, self.op.row_ptr, self.task, self.c, self.r, W, self.H,
             self.xmean, ws, code, params,
         )  # fmt: skip
+
+    def _dot_epochs(self, penalty):
+        """Gram epochs by :func:`_epoch_gram_dot` (one shared Gram of at
+        least :data:`GRAM_DOT_MIN_FEATURES` features, a numba penalty)?
+        ``QW`` is then recomputed (one BLAS product, ``T p^2``) only for a
+        certificate, every few epochs."""
+        return (
+            self.Q.shape[0] == 1
+            and self.p >= GRAM_DOT_MIN_FEATURES
+            and penalty.code is not None
+        )
 
     def _full_gram_pays(self):
         """Solve a working set of every feature on the full Gram (shared,
