@@ -199,9 +199,9 @@ def test_dot_product_gram_epoch_is_the_numpy_epoch(T):
 
 def test_wide_shared_gram_fit_with_dot_product_epochs_matches_sklearn():
     """A fit that runs its Gram epochs by the dot-product kernel (shared Gram
-    of at least ``GRAM_DOT_MIN_FEATURES`` features, ``QW`` recomputed for
-    each certificate) reaches scikit-learn's solution; so does a path
-    (warm starts on a Gram whose ``QW`` is behind ``W``)."""
+    of at least ``GRAM_DOT_MIN_FEATURES`` features, a near-full support,
+    ``QW`` recomputed for each certificate) reaches scikit-learn's
+    solution."""
     from sklearn.linear_model import MultiTaskLasso as SkMultiTaskLasso
 
     from skmtl import MultiTaskLasso
@@ -209,7 +209,7 @@ def test_wide_shared_gram_fit_with_dot_product_epochs_matches_sklearn():
     rng = np.random.default_rng(0)
     n, p, T = 4 * bcd.GRAM_DOT_MIN_FEATURES, bcd.GRAM_DOT_MIN_FEATURES, 3
     X = rng.standard_normal((n, p))
-    W = rng.standard_normal((T, p)) * (rng.random(p) < 0.7)
+    W = rng.standard_normal((T, p))  # a near-full support
     Y = X @ W.T + 0.5 * rng.standard_normal((n, T))
     for alpha in (0.002, 0.05):
         kw = dict(alpha=alpha, tol=1e-12, max_iter=100_000)
@@ -226,6 +226,8 @@ def test_wide_shared_gram_fit_with_dot_product_epochs_matches_sklearn():
     solver = BCDSolver(X, op, df, mode="gram")
     pen = L21(0.002)
     solver.solve(pen, tol=1e-10, max_iter=10_000)
+    assert bcd._support_size(solver.W) == np.count_nonzero(np.any(solver.W, axis=0))
+    assert bcd._support_size(solver.W) >= bcd.GRAM_DOT_MIN_SUPPORT * p
     assert solver._dot_epochs(pen)
     QW = solver.k[:, None] * (solver.W @ solver.Q[0])
     rr, V = solver._state()
