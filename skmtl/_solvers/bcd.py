@@ -15,7 +15,10 @@ Three epoch kernels share the row update:
 * ``csc``: sparse ``X``, residual plus a per-task offset so that centring
   never densifies a column;
 * ``gram``: when rows far outnumber features, works on ``X_t^T C_t X_t``
-  (one ``p x p`` matrix shared by all tasks when every label is present).
+  (one ``p x p`` matrix shared by all tasks when every label is present),
+  keeping ``QW`` up to date by axpys, or, on a wide shared Gram with a
+  near-full support, computing each gradient from ``W`` by dot products
+  (:func:`_epoch_gram_dot`; ``QW`` recomputed for the certificate).
 
 Intercepts are exact: features and targets are centred per task on the fly
 (``m_tj``, the task's weighted feature means), never by copying ``X``.
