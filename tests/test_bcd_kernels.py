@@ -232,3 +232,20 @@ def test_wide_shared_gram_fit_with_dot_product_epochs_matches_sklearn():
     QW = solver.k[:, None] * (solver.W @ solver.Q[0])
     rr, V = solver._state()
     assert_allclose(V, solver.XtY - QW, rtol=1e-10, atol=1e-12)
+
+
+def test_outer_stats_are_the_numpy_formulas():
+    """The outer loop's support, violator count and largest violation in
+    one call: numpy's ``flatnonzero(any(W != 0))``, ``sum(viol > 0)`` and
+    ``viol.max()`` (NaN included), and ``_support_size`` the support's size."""
+    rng = np.random.default_rng(5)
+    for T, p in [(1, 1), (3, 17), (10, 40)]:
+        W = rng.standard_normal((T, p)) * (rng.random((T, p)) < 0.2)
+        W[:, 0] = np.nan if p > 1 else W[:, 0]
+        viol = np.abs(rng.standard_normal(p)) * (rng.random(p) < 0.5)
+        for v in (viol, np.where(np.arange(p) == p // 2, np.nan, viol)):
+            support, n_viol, vmax = bcd._outer_stats(W, v)
+            assert np.array_equal(support, np.flatnonzero(np.any(W != 0, axis=0)))
+            assert n_viol == int(np.sum(v > 0))
+            assert np.array_equal(vmax, v.max(), equal_nan=True)
+            assert bcd._support_size(W) == support.size

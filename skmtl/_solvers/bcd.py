@@ -315,6 +315,32 @@ def _support_size(W):
 
 
 @njit(cache=True)
+def _outer_stats(W, viol):
+    """``(support, n_viol, vmax)`` of the outer loop in one call: the
+    non-zero columns of ``W`` (``np.flatnonzero(np.any(W != 0, axis=0))``),
+    the number of violations ``> 0`` and their maximum (NaN if any is NaN,
+    as ``ndarray.max``)."""
+    T, p = W.shape
+    support = np.empty(p, dtype=np.int64)
+    k = 0
+    for j in range(p):
+        for t in range(T):
+            if W[t, j] != 0.0:
+                support[k] = j
+                k += 1
+                break
+    n_viol = 0
+    vmax = viol[0] if viol.shape[0] else -np.inf
+    for j in range(viol.shape[0]):
+        v = viol[j]
+        if v > 0.0:
+            n_viol += 1
+        if vmax == vmax and (v > vmax or v != v):
+            vmax = v
+    return support[:k].copy(), n_viol, vmax
+
+
+@njit(cache=True)
 def _centre_gram(G, scale, msum, ma, mb):
     """``G <- scale G - msum ma mb^T`` in place (the same operations, in the
     same order, as ``scale * G - msum * np.outer(ma, mb)``, without the two
@@ -1155,7 +1181,7 @@ class BCDSolver:
         visited = run.visited
         if visited is None or visited.size >= self.p or not self._full_gram_pays():
             return False
-        support = int(np.count_nonzero(np.any(self.W != 0, axis=0)))
+        support = _support_size(self.W)
         return (
             support >= max(0.9 * visited.size, WS_JUMP_MIN)
             and support + run.n_viol >= self.p
@@ -1259,8 +1285,10 @@ class BCDSolver:
                 if stall.no_progress(gap if use_gap else residual, run.ratio):
                     break
             if run.block is None:
-                support = np.flatnonzero(np.any(self.W != 0, axis=0))
-                n_viol = run.n_viol = int(np.sum(viol > 0))
+                support, n_viol, vmax = _outer_stats(
+                    self.W, np.ascontiguousarray(viol, dtype=np.float64)
+                )
+                run.n_viol = n_viol
                 ws_size = self._choose_ws_size(run, support, n_viol)
                 if (ws_size >= p and self._full_gram_pays()) or (
                     self.switch_to_gram and (support.size > p // 4 or ws_size > p // 2)
@@ -1276,7 +1304,7 @@ class BCDSolver:
                     ws = ws.astype(np.int64)
                 else:
                     ws = all_features
-                target = 0.3 * float(viol.max())
+                target = 0.3 * float(vmax)
                 # Gram epochs are cheap next to the outer full gradient: solve
                 # the working set more tightly to save outer iterations.
                 # Otherwise back to the outer loop (certificate, new working
