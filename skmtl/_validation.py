@@ -18,7 +18,12 @@ from numba import njit
 from sklearn import get_config
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
-from ._solvers.design import column_min_max_sum, full_entry_layout, tiled_rows
+from ._solvers.design import (
+    column_min_max_sum,
+    column_stats_and_targets,
+    full_entry_layout,
+    tiled_rows,
+)
 
 __all__ = [
     "TaskData",
@@ -200,8 +205,9 @@ class TaskData:
 
 
 def validate_X(
-    estimator, X, *, reset, accept_sparse=("csr", "csc"), return_column_stats=False
-):
+    estimator, X, *, reset, accept_sparse=("csr", "csc"), return_column_stats=False,
+    targets=None,
+):  # fmt: skip
     """Check ``X`` (finite, numeric, 2-D) and record or check its features.
 
     With ``reset=True`` (in ``fit``) sets ``n_features_in_`` and
@@ -219,9 +225,14 @@ def validate_X(
     (:func:`~skmtl._solvers.design.column_min_max_sum`) when the direct
     path checked a float64 ``X`` with them (one pass over
     ``X`` serves the finite check and the solvers' column statistics),
-    else None.
+    else None. With ``targets`` (the raw ``Y``, unchecked), that pass also
+    computes ``X``'s product with them where it can
+    (:func:`~skmtl._solvers.design.column_stats_and_targets`: its
+    ``targets``), for the squared-loss solvers' first gradient.
     """
-    plain, stats = _plain_float_X(estimator, X, reset, return_column_stats)
+    plain, stats = _plain_float_X(
+        estimator, X, reset, return_column_stats, targets=targets
+    )
     if plain:
         if reset:
             estimator.n_features_in_ = X.shape[1]
@@ -239,13 +250,15 @@ def validate_X(
     return (X, stats) if return_column_stats else X
 
 
-def _plain_float_X(estimator, X, reset, want_stats=False):
+def _plain_float_X(estimator, X, reset, want_stats=False, targets=None):
     """``(plain, stats)``: is ``X`` a 2-D float32/float64 ndarray (not a
     subclass), non-empty and finite (or ``assume_finite``), whose features
     need no name check? Then ``validate_data`` would return it unchanged and
     only set (``reset``) or check ``n_features_in_``. ``stats``: the column
     statistics of a float64 ``X`` when ``want_stats`` (they serve as the
-    finite check), else None."""
+    finite check; with ``targets``, their product with ``X`` too where
+    :func:`~skmtl._solvers.design.column_stats_and_targets` takes them),
+    else None."""
     if not (
         type(X) is np.ndarray
         and X.ndim == 2
@@ -264,7 +277,10 @@ def _plain_float_X(estimator, X, reset, want_stats=False):
     assume_finite = get_config()["assume_finite"]
     stats = None
     if want_stats and X.dtype == np.float64:
-        stats = column_min_max_sum(X)
+        if targets is None:
+            stats = column_min_max_sum(X)
+        else:
+            stats = column_stats_and_targets(X, targets)
         finite = assume_finite or bool(np.isfinite(stats[2]).all())
     else:
         finite = assume_finite or bool(np.isfinite(np.sum(X, dtype=np.float64)))

@@ -242,3 +242,98 @@ def test_gram_epoch_is_cyclic_block_updates(T, shared, pen):
     assert_allclose(QW, QW_ref, rtol=1e-12, atol=1e-12)
     if isinstance(pen, L1) and T > 1:
         assert partial > 0
+
+
+def _numpy_gram_epoch(Q, k, XtY, W, ws, lam):
+    """One cyclic l21 block-coordinate epoch on the shared Gram, written in
+    numpy: each feature's gradient from the current ``W``, the group
+    soft-threshold with ``L = max_t k_t Q_jj``."""
+    W = W.copy()
+    for j in ws:
+        g = k * (W @ Q[j]) - XtY[:, j]
+        L = np.max(k * Q[j, j])
+        z = W[:, j] - g / L
+        nz = np.linalg.norm(z)
+        W[:, j] = 0.0 if nz <= lam / L else (1 - lam / (L * nz)) * z
+    return W
+
+
+@pytest.mark.parametrize("T", [1, 2, 3, 4, 5, 6, 7, 9])  # task groups of 4, 2, 1
+def test_dot_product_gram_epoch_is_the_numpy_epoch(T):
+    """The dot-product Gram epoch (no ``QW``) gives numpy's cyclic epoch and
+    the axpy kernel's iterates and returns the same violation / update
+    maxima."""
+    rng = np.random.default_rng(T)
+    n, p = 60, 30
+    A = rng.standard_normal((n, p))
+    Q = A.T @ A / n
+    k = rng.uniform(0.5, 2.0, T)
+    XtY = rng.standard_normal((T, p))
+    W0 = rng.standard_normal((T, p)) * (rng.random(p) < 0.5)
+    ws = rng.permutation(p).astype(np.int64)
+    lam = 0.3
+    params = np.array([lam, 0.0])
+    Wd = W0.copy()
+    out_dot = bcd._epoch_gram_dot(Q, k, XtY, Wd, ws, CODE_L21, params)
+    assert_allclose(Wd, _numpy_gram_epoch(Q, k, XtY, W0, ws, lam), atol=1e-12)
+    Wa = W0.copy()
+    QW = k[:, None] * (W0 @ Q)
+    out_axpy = bcd._epoch_gram(
+        Q[None], np.zeros(T, dtype=np.int64), k, XtY, QW, Wa, ws, CODE_L21, params
+    )
+    assert_allclose(Wd, Wa, atol=1e-12)
+    assert_allclose(out_dot, out_axpy, rtol=1e-10, atol=1e-12)
+
+
+def test_wide_shared_gram_fit_with_dot_product_epochs_matches_sklearn():
+    """A fit that runs its Gram epochs by the dot-product kernel (shared Gram
+    of at least ``GRAM_DOT_MIN_FEATURES`` features, a near-full support,
+    ``QW`` recomputed for each certificate) reaches scikit-learn's
+    solution."""
+    from sklearn.linear_model import MultiTaskLasso as SkMultiTaskLasso
+
+    from skmtl import MultiTaskLasso
+
+    rng = np.random.default_rng(0)
+    n, p, T = 4 * bcd.GRAM_DOT_MIN_FEATURES, bcd.GRAM_DOT_MIN_FEATURES, 3
+    X = rng.standard_normal((n, p))
+    W = rng.standard_normal((T, p))  # a near-full support
+    Y = X @ W.T + 0.5 * rng.standard_normal((n, T))
+    for alpha in (0.002, 0.05):
+        kw = dict(alpha=alpha, tol=1e-12, max_iter=100_000)
+        ours = MultiTaskLasso(**kw).fit(X, Y)
+        assert ours.solver_ == "bcd"
+        ref = SkMultiTaskLasso(**kw).fit(X, Y)
+        assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+        assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+    # the solver's state: Gram mode on one shared Gram, QW recomputed
+    data = make_task_data(Y)
+    from skmtl.linear_model._setup import make_problem
+
+    _, op, df = make_problem(X, data, np.ones(T))
+    solver = BCDSolver(X, op, df, mode="gram")
+    pen = L21(0.002)
+    solver.solve(pen, tol=1e-10, max_iter=10_000)
+    assert bcd._support_size(solver.W) == np.count_nonzero(np.any(solver.W, axis=0))
+    assert bcd._support_size(solver.W) >= bcd.GRAM_DOT_MIN_SUPPORT * p
+    assert solver._dot_epochs(pen)
+    QW = solver.k[:, None] * (solver.W @ solver.Q[0])
+    rr, V = solver._state()
+    assert_allclose(V, solver.XtY - QW, rtol=1e-10, atol=1e-12)
+
+
+def test_outer_stats_are_the_numpy_formulas():
+    """The outer loop's support, violator count and largest violation in
+    one call: numpy's ``flatnonzero(any(W != 0))``, ``sum(viol > 0)`` and
+    ``viol.max()`` (NaN included), and ``_support_size`` the support's size."""
+    rng = np.random.default_rng(5)
+    for T, p in [(1, 1), (3, 17), (10, 40)]:
+        W = rng.standard_normal((T, p)) * (rng.random((T, p)) < 0.2)
+        W[:, 0] = np.nan if p > 1 else W[:, 0]
+        viol = np.abs(rng.standard_normal(p)) * (rng.random(p) < 0.5)
+        for v in (viol, np.where(np.arange(p) == p // 2, np.nan, viol)):
+            support, n_viol, vmax = bcd._outer_stats(W, v)
+            assert np.array_equal(support, np.flatnonzero(np.any(W != 0, axis=0)))
+            assert n_viol == int(np.sum(v > 0))
+            assert np.array_equal(vmax, v.max(), equal_nan=True)
+            assert bcd._support_size(W) == support.size

@@ -164,7 +164,8 @@ def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights, T):
     c = data.entry_weights(np.resize([1.0, 2.0, 0.5, 1.0], T))
     task_c = np.bincount(data.entry_task, weights=c, minlength=T)
     C2 = c.reshape(n, T)
-    ymean, yc, yy = _centre_targets_full(Y, C2, task_c, fit_intercept)
+    ymean, yc, yy, cy = _centre_targets_full(Y, C2, task_c, fit_intercept)
+    assert cy.size == 0
     if fit_intercept:
         first = Y[0]
         expected = first + np.sum(C2 * (Y - first), axis=0) / task_c
@@ -174,6 +175,10 @@ def test_centre_targets_full_is_the_numpy_formula(fit_intercept, weights, T):
     assert ymean[T // 2] == (5.25 if fit_intercept else 0.0)
     assert np.array_equal(yc, (Y - expected).reshape(-1))
     assert_allclose(yy, np.dot(c, yc * yc), rtol=1e-13)
+    # with the weighted centred targets: numpy's products, the same yy
+    ymean2, yc2, yy2, cy = _centre_targets_full(Y, C2, task_c, fit_intercept, True)
+    assert np.array_equal(ymean2, ymean) and np.array_equal(yc2, yc) and yy2 == yy
+    assert np.array_equal(cy, c * ((Y - expected).reshape(-1)))
     # and the solver's state built from it
     Xd = rng.standard_normal((n, 3))
     op = DesignOperator(Xd, data.row_ptr, data.entry_row, data.entry_task, T)
@@ -648,8 +653,11 @@ def test_tiled_weights_factor_as_the_general_check(task_weights):
     t2 = np.bincount(np.repeat([[0, 1, 2]], 40, axis=0).ravel(), weights=c2)
     assert op.factored_weights(c2, t2) is None
     # fits through make_problem and without the shortcut agree bit for bit
+    # (on a C-ordered X: a Fortran one would also take validation's product
+    # with the targets, tested on its own below)
     sw = [None, np.ones(40)]  # unit sample weights take the general path
-    fits = [MultiTaskLasso(alpha=0.05, tol=1e-10).fit(X, data.y.reshape(40, 3), w)
+    Xr = np.ascontiguousarray(X)
+    fits = [MultiTaskLasso(alpha=0.05, tol=1e-10).fit(Xr, data.y.reshape(40, 3), w)
             for w in sw]  # fmt: skip
     assert np.array_equal(fits[0].coef_, fits[1].coef_)
     assert np.array_equal(fits[0].intercept_, fits[1].intercept_)
@@ -698,3 +706,118 @@ def test_full_task_sums_add_down_the_rows_in_order(n, T):
     assert np.array_equal(got, expected)
     task = full_entry_layout(n, T)[2]
     assert np.array_equal(got, task_sums(V.reshape(-1), task, T))
+
+
+@pytest.mark.parametrize("T", [1, 2, 3, 4, 5, 7, 10, 12])
+def test_column_stats_and_targets_is_the_numpy_formula(T):
+    """Validation's pass over a Fortran ``X`` with the targets: the column
+    statistics are ``column_min_max_sum``'s, bit for bit, and the product
+    is ``(Y - mean(Y))^T X`` written in numpy (every task group: 4, 2, 1)."""
+    from skmtl._solvers.design import column_min_max_sum, column_stats_and_targets
+
+    rng = np.random.default_rng(T)
+    X = np.asfortranarray(rng.standard_normal((41, 7)) + 3.0)
+    Y = rng.standard_normal((41, T)) * 2.0 + 1e3
+    stats = column_stats_and_targets(X, Y)
+    lo, hi, total = stats  # (unpacks as the plain statistics)
+    ref = column_min_max_sum(X)
+    for got, want in zip((lo, hi, total), ref, strict=True):
+        assert np.array_equal(got, want)
+    mu, XtD, first, last = stats.targets
+    assert_allclose(mu, Y.mean(axis=0), rtol=1e-14)
+    D = Y - mu  # (mu: checked above; the product is around it)
+    assert_allclose(
+        XtD, D.T @ X, rtol=1e-12, atol=1e-13 * (np.abs(D).T @ np.abs(X)).max()
+    )
+    assert np.array_equal(first, Y[0]) and np.array_equal(last, Y[-1])
+    # a non-finite X still shows in its column's sum (validation's check)
+    X[5, 3] = np.nan
+    assert not np.isfinite(column_stats_and_targets(X, Y)[2][3])
+
+
+def test_column_stats_and_targets_skips_what_it_does_not_serve():
+    """C-ordered X, too many tasks, non-float or column-major targets,
+    other row counts and a missing label in the first or last row: only
+    the statistics (the same values), no product."""
+    from skmtl._solvers.design import (
+        TARGETS_PASS_MAX_TASKS,
+        column_min_max_sum,
+        column_stats_and_targets,
+    )
+
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((30, 4)))
+    Y = rng.standard_normal((30, 3))
+    Y_nan = Y.copy()
+    Y_nan[-1, 1] = np.nan
+    for Xa, Ya in [
+        (np.ascontiguousarray(X), Y),
+        (X, rng.standard_normal((30, TARGETS_PASS_MAX_TASKS + 1))),
+        (X, np.ones((30, 3), dtype=np.int64)),
+        (X, np.asfortranarray(Y)),
+        (X, Y[:29]),
+        (X, Y[:, 0]),
+        (X, Y_nan),
+        (X, [[1.0, 2.0, 3.0]] * 30),
+    ]:
+        stats = column_stats_and_targets(Xa, Ya)
+        assert stats.targets is None
+        for got, want in zip(stats, column_min_max_sum(Xa), strict=True):
+            assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("shape", [(60, 8), (30, 40)])  # Gram / residual mode
+def test_first_gradient_from_validation_is_x_transpose_centred_targets(
+    fit_intercept, shape
+):
+    """The solver's first gradient from validation's product equals ``X^T
+    (Y - ymean)`` computed by numpy, in both modes, with and without an
+    intercept, for targets far from zero (the product is taken around
+    their mean: no cancellation) and a first row far from the rest; and
+    only for the targets it was computed on."""
+    from skmtl._solvers.design import column_stats_and_targets
+
+    n, p = shape
+    rng = np.random.default_rng(p)
+    X = np.asfortranarray(rng.standard_normal((n, p)) + 0.5)
+    Y = rng.standard_normal((n, 4)) + 1e6
+    Y[0] += 50.0  # an outlying first row
+    stats = column_stats_and_targets(X, Y)
+    data = make_task_data(Y)
+    _, op, df = make_problem(X, data, np.ones(4), column_stats=stats)
+    solver = BCDSolver(X, op, df, fit_intercept=fit_intercept)
+    ymean = Y.mean(axis=0) if fit_intercept else np.zeros(4)
+    want = (Y - ymean).T @ X
+    assert_allclose(solver._xtyc, want, rtol=1e-9, atol=1e-9 * np.abs(want).max())
+    rr, V = solver._state()  # the first certificate's gradient, c = 1 / n
+    assert_allclose(V, want / n, rtol=1e-9, atol=1e-9 * np.abs(want).max() / n)
+    # the product of other targets is not used
+    other = make_task_data(Y[::-1].copy())
+    _, op2, df2 = make_problem(X, other, np.ones(4), column_stats=stats)
+    assert op2.targets_product(df2.y) is None
+    assert BCDSolver(X, op2, df2, fit_intercept=fit_intercept)._xtyc is None
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("shape", [(80, 10), (40, 60)])
+def test_fits_with_validation_product_match_the_plain_path(fit_intercept, shape):
+    """A Fortran ``X`` (first gradient from validation's pass) gives the
+    fit of a C-ordered one (the BLAS product, as before) to the solver's
+    precision, and scikit-learn's."""
+    n, p = shape
+    rng = np.random.default_rng(n)
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    W = rng.standard_normal((3, p)) * (rng.random(p) < 0.3)
+    # far from zero with an intercept; without one, an offset the model fits
+    Y = X @ W.T + (1e4 if fit_intercept else 0.5) + 0.1 * rng.standard_normal((n, 3))
+    Yc = Y - Y.mean(axis=0) if fit_intercept else Y
+    Xc = X - X.mean(axis=0) if fit_intercept else X
+    alpha = np.max(np.linalg.norm(Xc.T @ Yc, axis=1)) / n / 20
+    kw = dict(alpha=alpha, tol=1e-12, max_iter=100_000, fit_intercept=fit_intercept)
+    a = MultiTaskLasso(**kw).fit(X, Y)
+    b = MultiTaskLasso(**kw).fit(np.ascontiguousarray(X), Y)
+    assert_allclose(a.coef_, b.coef_, rtol=1e-8, atol=1e-10)
+    assert_allclose(a.intercept_, b.intercept_, rtol=1e-10, atol=1e-8)
+    sk = SkMultiTaskLasso(**kw).fit(X, Y)
+    assert_allclose(a.coef_, sk.coef_, rtol=1e-5, atol=1e-7)

@@ -199,14 +199,22 @@ class MultiTaskLinearMixin:
     ``intercept_`` of shape ``(n_tasks,)``.
     """
 
-    def _validate_fit_data(self, X, Y, sample_weight=None, return_column_stats=False):
+    def _validate_fit_data(
+        self, X, Y, sample_weight=None, return_column_stats=False,
+        targets_product=False,
+    ):  # fmt: skip
         """Validate ``(X, Y, sample_weight)``; set ``n_tasks_``, ``task_names_``.
 
         The returned ``Y2`` may be ``Y`` itself (no copy): read it only. With
         ``return_column_stats=True`` also returns ``X``'s column statistics
         when validation computed them (see :func:`~skmtl._validation.validate_X`),
-        else None."""
-        X = validate_X(self, X, reset=True, return_column_stats=return_column_stats)
+        else None; with ``targets_product=True`` as well, their pass also
+        computes ``X``'s product with ``Y`` where it can (read by block
+        coordinate descent for its first gradient)."""
+        X = validate_X(
+            self, X, reset=True, return_column_stats=return_column_stats,
+            targets=Y if targets_product else None,
+        )  # fmt: skip
         X, stats = X if return_column_stats else (X, None)
         Y2, is_1d, task_names = check_targets(
             Y, X.shape[0], copy=False, check_inf=False

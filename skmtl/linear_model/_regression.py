@@ -46,6 +46,19 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
     def _penalty_name(self):
         return self.penalty
 
+    def _first_gradient_in_validation(self, sample_weight):
+        """Should validation's pass over ``X`` also compute ``X^T Y``? Block
+        coordinate descent reads it as its first gradient (at ``W = 0``,
+        every label present, no sample weights); other solvers would not."""
+        name = self._penalty_name()
+        return bool(
+            sample_weight is None
+            and self.solver in ("auto", "bcd")
+            and isinstance(name, str)
+            and getattr(PENALTIES.get(name), "separable", False)
+            and not (self.warm_start and hasattr(self, "coef_"))
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -71,8 +84,9 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
 
             return fit_penalized_dask(self, X, y, sample_weight, self._penalty_name())
         X, _, data, stats = self._validate_fit_data(
-            X, y, sample_weight, return_column_stats=True
-        )
+            X, y, sample_weight, return_column_stats=True,
+            targets_product=self._first_gradient_in_validation(sample_weight),
+        )  # fmt: skip
         return fit_penalized(
             self, X, data, "squared", self._penalty_name(), column_stats=stats
         )
