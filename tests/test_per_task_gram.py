@@ -663,3 +663,87 @@ def test_fit_reads_per_task_targets_without_copy_or_change():
     Ybad[np.flatnonzero(~np.isnan(Y[:, 2]))[3], 2] = -np.inf
     with pytest.raises(ValueError, match="infinity"):
         MultiTaskLinearRegression(penalty="l21", alpha=0.05).fit(X, Ybad)
+
+
+@pytest.mark.parametrize("shape", [(30, 12), (12, 30), (100, 50), (1, 5)])
+def test_spectral_lower_bound_by_power_steps(shape):
+    """The trace penalty's dual-norm lower bound (power steps on ``V^T V``)
+    never exceeds numpy's largest singular value, reaches it within 1e-10
+    with enough steps, and its warm start (the last vector) makes two steps
+    on a nearby matrix close (1e-6)."""
+    from skmtl._solvers.penalties._spectral import _spectral_lower
+
+    rng = np.random.default_rng(sum(shape))
+    k = min(shape)
+    U, _ = np.linalg.qr(rng.standard_normal((shape[0], k)))
+    Vt, _ = np.linalg.qr(rng.standard_normal((shape[1], k)))
+    V = (U * np.linspace(3.0, 0.2, k)) @ Vt.T  # singular values 3 > 2.x > ...
+    exact = 3.0
+    for steps in (1, 2, 5):
+        lo, u = _spectral_lower(V, np.zeros(0), steps)
+        assert lo <= exact * (1 + 1e-14)
+    lo, u = _spectral_lower(V, np.zeros(0), 300)
+    assert lo == pytest.approx(exact, rel=1e-10)
+    assert np.linalg.norm(u) == pytest.approx(1.0, rel=1e-14)
+    V2 = V + 1e-4 * rng.standard_normal(shape)
+    lo2, _ = _spectral_lower(V2, u, 2)
+    exact2 = np.linalg.svd(V2, compute_uv=False)[0]
+    assert exact2 * (1 - 1e-6) <= lo2 <= exact2 * (1 + 1e-14)
+    assert _spectral_lower(np.zeros(shape), np.zeros(0), 2)[0] == 0.0
+
+
+@pytest.mark.parametrize("alpha", [0.02, 0.3, 3.0])
+def test_gram_gap_lower_bound_is_below_the_gap(alpha):
+    """``GramSmooth.gap_lower`` (the gap's minimum over the dual scalings
+    a dual-norm lower bound allows) never exceeds the exact gap, written
+    out here with numpy's spectral norm: at random points, at prox outputs
+    (the solver's iterates) and at the optimum's neighbourhood."""
+    from skmtl._solvers.gram_fista import GramSmooth, _GramQuadratic
+
+    rng = np.random.default_rng(int(alpha * 100))
+    T, p, n_t = 8, 6, 20
+    A = rng.standard_normal((T, n_t, p))
+    y = A @ rng.standard_normal(p) + rng.standard_normal((T, n_t))
+    Q = np.einsum("tia,tib->tab", A, A) / n_t
+    k = np.full(T, float(n_t))
+    XtY = np.einsum("tia,ti->ta", A, y)
+    state = {"Q": Q, "k": k, "XtY": XtY, "yy": float(np.sum(y * y))}
+    pen = make_penalty("trace", alpha * np.linalg.norm(XtY, 2) / 3, T, {})
+    smooth = GramSmooth(_GramQuadratic(state), pen)
+    for trial in range(20):
+        W = rng.standard_normal((T, p)) * 10.0 ** rng.uniform(-3, 0)
+        if trial % 2:
+            W = pen.prox(W, 1.0)
+        QW = smooth.state(W)
+        V = XtY - QW
+        rr = state["yy"] - 2 * np.sum(W * XtY) + np.sum(W * QW)
+        dn = np.linalg.norm(V, 2)
+        s = min(1.0, pen.lam / dn)
+        trace = np.linalg.svd(W, compute_uv=False).sum()
+        exact = 0.5 * (1 - s) ** 2 * rr + pen.alpha * trace - s * np.sum(W * V)
+        assert smooth.gap(W, QW)[0] == pytest.approx(exact, rel=1e-9, abs=1e-12)
+        assert smooth.gap_lower(W, QW) <= exact * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.03])
+def test_skipped_gap_checks_change_no_decision(alpha, monkeypatch):
+    """Skipping the gap checks that the lower bound proves too large gives
+    the same fit bit for bit (coefficients, iterations, reported gap) as
+    checking the exact gap every time."""
+    from skmtl._solvers import gram_fista
+
+    X, Y = per_task_data(T=6, n_t=(30, 25, 40, 28, 33, 31), p=8, seed=3)
+
+    def fit(tol):
+        model = MultiTaskLinearRegression(penalty="trace", alpha=alpha, tol=tol)
+        return model.fit(X, Y)
+
+    for tol in (1e-3, 1e-6, 1e-10):
+        fast = fit(tol)
+        with monkeypatch.context() as m:
+            m.setattr(gram_fista.GramSmooth, "gap_lower", lambda self, Z, QW: -np.inf)
+            slow = fit(tol)
+        assert fast.n_iter_ == slow.n_iter_
+        assert 0 < np.linalg.matrix_rank(fast.coef_) < 6
+        assert np.array_equal(fast.coef_, slow.coef_)
+        assert np.array_equal(fast.intercept_, slow.intercept_)

@@ -181,6 +181,12 @@ class Penalty:
         """Dual norm of ``N`` in ``lam * N + mu/2 ||.||^2`` (gap penalties)."""
         return None
 
+    def dual_norm_lower(self, V):
+        """A cheap lower bound of :meth:`dual_norm` (None: none). A solver
+        may skip a gap check that this bound already proves too large (see
+        ``GramSmooth.gap_lower``)."""
+        return None
+
     def conjugate_value(self, V):
         """``h*(V)`` for ``h = lam N + mu/2 ||.||^2`` when ``mu > 0``."""
         raise NotImplementedError

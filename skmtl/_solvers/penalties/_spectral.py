@@ -210,6 +210,57 @@ def spectral_norm(V):
     return float(np.linalg.norm(V, 2))
 
 
+@njit(cache=True)
+def _spectral_lower(V, u, n_steps):
+    """``(lo, u)``: ``lo = max ||V u_j|| / ||u_j||`` over ``n_steps`` power
+    steps ``u_{j+1} = V^T V u_j`` from ``u`` (of length ``V.shape[1]``; an
+    empty ``u``: the largest row of ``V``), a lower bound of the spectral
+    norm of ``V`` (each ratio is one); ``u`` the last step's vector, scaled
+    to unit norm (a warm start for a nearby matrix; left as it is when zero
+    or not finite)."""
+    m, n = V.shape
+    if u.size != n:
+        u = np.zeros(n)
+        best = -1.0
+        for i in range(m):
+            r = 0.0
+            for j in range(n):
+                r += V[i, j] * V[i, j]
+            if r > best:
+                best = r
+                u[:] = V[i]
+    else:
+        u = u.copy()
+    t = np.empty(m)
+    lo = 0.0
+    for step in range(n_steps + 1):
+        uu = 0.0
+        for j in range(n):
+            uu += u[j] * u[j]
+        if not (uu > 0.0 and np.isfinite(uu)):
+            break
+        scale = 1.0 / np.sqrt(uu)
+        for j in range(n):
+            u[j] *= scale
+        if step == n_steps:
+            break
+        tt = 0.0
+        for i in range(m):
+            acc = 0.0
+            for j in range(n):
+                acc += V[i, j] * u[j]
+            t[i] = acc
+            tt += acc * acc
+        lo = max(lo, np.sqrt(tt))
+        for j in range(n):
+            u[j] = 0.0
+        for i in range(m):
+            ti = t[i]
+            for j in range(n):
+                u[j] += V[i, j] * ti
+    return lo, u
+
+
 class Trace(Penalty):
     """``alpha * ||W||_*`` (nuclear norm): tasks share a low-rank subspace.
 
@@ -242,6 +293,16 @@ class Trace(Penalty):
 
     def dual_norm(self, V):
         return spectral_norm(V)
+
+    _top = np.zeros(0)  # dual_norm_lower's start: its last vector
+
+    def dual_norm_lower(self, V):
+        """Two power steps on ``V^T V`` from the last call's vector (the
+        largest row of ``V`` at the first call): a lower bound of the
+        spectral norm, close to it for a matrix near the last one (the
+        gradients of successive iterates)."""
+        lo, self._top = _spectral_lower(V, self._top, 2)
+        return float(lo)
 
     @classmethod
     def alpha_max(cls, G0, params=None):
