@@ -35,28 +35,46 @@ class _GramQuadratic:
     def value(self, W, QW):
         return 0.5 * (float(np.sum(W * QW)) - 2 * float(np.sum(W * self.XtY)) + self.yy)
 
-    def lipschitz(self, n_iter=6, seed=0):
+    def lipschitz(self, n_iter=4, seed=0):
         """Largest task curvature ``max_t k_t lambda_max(Q_t)``: the largest
         Ritz value of ``n_iter`` Lanczos steps per task (a lower bound, much
-        closer than as many power iterations; :func:`_lanczos_top`), slightly
-        enlarged; the step search corrects the rest."""
-        V = np.random.default_rng(seed).standard_normal(self.XtY.shape)
+        closer than as many power iterations; :func:`_lanczos_top`; 4 steps:
+        ~97% on Gaussian designs, 6 steps 99.6%, with the same iterations
+        on ``bench_malsar``'s problems), slightly enlarged; the step search
+        corrects the rest."""
         Q, k = self.Q, self.k
         if Q.shape[0] == 1:  # one Gram shared by every task
-            k, V = np.array([float(np.max(k))]), V[:1]
-        lam = _lanczos_top(np.ascontiguousarray(Q), np.asarray(k, float), V, n_iter)
+            k = np.array([float(np.max(k))])
+        Q = np.ascontiguousarray(Q)
+        lam = _lanczos_top(Q, np.asarray(k, float), n_iter, seed)
         return 1.05 * max(lam, 1e-12)
 
 
+@njit(cache=True)
+def _start_vector(v, t, seed):
+    """A pseudo-random start vector for task ``t`` in ``v`` (uniform on
+    ``[-1/2, 1/2)``, splitmix64 of ``seed`` and the entry's index: no
+    generator object, the same vector at every call)."""
+    p = v.size
+    for i in range(p):
+        z = np.uint64(seed) + np.uint64(t * p + i + 1) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        v[i] = float(z >> np.uint64(11)) * 2.0**-53 - 0.5
+
+
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _lanczos_top(Q, k, V, n_iter):
+def _lanczos_top(Q, k, n_iter, seed):
     """``max_t k_t theta_t``, ``theta_t`` the largest Ritz value of
-    ``n_iter`` Lanczos steps on ``Q[t]`` from ``V[t]`` (a lower bound of
-    ``lambda_max(Q[t])``). One task at a time: its Gram stays in cache for
-    all its steps. A Krylov space exhausted early (a zero or low-rank Gram)
-    gives that task's exact eigenvalues. The largest eigenvalue of the
-    tridiagonal is found by bisection on its Sturm counts."""
-    T, p = V.shape
+    ``n_iter`` Lanczos steps on ``Q[t]`` from a pseudo-random vector
+    (:func:`_start_vector`; a lower bound of ``lambda_max(Q[t])``). One
+    task at a time: its Gram stays in cache for all its steps. A Krylov
+    space exhausted early (a zero or low-rank Gram) gives that task's exact
+    eigenvalues. The largest eigenvalue of the tridiagonal is found by
+    bisection on its Sturm counts."""
+    T = k.size
+    p = Q.shape[1]
     best = 0.0
     v = np.empty(p)
     v_prev = np.empty(p)
@@ -65,14 +83,15 @@ def _lanczos_top(Q, k, V, n_iter):
     off = np.empty(n_iter)
     for t in range(T):
         q = Q[t]
+        _start_vector(v, t, seed)
         norm = 0.0
         for i in range(p):
-            norm += V[t, i] * V[t, i]
+            norm += v[i] * v[i]
         norm = np.sqrt(norm)
         if norm == 0.0:
             continue
         for i in range(p):
-            v[i] = V[t, i] / norm
+            v[i] = v[i] / norm
             v_prev[i] = 0.0
         b_prev = 0.0
         m = 0
@@ -197,7 +216,10 @@ class GramSmooth:
         return it >= 2 and it % spacing == 0
 
     def state(self, Z):
-        return self.quad.QW(self.penalty.combine(Z))
+        W = self.penalty.combine(Z)
+        if not W.any():  # (a cold start: no product)
+            return np.zeros(W.shape)
+        return self.quad.QW(W)
 
     def gradient(self, y, QW_y):
         G = QW_y - self.quad.XtY
