@@ -269,8 +269,8 @@ class GramSmooth:
         lo = pen.dual_norm_lower(V)
         if lo is None:
             return -np.inf
-        wx = float(np.sum(Z * quad.XtY))
-        wq = float(np.sum(Z * QW))
+        wx = float(np.vdot(Z, quad.XtY))
+        wq = float(np.vdot(Z, QW))
         rr, wv, h = quad.yy - 2 * wx + wq, wx - wq, pen.value(Z)
         s_hi = 1.0 if lo <= pen.lam else pen.lam / lo
         if rr > 0:
