@@ -747,3 +747,26 @@ def test_skipped_gap_checks_change_no_decision(alpha, monkeypatch):
         assert 0 < np.linalg.matrix_rank(fast.coef_) < 6
         assert np.array_equal(fast.coef_, slow.coef_)
         assert np.array_equal(fast.intercept_, slow.intercept_)
+
+
+def test_prefetch_hint_changes_no_value():
+    """The cache-line request the Gram kernel and the label scan issue
+    compiles in a numba kernel, at any index of the array (its ends
+    included), and leaves every value as it was: a sum with a request
+    before each read equals numpy's sum."""
+    from numba import njit
+
+    from skmtl._solvers._memory import prefetch
+
+    @njit
+    def requested_sum(a):
+        total = 0.0
+        for i in range(a.size):
+            prefetch(a, a.size - 1 - i)
+            total += a[i]
+        return total
+
+    a = np.random.default_rng(0).standard_normal(1000)
+    before = a.copy()
+    assert requested_sum(a) == pytest.approx(np.sum(a), rel=1e-12)
+    assert np.array_equal(a, before)

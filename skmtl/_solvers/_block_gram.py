@@ -7,45 +7,16 @@ block, in ``4 x 4`` tiles of dot products over the rows (16 independent
 accumulators: the loop over the rows vectorises), then mirrors it. With
 ``D`` it also returns ``X_t^T d_t`` from the same pass over ``X``. While a
 block's tiles are formed, the next block's cache lines are requested
-(:func:`_prefetch`): in a fit, ``X`` has left the cache (the label scan
+(:func:`~._memory.prefetch`): in a fit, ``X`` has left the cache (the label scan
 reads the larger ``Y`` in between), and the copy of each block would
 otherwise wait for memory (0.7 ms of 1.8 on the synthetic ``(100, 150,
 50)`` blocks read cold, 0.25 ms with the requests).
 """
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
-
-@intrinsic
-def _prefetch(typingctx, arr, idx):
-    """Hint the CPU to bring the cache line of ``arr[idx]`` (1-d) into
-    cache (LLVM's ``prefetch``: a read, high locality); no effect on the
-    values, no fault on any address."""
-    if not isinstance(arr, types.Array) or arr.ndim != 1:
-        return None
-    sig = types.void(arr, types.intp)
-
-    def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(
-            context, builder, aryty, ary, [args[1]], wraparound=False
-        )
-        i8p = builder.bitcast(ptr, ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p.type, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        # (address, read = 0, locality = 3: keep in all levels, data cache = 1)
-        flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
-        builder.call(fn, [i8p] + flags)
-        return context.get_dummy_value()
-
-    return sig, codegen
-
+from ._memory import prefetch
 
 #: rows of a block transposed at a time (the transposed chunk, ``p x 248``
 #: doubles, stays in cache while its tiles are formed; a multiple of 8, not
@@ -144,7 +115,7 @@ def _block_grams(X3, scale, D, Q, XtD):
                     g[i + 3, j + 3] += s33
                     for _ in range(per_tile):
                         if pf < pf_end:
-                            _prefetch(flat, pf)
+                            prefetch(flat, pf)
                             pf += 8
             # the columns beyond the last full tile
             for i in range(p):
