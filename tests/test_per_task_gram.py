@@ -433,11 +433,17 @@ def test_trace_prox_from_the_gram_matches_the_svd_prox(shape, spectrum, ratio):
     thresh = 3.0 / ratio
     expected, kept = _svd_shrink(W, thresh)
     scale = max(np.linalg.norm(expected), 1e-300)
-    for n_kept in (None, 0, 2, min(shape)):
-        out, values = _shrink_by_gram(W, thresh, n_kept)
+    k = min(shape)
+    for n_kept, recount in [
+        (None, False), (0, False), (2, False), (k, False),
+        (max(k // 5, 1), True), (k // 4, True), (k, True),
+    ]:  # fmt: skip
+        out, values = _shrink_by_gram(W, thresh, n_kept, recount)
         assert np.linalg.norm(out - expected) <= 1e-12 * scale
         np.testing.assert_allclose(values, kept, rtol=1e-12, atol=1e-12 * kept[0])
-        res = singular_value_shrink(W, thresh, return_values=True, n_kept=n_kept)
+        res = singular_value_shrink(
+            W, thresh, return_values=True, n_kept=n_kept, recount=recount
+        )
         np.testing.assert_array_equal(res[0], out)
     assert not np.shares_memory(out, W)
 
@@ -770,3 +776,64 @@ def test_prefetch_hint_changes_no_value():
     before = a.copy()
     assert requested_sum(a) == pytest.approx(np.sum(a), rel=1e-12)
     assert np.array_equal(a, before)
+
+
+@pytest.mark.parametrize("n", [1, 5, 28, 50])
+def test_eigenvalue_count_above_a_level_matches_numpy(n):
+    """The inertia count that picks the trace prox's route (``LDL^T`` of
+    ``A - level I``) against numpy's eigenvalues, at levels between
+    eigenvalues (Gram matrices of several spreads, a rank-deficient one),
+    below all of them and above all of them."""
+    from skmtl._solvers.penalties._spectral import _count_above
+
+    rng = np.random.default_rng(n)
+    for scale in (1.0, 1e-3, 1e4):
+        B = rng.standard_normal((n + 3, n)) * np.geomspace(1.0, 1e-2, n)
+        if n > 4 and scale == 1.0:
+            B[:, : n // 2] = 0.0  # rank deficient: zero eigenvalues
+        A = scale * (B.T @ B)
+        lam = np.linalg.eigvalsh(A)
+        levels = [-1.0, 2 * lam[-1] + 1.0]
+        levels += [0.5 * (lam[i] + lam[i + 1]) for i in range(n - 1)
+                   if lam[i + 1] - lam[i] > 1e-8 * lam[-1]]  # fmt: skip
+        for level in levels:
+            assert _count_above(A, level) == int(np.sum(lam > level))
+
+
+def test_trace_prox_recounts_while_the_kept_values_fall(monkeypatch):
+    """The trace penalty's prox checks its guess by a count only when the
+    last two proxes' counts fell (early iterations), and the fit is the
+    same with and without the count (any route gives the same prox)."""
+    from skmtl._solvers.penalties import _spectral
+
+    calls = []
+    real = _spectral.singular_value_shrink
+
+    def spy(W, thresh, **kwargs):
+        calls.append((kwargs["n_kept"], kwargs["recount"]))
+        return real(W, thresh, **kwargs)
+
+    counts = []
+    real_count = _spectral._count_above
+
+    def count_spy(A, level):
+        counts.append(real_count(A, level))
+        return counts[-1]
+
+    # 30 x 20 coefficients of rank 2: the kept counts fall 13, 12, 9, 5, ...
+    X, Y = per_task_data(T=30, n_t=(40,) * 30, p=20, seed=5)
+    model = MultiTaskLinearRegression(penalty="trace", alpha=2.5, tol=1e-8)
+    monkeypatch.setattr(_spectral, "singular_value_shrink", spy)
+    monkeypatch.setattr(_spectral, "_count_above", count_spy)
+    fast = model.fit(X, Y).coef_.copy()
+    kept = [k for k, _ in calls[1:]]  # each call's guess: the count before
+    for i, (guess, recount) in enumerate(calls):
+        assert recount == (i >= 2 and kept[i - 2] > guess)
+    assert counts and min(counts) <= 3  # a count sent a guess of 4-6 of 20
+    assert np.linalg.matrix_rank(fast) == 2
+    monkeypatch.setattr(
+        _spectral, "singular_value_shrink",
+        lambda W, thresh, **kw: real(W, thresh, **{**kw, "recount": False}),
+    )  # fmt: skip
+    slow = model.fit(X, Y).coef_
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12 * np.abs(slow).max())

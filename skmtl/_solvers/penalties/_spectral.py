@@ -16,14 +16,20 @@ _GRAM_RATIO = 1e3
 _PARTIAL_FRACTION = 0.15
 
 
-def singular_value_shrink(W, thresh, *, return_values=False, n_kept=None):
+def singular_value_shrink(
+    W, thresh, *, return_values=False, n_kept=None, recount=False
+):
     """``U max(s - thresh, 0) V^T``: the trace norm's proximal operator
     (with ``return_values``, also the kept singular values ``max(s -
     thresh, 0) > 0``: those of the result, whose trace norm is their sum).
 
     ``n_kept`` (optional) is a guess of how many singular values exceed
     ``thresh`` (e.g. from the previous call on a nearby matrix): when few do,
-    only those are computed. Any guess gives the same result.
+    only those are computed. With ``recount`` (the guess is likely too high,
+    e.g. the counts are falling) a guess up to twice the partial route's
+    limit is checked by counting the Gram's eigenvalues above ``thresh^2``
+    (:func:`_count_above`) before the route is chosen. Any guess gives the
+    same result.
 
     Computed from the eigendecomposition of the smaller Gram (``W^T W`` or
     ``W W^T``, about half the cost of an SVD, less when few values exceed
@@ -36,7 +42,7 @@ def singular_value_shrink(W, thresh, *, return_values=False, n_kept=None):
     varies as slowly across those gaps: the result's error is about ``eps
     s_max^2 / thresh`` against the SVD route's ``eps s_max``.
     """
-    res = _shrink_by_gram(W, thresh, n_kept)
+    res = _shrink_by_gram(W, thresh, n_kept, recount)
     if res is None:
         U, s, Vt = np.linalg.svd(W, full_matrices=False)
         s = np.maximum(s - thresh, 0.0)
@@ -53,7 +59,7 @@ def _smaller_gram(W):
         return (W.T @ W if tall else W @ W.T), tall
 
 
-def _shrink_by_gram(W, thresh, n_kept):
+def _shrink_by_gram(W, thresh, n_kept, recount=False):
     """:func:`singular_value_shrink` from the smaller Gram's eigenpairs above
     ``thresh^2``; None where the SVD route is needed (a large ratio
     ``s_max / thresh``, a Gram that loses range, a small matrix).
@@ -71,9 +77,16 @@ def _shrink_by_gram(W, thresh, n_kept):
     # its transpose's (the same Gram W W^T, the same sums)
     wide = m < n
     W = np.ascontiguousarray(W.T if wide else W, dtype=np.float64)
-    if n_kept is not None and n_kept <= _PARTIAL_FRACTION * k:
+    partial = n_kept is not None and n_kept <= _PARTIAL_FRACTION * k
+    recount = (
+        recount and n_kept is not None and not partial
+        and n_kept <= 2 * _PARTIAL_FRACTION * k
+    )  # fmt: skip
+    if partial or recount:
         status, A, top = _checked_gram(W, thresh)
-        if status == _OK:
+        if status == _OK and recount:
+            partial = _count_above(A, thresh * thresh) <= _PARTIAL_FRACTION * k
+        if status == _OK and partial:
             # only the eigenpairs above thresh^2 (MRRR on that interval)
             lam, V, found, _, info = lapack.dsyevr(
                 A, compute_v=1, range="V", vl=thresh * thresh, vu=top
@@ -83,6 +96,11 @@ def _shrink_by_gram(W, thresh, n_kept):
             status, out, s = _shrink_from_eigenpairs(
                 W, lam[:found], np.ascontiguousarray(V[:, :found]), thresh, _GRAM_RATIO
             )
+        elif status == _OK:
+            try:
+                status, out, s = _shrink_eigh(W, A, thresh, _GRAM_RATIO)
+            except np.linalg.LinAlgError:  # dsyevd did not converge
+                return None
     else:
         try:
             status, out, s = _shrink_all(W, thresh, _GRAM_RATIO)
@@ -130,8 +148,43 @@ def _shrink_all(W, thresh, ratio):
     status, A, _ = _checked_gram(W, thresh)
     if status != _OK:
         return status, W, np.zeros(0)
+    return _shrink_eigh(W, A, thresh, ratio)
+
+
+@njit(cache=True)
+def _shrink_eigh(W, A, thresh, ratio):
+    """:func:`_shrink_from_eigenpairs` with every eigenpair of the Gram
+    ``A`` of ``W`` (``np.linalg.eigh``: LAPACK's ``dsyevd``)."""
     lam, V = np.linalg.eigh(A)
     return _shrink_from_eigenpairs(W, lam, np.ascontiguousarray(V), thresh, ratio)
+
+
+@njit(cache=True)
+def _count_above(A, level):
+    """How many eigenvalues of the symmetric ``A`` exceed ``level``: the
+    positive pivots of ``A - level I`` by an ``LDL^T`` factorisation without
+    pivoting (Sylvester's law of inertia; ``n^3 / 6`` multiply-adds, a tiny
+    pivot is taken as negative, as in a Sturm count). Exact up to rounding
+    for eigenvalues near ``level``: it only chooses a route."""
+    n = A.shape[0]
+    L = np.zeros((n, n))
+    d = np.empty(n)
+    tiny = 1e-300 + 1e-14 * max(abs(level), 1e-300)
+    above = 0
+    for j in range(n):
+        dj = A[j, j] - level
+        for k in range(j):
+            dj -= L[j, k] * L[j, k] * d[k]
+        if abs(dj) < tiny:
+            dj = -tiny
+        d[j] = dj
+        above += dj > 0.0
+        for i in range(j + 1, n):
+            acc = A[i, j]
+            for k in range(j):
+                acc -= L[i, k] * L[j, k] * d[k]
+            L[i, j] = acc / dj
+    return above
 
 
 @njit(cache=True)
@@ -272,6 +325,7 @@ class Trace(Penalty):
 
     has_gap = True
     _last_prox = None  # (result of the last prox, its singular values)
+    _kept_before = None  # how many values the prox before the last kept
 
     def _trace_norm(self, W):
         last = self._last_prox
@@ -283,10 +337,15 @@ class Trace(Penalty):
         return self.alpha * self._trace_norm(W)
 
     def prox(self, W, step):
+        # the last prox's count is the guess of this one's; while the counts
+        # fall (early iterations), a guess above the partial route's limit is
+        # checked by a count first
         last = self._last_prox
+        guess = None if last is None else last[1].size
+        before, self._kept_before = self._kept_before, guess
         out, s = singular_value_shrink(
-            W, step * self.alpha, return_values=True,
-            n_kept=None if last is None else last[1].size,
+            W, step * self.alpha, return_values=True, n_kept=guess,
+            recount=guess is not None and before is not None and before > guess,
         )  # fmt: skip
         self._last_prox = (out, s)
         return out
