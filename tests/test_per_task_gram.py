@@ -837,3 +837,60 @@ def test_trace_prox_recounts_while_the_kept_values_fall(monkeypatch):
     )  # fmt: skip
     slow = model.fit(X, Y).coef_
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12 * np.abs(slow).max())
+
+
+@pytest.mark.parametrize("shape", [(100, 50), (12, 30), (9, 8)])
+def test_spectral_norm_bound_certificate(shape):
+    """``Trace.dual_norm_at_most`` (a Cholesky test of ``bound^2 I - V^T
+    V``) certifies bounds above numpy's spectral norm by a relative 1e-6 or
+    more and never one below it; zero, non-finite and empty inputs."""
+    from skmtl._solvers.penalties._spectral import Trace
+
+    pen = Trace(1.0)
+    rng = np.random.default_rng(shape[0])
+    for trial in range(10):
+        V = rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3)
+        if trial % 3 == 0:
+            V[:, : shape[1] // 2] = 0.0  # rank deficient
+        dn = np.linalg.norm(V, 2)
+        for factor in (1 + 1e-6, 1.01, 3.0):
+            assert pen.dual_norm_at_most(V, dn * factor)
+        for factor in (1 - 1e-9, 1 - 1e-6, 0.5):
+            assert not pen.dual_norm_at_most(V, dn * factor)
+    assert pen.dual_norm_at_most(np.zeros(shape), 1e-3)
+    assert not pen.dual_norm_at_most(np.zeros(shape), 0.0)
+    bad = np.ones(shape)
+    bad[0, 0] = np.inf
+    assert not pen.dual_norm_at_most(bad, 1e300)
+    assert not pen.dual_norm_at_most(np.zeros((0, 3)), 1.0)
+
+
+def test_gram_gap_with_a_certified_dual_norm_is_the_same_number(monkeypatch):
+    """Where the dual norm is certified below ``lam`` (the last lower bound
+    well below it), the Gram FISTA's gap needs no norm: a fit whose last
+    check takes that route gives bit for bit the fit, gap and iterations
+    without the certificate (the exact norm every time)."""
+    from skmtl._solvers.penalties._spectral import Trace
+
+    X, Y = per_task_data(T=40, n_t=(60,) * 40, p=12, seed=2)
+    real = Trace.dual_norm_at_most
+    used = []
+
+    def spy(self, V, bound):
+        used.append(real(self, V, bound))
+        return used[-1]
+
+    def fit():
+        model = MultiTaskLinearRegression(
+            penalty="trace", alpha=5.0, tol=1e-3, fit_intercept=False
+        )
+        return model.fit(X, Y)
+
+    monkeypatch.setattr(Trace, "dual_norm_at_most", spy)
+    fast = fit()
+    assert used and used[-1]  # the last check was certified
+    monkeypatch.setattr(Trace, "dual_norm_at_most", lambda self, V, b: False)
+    slow = fit()
+    assert fast.n_iter_ == slow.n_iter_
+    assert fast.dual_gap_ == slow.dual_gap_
+    assert np.array_equal(fast.coef_, slow.coef_)

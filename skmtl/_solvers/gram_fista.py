@@ -269,6 +269,7 @@ class GramSmooth:
         lo = pen.dual_norm_lower(V)
         if lo is None:
             return -np.inf
+        self._lower_at = (Z, lo)
         wx = float(np.vdot(Z, quad.XtY))
         wq = float(np.vdot(Z, QW))
         rr, wv, h = quad.yy - 2 * wx + wq, wx - wq, pen.value(Z)
@@ -281,12 +282,26 @@ class GramSmooth:
         margin = 1e-12 * (abs(h) + abs(wv) + abs(wx) + abs(wq) + quad.yy)
         return lower - margin if np.isfinite(lower) else -np.inf
 
+    _lower_at = (None, None)  # (Z, lo) of the last gap_lower
+
     def gap(self, Z, QW):
-        quad = self.quad
-        W = self.penalty.combine(Z)
+        """:func:`~.bcd.quadratic_gap` at ``Z``. Where the last lower bound
+        of the dual norm (at this ``Z``) is below ``lam``, the penalty may
+        certify ``dn <= lam`` (:meth:`Penalty.dual_norm_at_most`, cheaper
+        than the norm): the dual point then needs no scaling, and the gap
+        is the same number."""
+        quad, pen = self.quad, self.penalty
+        W = pen.combine(Z)
         Wx = float(np.sum(W * quad.XtY))
         rr = quad.yy - 2 * Wx + float(np.sum(W * QW))
-        return quadratic_gap(rr, Z, quad.XtY - QW, self.penalty)
+        V = quad.XtY - QW
+        at, lo = self._lower_at
+        dn = None
+        # (a bound well below lam: dn is likely below it too, and the test
+        # pays; just below, dn is often above and the test would be wasted)
+        if at is Z and lo <= 0.999 * pen.lam and pen.dual_norm_at_most(V, pen.lam):
+            dn = pen.lam  # (any dn <= lam gives the scaling 1)
+        return quadratic_gap(rr, Z, V, pen, dn=dn)
 
 
 def solve_fista_gram(state, penalty, Z0, *, max_iter=1000, tol=1e-4, gap_freq=10,

@@ -187,6 +187,11 @@ class Penalty:
         ``GramSmooth.gap_lower``)."""
         return None
 
+    def dual_norm_at_most(self, V, bound):
+        """Whether ``dual_norm(V) <= bound`` is certified by a test cheaper
+        than the norm (False: not certified, the norm decides)."""
+        return False
+
     def conjugate_value(self, V):
         """``h*(V)`` for ``h = lam N + mu/2 ||.||^2`` when ``mu > 0``."""
         raise NotImplementedError

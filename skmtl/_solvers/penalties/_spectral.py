@@ -314,6 +314,44 @@ def _spectral_lower(V, u, n_steps):
     return lo, u
 
 
+@njit(cache=True)
+def _spectral_at_most(V, bound):
+    """Whether the spectral norm of ``V`` is certainly at most ``bound``:
+    ``c I - G`` is positive definite (an ``LDL^T`` with positive pivots:
+    Cholesky) for the smaller Gram ``G`` of ``V`` and ``c = bound^2`` less a
+    margin for the rounding of ``G`` (``~m eps ||V||_F^2``) and of the
+    factorisation (``~k^2 eps c``), taken far above both. False also for
+    non-finite input: the caller's norm decides."""
+    m, n = V.shape
+    if m >= n:
+        G = np.dot(V.T, V)
+    else:
+        G = np.dot(V, V.T)
+    k = G.shape[0]
+    fro2 = 0.0
+    for i in range(k):
+        fro2 += G[i, i]
+    b2 = bound * bound
+    c = b2 - 1e-10 * b2 - 1e-12 * fro2
+    if not (np.isfinite(fro2) and np.isfinite(c) and c > 0.0):
+        return False
+    L = np.zeros((k, k))
+    d = np.empty(k)
+    for j in range(k):
+        dj = c - G[j, j]
+        for q in range(j):
+            dj -= L[j, q] * L[j, q] * d[q]
+        if not dj > 0.0:
+            return False
+        d[j] = dj
+        for i in range(j + 1, k):
+            acc = -G[i, j]
+            for q in range(j):
+                acc -= L[i, q] * L[j, q] * d[q]
+            L[i, j] = acc / dj
+    return True
+
+
 class Trace(Penalty):
     """``alpha * ||W||_*`` (nuclear norm): tasks share a low-rank subspace.
 
@@ -352,6 +390,11 @@ class Trace(Penalty):
 
     def dual_norm(self, V):
         return spectral_norm(V)
+
+    def dual_norm_at_most(self, V, bound):
+        """A Cholesky test of ``bound^2 I - V^T V`` (less a rounding
+        margin): ~20 us for ``(100, 50)`` against ~60 us for the norm."""
+        return V.size > 0 and bool(_spectral_at_most(V, float(bound)))
 
     _top = np.zeros(0)  # dual_norm_lower's start: its last vector
 
