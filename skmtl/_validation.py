@@ -18,6 +18,7 @@ from numba import njit
 from sklearn import get_config
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
+from ._solvers._memory import prefetch
 from ._solvers.design import (
     column_min_max_sum,
     column_stats_and_targets,
@@ -419,7 +420,6 @@ def _task_label(t, task_names):
     return f"task {t}"
 
 
-@njit(cache=True)
 def _label_entries(Y):
     """The labelled (non-NaN) cells of ``Y`` in row-major order, in one
     counting pass and one filling pass (no ``n x T`` mask or index arrays):
@@ -429,12 +429,31 @@ def _label_entries(Y):
     without a branch (``v == v`` is false for NaN only: the loop
     vectorises), which gives a row with one label its task; the filling
     pass rescans only the rows with several labels (per-task data, one
-    label a row, is read once)."""
+    label a row, is read once). A C-ordered ``Y`` is read with its lines
+    requested ahead (:func:`~skmtl._solvers._memory.prefetch`): the scan
+    reads a mostly-NaN ``Y`` from memory."""
+    flat = Y.reshape(-1) if Y.flags.c_contiguous else np.empty(0)
+    return _scan_labels(Y, flat)
+
+
+#: the label scan requests the cells this many entries ahead (16 KB)
+_SCAN_AHEAD = 2048
+
+
+@njit(cache=True)
+def _scan_labels(Y, flat):
+    """:func:`_label_entries`; ``flat`` is ``Y`` raveled when C-ordered
+    (else empty: no requests ahead)."""
     n, T = Y.shape
     row_ptr = np.zeros(n + 1, dtype=np.int64)
     counts = np.zeros(T, dtype=np.int64)
     last = np.zeros(n, dtype=np.int64)
+    ahead = flat.size == n * T
     for i in range(n):
+        if ahead:  # (the lines of the cells _SCAN_AHEAD entries on)
+            end = min((i + 1) * T + _SCAN_AHEAD, n * T)
+            for q in range(i * T + _SCAN_AHEAD, end, 8):
+                prefetch(flat, q)
         row = Y[i]
         k = 0
         s = 0

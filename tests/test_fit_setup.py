@@ -207,7 +207,7 @@ def test_parameter_validation_still_raises_after_a_valid_fit():
     MultiTaskElasticNet(alpha=0.01, l1_ratio=0.5).fit(X, Y)
     with pytest.raises(InvalidParameterError, match="'l1_ratio' parameter"):
         MultiTaskElasticNet(alpha=0.01, l1_ratio=2.0).fit(X, Y)
-    # non-scalar values (lists, arrays) are validated on every fit
+    # non-scalar values (lists, objects) are validated on every fit
     m = MultiTaskLinearRegression(alpha=0.01, task_weights=[1.0, 1.0, 1.0])
     m.fit(X, Y)
     m.set_params(task_weights="heavy")
@@ -218,6 +218,42 @@ def test_parameter_validation_still_raises_after_a_valid_fit():
     m.set_params(tol=-1.0)
     with pytest.raises(InvalidParameterError, match="'tol' parameter"):
         m.fit(X, Y)
+
+
+def test_small_numeric_arrays_are_part_of_the_validated_key(monkeypatch):
+    """A small numeric ndarray parameter (``task_weights``) keys the
+    remembered validation by dtype, shape and bytes: the same array again
+    skips scikit-learn's validation, any change (a value, the shape, the
+    dtype) runs it; object and large arrays are never remembered."""
+    from skmtl.linear_model import _base
+
+    X, Y = _problem()
+    calls = []
+    real = _base.validate_parameter_constraints
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_base, "validate_parameter_constraints", counting)
+    _base._VALIDATED_PARAMS.clear()
+    w = np.array([1.0, 2.0, 0.5])
+    for weights, validated in [
+        (w, 1), (w.copy(), 0), (np.array([1.0, 2.0, 0.25]), 1),
+        (w.astype(np.float32), 1), (w.reshape(3, 1), 1), (w, 0),
+    ]:  # fmt: skip
+        before = len(calls)
+        model = MultiTaskLinearRegression(alpha=0.01, task_weights=weights)
+        try:
+            model.fit(X, Y)
+        except ValueError:  # (a (3, 1) array is refused by the fit itself)
+            pass
+        assert len(calls) - before == validated
+    key = _base._plain_params_key
+    assert key({"a": w}) != key({"a": w.reshape(1, 3)})
+    assert key({"a": np.array([1.0, None], dtype=object)}) is None
+    assert key({"a": np.zeros(_base._MAX_KEY_ARRAY + 1)}) is None
+    assert key({"a": np.zeros(_base._MAX_KEY_ARRAY)}) is not None
 
 
 @pytest.mark.parametrize("weights", [False, True])

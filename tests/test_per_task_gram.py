@@ -433,11 +433,17 @@ def test_trace_prox_from_the_gram_matches_the_svd_prox(shape, spectrum, ratio):
     thresh = 3.0 / ratio
     expected, kept = _svd_shrink(W, thresh)
     scale = max(np.linalg.norm(expected), 1e-300)
-    for n_kept in (None, 0, 2, min(shape)):
-        out, values = _shrink_by_gram(W, thresh, n_kept)
+    k = min(shape)
+    for n_kept, recount in [
+        (None, False), (0, False), (2, False), (k, False),
+        (max(k // 5, 1), True), (k // 4, True), (k, True),
+    ]:  # fmt: skip
+        out, values = _shrink_by_gram(W, thresh, n_kept, recount)
         assert np.linalg.norm(out - expected) <= 1e-12 * scale
         np.testing.assert_allclose(values, kept, rtol=1e-12, atol=1e-12 * kept[0])
-        res = singular_value_shrink(W, thresh, return_values=True, n_kept=n_kept)
+        res = singular_value_shrink(
+            W, thresh, return_values=True, n_kept=n_kept, recount=recount
+        )
         np.testing.assert_array_equal(res[0], out)
     assert not np.shares_memory(out, W)
 
@@ -663,3 +669,228 @@ def test_fit_reads_per_task_targets_without_copy_or_change():
     Ybad[np.flatnonzero(~np.isnan(Y[:, 2]))[3], 2] = -np.inf
     with pytest.raises(ValueError, match="infinity"):
         MultiTaskLinearRegression(penalty="l21", alpha=0.05).fit(X, Ybad)
+
+
+@pytest.mark.parametrize("shape", [(30, 12), (12, 30), (100, 50), (1, 5)])
+def test_spectral_lower_bound_by_power_steps(shape):
+    """The trace penalty's dual-norm lower bound (power steps on ``V^T V``)
+    never exceeds numpy's largest singular value, reaches it within 1e-10
+    with enough steps, and its warm start (the last vector) makes two steps
+    on a nearby matrix close (1e-6)."""
+    from skmtl._solvers.penalties._spectral import _spectral_lower
+
+    rng = np.random.default_rng(sum(shape))
+    k = min(shape)
+    U, _ = np.linalg.qr(rng.standard_normal((shape[0], k)))
+    Vt, _ = np.linalg.qr(rng.standard_normal((shape[1], k)))
+    V = (U * np.linspace(3.0, 0.2, k)) @ Vt.T  # singular values 3 > 2.x > ...
+    exact = 3.0
+    for steps in (1, 2, 5):
+        lo, u = _spectral_lower(V, np.zeros(0), steps)
+        assert lo <= exact * (1 + 1e-14)
+    lo, u = _spectral_lower(V, np.zeros(0), 300)
+    assert lo == pytest.approx(exact, rel=1e-10)
+    assert np.linalg.norm(u) == pytest.approx(1.0, rel=1e-14)
+    V2 = V + 1e-4 * rng.standard_normal(shape)
+    lo2, _ = _spectral_lower(V2, u, 2)
+    exact2 = np.linalg.svd(V2, compute_uv=False)[0]
+    assert exact2 * (1 - 1e-6) <= lo2 <= exact2 * (1 + 1e-14)
+    assert _spectral_lower(np.zeros(shape), np.zeros(0), 2)[0] == 0.0
+
+
+@pytest.mark.parametrize("alpha", [0.02, 0.3, 3.0])
+def test_gram_gap_lower_bound_is_below_the_gap(alpha):
+    """``GramSmooth.gap_lower`` (the gap's minimum over the dual scalings
+    a dual-norm lower bound allows) never exceeds the exact gap, written
+    out here with numpy's spectral norm: at random points, at prox outputs
+    (the solver's iterates) and at the optimum's neighbourhood."""
+    from skmtl._solvers.gram_fista import GramSmooth, _GramQuadratic
+
+    rng = np.random.default_rng(int(alpha * 100))
+    T, p, n_t = 8, 6, 20
+    A = rng.standard_normal((T, n_t, p))
+    y = A @ rng.standard_normal(p) + rng.standard_normal((T, n_t))
+    Q = np.einsum("tia,tib->tab", A, A) / n_t
+    k = np.full(T, float(n_t))
+    XtY = np.einsum("tia,ti->ta", A, y)
+    state = {"Q": Q, "k": k, "XtY": XtY, "yy": float(np.sum(y * y))}
+    pen = make_penalty("trace", alpha * np.linalg.norm(XtY, 2) / 3, T, {})
+    smooth = GramSmooth(_GramQuadratic(state), pen)
+    for trial in range(20):
+        W = rng.standard_normal((T, p)) * 10.0 ** rng.uniform(-3, 0)
+        if trial % 2:
+            W = pen.prox(W, 1.0)
+        QW = smooth.state(W)
+        V = XtY - QW
+        rr = state["yy"] - 2 * np.sum(W * XtY) + np.sum(W * QW)
+        dn = np.linalg.norm(V, 2)
+        s = min(1.0, pen.lam / dn)
+        trace = np.linalg.svd(W, compute_uv=False).sum()
+        exact = 0.5 * (1 - s) ** 2 * rr + pen.alpha * trace - s * np.sum(W * V)
+        assert smooth.gap(W, QW)[0] == pytest.approx(exact, rel=1e-9, abs=1e-12)
+        assert smooth.gap_lower(W, QW) <= exact * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.03])
+def test_skipped_gap_checks_change_no_decision(alpha, monkeypatch):
+    """Skipping the gap checks that the lower bound proves too large gives
+    the same fit bit for bit (coefficients, iterations, reported gap) as
+    checking the exact gap every time."""
+    from skmtl._solvers import gram_fista
+
+    X, Y = per_task_data(T=6, n_t=(30, 25, 40, 28, 33, 31), p=8, seed=3)
+
+    def fit(tol):
+        model = MultiTaskLinearRegression(penalty="trace", alpha=alpha, tol=tol)
+        return model.fit(X, Y)
+
+    for tol in (1e-3, 1e-6, 1e-10):
+        fast = fit(tol)
+        with monkeypatch.context() as m:
+            m.setattr(gram_fista.GramSmooth, "gap_lower", lambda self, Z, QW: -np.inf)
+            slow = fit(tol)
+        assert fast.n_iter_ == slow.n_iter_
+        assert 0 < np.linalg.matrix_rank(fast.coef_) < 6
+        assert np.array_equal(fast.coef_, slow.coef_)
+        assert np.array_equal(fast.intercept_, slow.intercept_)
+
+
+def test_prefetch_hint_changes_no_value():
+    """The cache-line request the Gram kernel and the label scan issue
+    compiles in a numba kernel, at any index of the array (its ends
+    included), and leaves every value as it was: a sum with a request
+    before each read equals numpy's sum."""
+    from numba import njit
+
+    from skmtl._solvers._memory import prefetch
+
+    @njit
+    def requested_sum(a):
+        total = 0.0
+        for i in range(a.size):
+            prefetch(a, a.size - 1 - i)
+            total += a[i]
+        return total
+
+    a = np.random.default_rng(0).standard_normal(1000)
+    before = a.copy()
+    assert requested_sum(a) == pytest.approx(np.sum(a), rel=1e-12)
+    assert np.array_equal(a, before)
+
+
+@pytest.mark.parametrize("n", [1, 5, 28, 50])
+def test_eigenvalue_count_above_a_level_matches_numpy(n):
+    """The inertia count that picks the trace prox's route (``LDL^T`` of
+    ``A - level I``) against numpy's eigenvalues, at levels between
+    eigenvalues (Gram matrices of several spreads, a rank-deficient one),
+    below all of them and above all of them."""
+    from skmtl._solvers.penalties._spectral import _count_above
+
+    rng = np.random.default_rng(n)
+    for scale in (1.0, 1e-3, 1e4):
+        B = rng.standard_normal((n + 3, n)) * np.geomspace(1.0, 1e-2, n)
+        if n > 4 and scale == 1.0:
+            B[:, : n // 2] = 0.0  # rank deficient: zero eigenvalues
+        A = scale * (B.T @ B)
+        lam = np.linalg.eigvalsh(A)
+        levels = [-1.0, 2 * lam[-1] + 1.0]
+        levels += [0.5 * (lam[i] + lam[i + 1]) for i in range(n - 1)
+                   if lam[i + 1] - lam[i] > 1e-8 * lam[-1]]  # fmt: skip
+        for level in levels:
+            assert _count_above(A, level) == int(np.sum(lam > level))
+
+
+def test_trace_prox_recounts_while_the_kept_values_fall(monkeypatch):
+    """The trace penalty's prox checks its guess by a count only when the
+    last two proxes' counts fell (early iterations), and the fit is the
+    same with and without the count (any route gives the same prox)."""
+    from skmtl._solvers.penalties import _spectral
+
+    calls = []
+    real = _spectral.singular_value_shrink
+
+    def spy(W, thresh, **kwargs):
+        calls.append((kwargs["n_kept"], kwargs["recount"]))
+        return real(W, thresh, **kwargs)
+
+    counts = []
+    real_count = _spectral._count_above
+
+    def count_spy(A, level):
+        counts.append(real_count(A, level))
+        return counts[-1]
+
+    # 30 x 20 coefficients of rank 2: the kept counts fall 13, 12, 9, 5, ...
+    X, Y = per_task_data(T=30, n_t=(40,) * 30, p=20, seed=5)
+    model = MultiTaskLinearRegression(penalty="trace", alpha=2.5, tol=1e-8)
+    monkeypatch.setattr(_spectral, "singular_value_shrink", spy)
+    monkeypatch.setattr(_spectral, "_count_above", count_spy)
+    fast = model.fit(X, Y).coef_.copy()
+    kept = [k for k, _ in calls[1:]]  # each call's guess: the count before
+    for i, (guess, recount) in enumerate(calls):
+        assert recount == (i >= 2 and kept[i - 2] > guess)
+    assert counts and min(counts) <= 3  # a count sent a guess of 4-6 of 20
+    assert np.linalg.matrix_rank(fast) == 2
+    monkeypatch.setattr(
+        _spectral, "singular_value_shrink",
+        lambda W, thresh, **kw: real(W, thresh, **{**kw, "recount": False}),
+    )  # fmt: skip
+    slow = model.fit(X, Y).coef_
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12 * np.abs(slow).max())
+
+
+@pytest.mark.parametrize("shape", [(100, 50), (12, 30), (9, 8)])
+def test_spectral_norm_bound_certificate(shape):
+    """``Trace.dual_norm_at_most`` (a Cholesky test of ``bound^2 I - V^T
+    V``) certifies bounds above numpy's spectral norm by a relative 1e-6 or
+    more and never one below it; zero, non-finite and empty inputs."""
+    from skmtl._solvers.penalties._spectral import Trace
+
+    pen = Trace(1.0)
+    rng = np.random.default_rng(shape[0])
+    for trial in range(10):
+        V = rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3)
+        if trial % 3 == 0:
+            V[:, : shape[1] // 2] = 0.0  # rank deficient
+        dn = np.linalg.norm(V, 2)
+        for factor in (1 + 1e-6, 1.01, 3.0):
+            assert pen.dual_norm_at_most(V, dn * factor)
+        for factor in (1 - 1e-9, 1 - 1e-6, 0.5):
+            assert not pen.dual_norm_at_most(V, dn * factor)
+    assert pen.dual_norm_at_most(np.zeros(shape), 1e-3)
+    assert not pen.dual_norm_at_most(np.zeros(shape), 0.0)
+    bad = np.ones(shape)
+    bad[0, 0] = np.inf
+    assert not pen.dual_norm_at_most(bad, 1e300)
+    assert not pen.dual_norm_at_most(np.zeros((0, 3)), 1.0)
+
+
+def test_gram_gap_with_a_certified_dual_norm_is_the_same_number(monkeypatch):
+    """Where the dual norm is certified below ``lam`` (the last lower bound
+    well below it), the Gram FISTA's gap needs no norm: a fit whose last
+    check takes that route gives bit for bit the fit, gap and iterations
+    without the certificate (the exact norm every time)."""
+    from skmtl._solvers.penalties._spectral import Trace
+
+    X, Y = per_task_data(T=40, n_t=(60,) * 40, p=12, seed=2)
+    real = Trace.dual_norm_at_most
+    used = []
+
+    def spy(self, V, bound):
+        used.append(real(self, V, bound))
+        return used[-1]
+
+    def fit():
+        model = MultiTaskLinearRegression(
+            penalty="trace", alpha=5.0, tol=1e-3, fit_intercept=False
+        )
+        return model.fit(X, Y)
+
+    monkeypatch.setattr(Trace, "dual_norm_at_most", spy)
+    fast = fit()
+    assert used and used[-1]  # the last check was certified
+    monkeypatch.setattr(Trace, "dual_norm_at_most", lambda self, V, b: False)
+    slow = fit()
+    assert fast.n_iter_ == slow.n_iter_
+    assert fast.dual_gap_ == slow.dual_gap_
+    assert np.array_equal(fast.coef_, slow.coef_)

@@ -480,7 +480,7 @@ def _epoch_gram_python(Q, slot, k, XtY, QW, W, ws, penalty):
     return max_viol, d_w_max, w_max
 
 
-def quadratic_gap(rr, W, V, penalty):
+def quadratic_gap(rr, W, V, penalty, dn=None):
     """Duality gap of ``1/2 sum_e c_e r_e^2 + penalty(W)``.
 
     ``rr = sum c r^2``, ``V = X^T (c r)`` (minus the gradient). The dual
@@ -491,14 +491,16 @@ def quadratic_gap(rr, W, V, penalty):
     not cancel to 0 (or below) while the coefficients are still off, as
     ``primal - dual`` does once it falls to the primal's rounding level.
     Returns ``(gap, primal)``; a penalty may compute them in one pass
-    (its ``quadratic_gap(rr, W, V)``, the same terms).
+    (its ``quadratic_gap(rr, W, V)``, the same terms). ``dn``: the dual norm
+    of ``V`` when the caller knows it (or a value that gives the same
+    scaling).
     """
     if penalty.quadratic_gap is not None:
         return penalty.quadratic_gap(rr, W, V)
     primal = 0.5 * rr + penalty.value(W)
     s = 1.0
     if penalty.mu <= 0:
-        dn = penalty.dual_norm(V)
+        dn = penalty.dual_norm(V) if dn is None else dn
         s = 1.0 if dn <= penalty.lam else penalty.lam / dn
     gap = 0.5 * (1.0 - s) ** 2 * rr + penalty.fenchel_young(W, s * V)
     return gap, primal

@@ -317,18 +317,27 @@ _PLAIN_PARAM_TYPES = (
     np.bool_,
 )  # fmt: skip
 _MAX_VALIDATED = 256
+#: numeric ndarrays up to this many entries (e.g. ``task_weights``) are part
+#: of a key by their dtype, shape and bytes
+_MAX_KEY_ARRAY = 4096
 
 
 def _plain_params_key(params):
     """A hashable key of ``params`` when every value is a plain scalar
     (``bool``, ``int``, ``float``, ``str``, None or a numpy scalar of those
-    kinds; the type is part of the key, so ``True`` and ``1`` differ), else
+    kinds; the type is part of the key, so ``True`` and ``1`` differ) or a
+    small numeric ``np.ndarray`` (keyed by its dtype, shape and bytes), else
     None."""
     key = []
     for name, value in params.items():
-        if type(value) not in _PLAIN_PARAM_TYPES:
+        kind = type(value)
+        if kind is np.ndarray:
+            if value.dtype.kind not in "biuf" or value.size > _MAX_KEY_ARRAY:
+                return None
+            value = (value.dtype.str, value.shape, value.tobytes())
+        elif kind not in _PLAIN_PARAM_TYPES:
             return None
-        key.append((name, type(value), value))
+        key.append((name, kind, value))
     return tuple(key)
 
 
@@ -338,10 +347,11 @@ class BaseMultiTaskRegressor(MultiTaskRegressorMixin, BaseEstimator):
     def _validate_params(self):
         """scikit-learn's parameter validation (the same constraints, the
         same errors), run once per class for a set of plain scalar
-        parameters: fitting the same parameters again (a new estimator per
-        fit, a refit) skips it (~0.15 ms, a tenth of a small fit). Any other
-        value (arrays, lists, objects) is validated on every fit, and a set
-        that fails is never recorded."""
+        parameters and small numeric arrays (:func:`_plain_params_key`):
+        fitting the same parameters again (a new estimator per fit, a refit)
+        skips it (~0.15 ms, a tenth of a small fit). Any other value (lists,
+        objects, large arrays) is validated on every fit, and a set that
+        fails is never recorded."""
         cls = type(self)
         params = own_params(self)
         key = _plain_params_key(params)

@@ -181,6 +181,17 @@ class Penalty:
         """Dual norm of ``N`` in ``lam * N + mu/2 ||.||^2`` (gap penalties)."""
         return None
 
+    def dual_norm_lower(self, V):
+        """A cheap lower bound of :meth:`dual_norm` (None: none). A solver
+        may skip a gap check that this bound already proves too large (see
+        ``GramSmooth.gap_lower``)."""
+        return None
+
+    def dual_norm_at_most(self, V, bound):
+        """Whether ``dual_norm(V) <= bound`` is certified by a test cheaper
+        than the norm (False: not certified, the norm decides)."""
+        return False
+
     def conjugate_value(self, V):
         """``h*(V)`` for ``h = lam N + mu/2 ||.||^2`` when ``mu > 0``."""
         raise NotImplementedError
