@@ -772,10 +772,11 @@ def test_column_stats_and_targets_is_the_numpy_formula(T):
 
 
 def test_column_stats_and_targets_skips_what_it_does_not_serve():
-    """C-ordered X, too many tasks, non-float or column-major targets,
-    other row counts and a missing label in the first or last row: only
-    the statistics (the same values), no product."""
+    """C-ordered X, too many tasks or target entries, non-float or
+    column-major targets, other row counts and a missing label in the first
+    or last row: only the statistics (the same values), no product."""
     from skmtl._solvers.design import (
+        TARGETS_PASS_MAX_ENTRIES,
         TARGETS_PASS_MAX_TASKS,
         column_min_max_sum,
         column_stats_and_targets,
@@ -786,8 +787,11 @@ def test_column_stats_and_targets_skips_what_it_does_not_serve():
     Y = rng.standard_normal((30, 3))
     Y_nan = Y.copy()
     Y_nan[-1, 1] = np.nan
+    n_big = TARGETS_PASS_MAX_ENTRIES // 2 + 1
+    X_big = np.asfortranarray(rng.standard_normal((n_big, 1)))
     for Xa, Ya in [
         (np.ascontiguousarray(X), Y),
+        (X_big, rng.standard_normal((n_big, 2))),
         (X, rng.standard_normal((30, TARGETS_PASS_MAX_TASKS + 1))),
         (X, np.ones((30, 3), dtype=np.int64)),
         (X, np.asfortranarray(Y)),

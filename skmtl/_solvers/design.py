@@ -570,6 +570,12 @@ def column_min_max_sum(X):
 #: n=10000, p=50, T=5; 0.28 against 0.31 at n=1000, p=400, T=10), not for
 #: many (0.50 against 0.36 at T=16)
 TARGETS_PASS_MAX_TASKS = 12
+#: ... and at most this many target entries: every column's dot products
+#: read the centred targets (``8 n T`` bytes) again, at cache speed only
+#: while they stay in the core's cache (fits to tol 1e-2, product on / off:
+#: 0.96 at n=25000, T=5; 1.02 at n=20000, T=10; 1.00 at n=50000, T=10,
+#: where BLAS's own product is as fast)
+TARGETS_PASS_MAX_ENTRIES = 2**17
 
 
 class ColumnStats(tuple):
@@ -656,7 +662,8 @@ def column_stats_and_targets(X, Y):
     :class:`ColumnStats`, whose ``targets`` also hold ``X^T (Y - mu)`` for
     the targets ``Y`` when ``X`` is Fortran-ordered and ``Y`` a row-major
     float64 ``(n, T)`` ndarray with at most
-    :data:`TARGETS_PASS_MAX_TASKS` columns and no NaN in its first and last
+    :data:`TARGETS_PASS_MAX_TASKS` columns, at most
+    :data:`TARGETS_PASS_MAX_ENTRIES` entries and no NaN in its first and last
     rows (else ``targets`` is None and only the statistics are computed).
 
     The product costs a few dot products per column of ``X`` while the
@@ -686,6 +693,7 @@ def column_stats_and_targets(X, Y):
         and Y.ndim == 2
         and Y.shape[0] == X.shape[0]
         and 1 <= Y.shape[1] <= TARGETS_PASS_MAX_TASKS
+        and Y.size <= TARGETS_PASS_MAX_ENTRIES
         and Y.flags.c_contiguous
         # (a missing label in the first or last row: per-task data or labels
         # missing at random, which the product does not serve)
