@@ -337,3 +337,22 @@ def test_outer_stats_are_the_numpy_formulas():
             assert n_viol == int(np.sum(v > 0))
             assert np.array_equal(vmax, v.max(), equal_nan=True)
             assert bcd._support_size(W) == support.size
+
+
+@pytest.mark.parametrize("T", range(1, 10))
+def test_dots_with_rows_is_the_matrix_vector_product(T):
+    # every row-group size (4, 2, 1) and the views the kernels pass: a
+    # column of a Fortran X against a Fortran residual's transpose, a row
+    # of a C-ordered Gram against C-ordered coefficients
+    from skmtl._solvers._dots import dots_with_rows
+
+    rng = np.random.default_rng(T)
+    X = np.asfortranarray(rng.normal(size=(23, 5)))
+    R = np.asfortranarray(rng.normal(size=(23, T)))
+    out = np.empty(T)
+    dots_with_rows(X[:, 2], R.T, out)
+    assert_allclose(out, R.T @ X[:, 2], rtol=1e-13, atol=1e-13)
+    Q = rng.normal(size=(7, 7))
+    W = rng.normal(size=(T, 7))
+    dots_with_rows(Q[4], W, out)
+    assert_allclose(out, W @ Q[4], rtol=1e-13, atol=1e-13)

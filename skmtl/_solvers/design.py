@@ -18,6 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from ._dots import dots_with_rows
+
 
 # reassociation lets LLVM vectorise the dot product (2-4x faster; the sum's
 # order, like BLAS's, is then not the sequential one)
@@ -518,6 +520,29 @@ def _centred_sq_colsums_shared(X, s, m, inv_a, by_column):
 # reassociation lets the loops vectorise; no ``nnan`` / ``ninf``: the sums
 # must carry NaN and inf (input validation reads them as its finite check)
 @njit(cache=True, fastmath={"reassoc", "nsz", "arcp", "contract"})
+def _min_max_sum(x):
+    """Minimum, maximum and sum of the contiguous vector ``x`` (at least one
+    entry), four independent accumulators each: the reductions pipeline."""
+    n = x.shape[0]
+    m = n - n % 4
+    a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = x[0]
+    s0 = s1 = s2 = s3 = 0.0
+    for i in range(0, m, 4):
+        x0, x1, x2, x3 = x[i], x[i + 1], x[i + 2], x[i + 3]
+        a0, a1, a2, a3 = min(a0, x0), min(a1, x1), min(a2, x2), min(a3, x3)
+        b0, b1, b2, b3 = max(b0, x0), max(b1, x1), max(b2, x2), max(b3, x3)
+        s0, s1, s2, s3 = s0 + x0, s1 + x1, s2 + x2, s3 + x3
+    for i in range(m, n):
+        x0 = x[i]
+        a0, b0, s0 = min(a0, x0), max(b0, x0), s0 + x0
+    return (
+        min(min(a0, a1), min(a2, a3)),
+        max(max(b0, b1), max(b2, b3)),
+        ((s0 + s1) + (s2 + s3)),
+    )
+
+
+@njit(cache=True, fastmath={"reassoc", "nsz", "arcp", "contract"})
 def _column_min_max_sum(X, by_column):
     """Per column of dense ``X``: minimum, maximum and sum, in one pass
     (``by_column`` walks a Fortran-ordered ``X`` column by column). A NaN or
@@ -527,22 +552,8 @@ def _column_min_max_sum(X, by_column):
     hi = np.empty(p)
     total = np.zeros(p)
     if by_column:
-        # four independent accumulators: the reductions pipeline
-        m = n - n % 4
         for j in range(p):
-            a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = X[0, j]
-            s0 = s1 = s2 = s3 = 0.0
-            for i in range(0, m, 4):
-                x0, x1, x2, x3 = X[i, j], X[i + 1, j], X[i + 2, j], X[i + 3, j]
-                a0, a1, a2, a3 = min(a0, x0), min(a1, x1), min(a2, x2), min(a3, x3)
-                b0, b1, b2, b3 = max(b0, x0), max(b1, x1), max(b2, x2), max(b3, x3)
-                s0, s1, s2, s3 = s0 + x0, s1 + x1, s2 + x2, s3 + x3
-            for i in range(m, n):
-                x0 = X[i, j]
-                a0, b0, s0 = min(a0, x0), max(b0, x0), s0 + x0
-            lo[j] = min(min(a0, a1), min(a2, a3))
-            hi[j] = max(max(b0, b1), max(b2, b3))
-            total[j] = (s0 + s1) + (s2 + s3)
+            lo[j], hi[j], total[j] = _min_max_sum(X[:, j])
     else:
         lo[:] = X[0]
         hi[:] = X[0]
@@ -588,8 +599,8 @@ class ColumnStats(tuple):
     targets = None
 
 
-# the statistics loop is _column_min_max_sum's (same flags, same source:
-# the same values, bit for bit); no ``nnan`` / ``ninf`` (the sums carry NaN)
+# the statistics are _column_min_max_sum's (the same _min_max_sum on the same
+# columns: the same values, bit for bit)
 @njit(cache=True, fastmath={"reassoc", "nsz", "arcp", "contract"})
 def _column_stats_targets(X, Y):
     """Fortran-ordered ``X`` (n, p) and row-major targets ``Y`` (n, T):
@@ -615,45 +626,12 @@ def _column_stats_targets(X, Y):
     hi = np.empty(p)
     total = np.zeros(p)
     G = np.empty((T, p))
-    m = n - n % 4
+    g = np.empty(T)
     for j in range(p):
-        a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = X[0, j]
-        s0 = s1 = s2 = s3 = 0.0
-        for i in range(0, m, 4):
-            x0, x1, x2, x3 = X[i, j], X[i + 1, j], X[i + 2, j], X[i + 3, j]
-            a0, a1, a2, a3 = min(a0, x0), min(a1, x1), min(a2, x2), min(a3, x3)
-            b0, b1, b2, b3 = max(b0, x0), max(b1, x1), max(b2, x2), max(b3, x3)
-            s0, s1, s2, s3 = s0 + x0, s1 + x1, s2 + x2, s3 + x3
-        for i in range(m, n):
-            x0 = X[i, j]
-            a0, b0, s0 = min(a0, x0), max(b0, x0), s0 + x0
-        lo[j] = min(min(a0, a1), min(a2, a3))
-        hi[j] = max(max(b0, b1), max(b2, b3))
-        total[j] = (s0 + s1) + (s2 + s3)
-        t = 0
-        while t + 3 < T:
-            c0 = c1 = c2 = c3 = 0.0
-            for i in range(n):
-                x = X[i, j]
-                c0 += x * D[t, i]
-                c1 += x * D[t + 1, i]
-                c2 += x * D[t + 2, i]
-                c3 += x * D[t + 3, i]
-            G[t, j], G[t + 1, j], G[t + 2, j], G[t + 3, j] = c0, c1, c2, c3
-            t += 4
-        while t + 1 < T:
-            c0 = c1 = 0.0
-            for i in range(n):
-                x = X[i, j]
-                c0 += x * D[t, i]
-                c1 += x * D[t + 1, i]
-            G[t, j], G[t + 1, j] = c0, c1
-            t += 2
-        if t < T:
-            c0 = 0.0
-            for i in range(n):
-                c0 += X[i, j] * D[t, i]
-            G[t, j] = c0
+        lo[j], hi[j], total[j] = _min_max_sum(X[:, j])
+        dots_with_rows(X[:, j], D, g)
+        for t in range(T):
+            G[t, j] = g[t]
     return lo, hi, total, mu, G
 
 
