@@ -40,19 +40,18 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import l21_objective  # noqa: E402
-from bench_l21 import TOLS, alpha_max, correlated_problem  # noqa: E402
+from bench_l21 import (  # noqa: E402
+    FULL_SHAPES,
+    QUICK_SHAPES,
+    TOLS,
+    alpha_max,
+    correlated_problem,
+)
 
-SHAPES = {"wide": (1000, 400, 10), "tall": (10000, 50, 5), "small": (500, 200, 10)}
-#: ``--full``: the sizes of ``bench_l21.py`` without ``--quick`` (the issue's)
-FULL_SHAPES = {
-    "wide": (5000, 2000, 20),
-    "tall": (50000, 100, 10),
-    "small": (500, 200, 10),
-}
 #: the issue's goal cases: every shape, rho 0 and 0.5, alpha_max / 10 and / 100
 GOAL = [
     f"{shape},{rho},{ratio}"
-    for shape in SHAPES
+    for shape in QUICK_SHAPES
     for rho in (0.0, 0.5)
     for ratio in (10, 100)
 ]  # fmt: skip
@@ -96,7 +95,7 @@ def main():
         "--full", action="store_true", help="bench_l21's full sizes, not --quick's"
     )
     args = parser.parse_args()
-    shapes = FULL_SHAPES if args.full else SHAPES
+    shapes = FULL_SHAPES if args.full else QUICK_SHAPES
     base = import_base(args.base)
     import skmtl
 

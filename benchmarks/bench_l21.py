@@ -36,6 +36,17 @@ TARGETS = (1e-4, 1e-6)
 #: jobs on a loaded machine do not inflate
 CLOCK = time.perf_counter
 TOLS = [10.0**-k for k in range(2, 15)]
+#: the correlated table's shapes (n, p, T): the issue's sizes, and --quick's
+FULL_SHAPES = {
+    "wide": (5000, 2000, 20),
+    "tall": (50000, 100, 10),
+    "small": (500, 200, 10),
+}
+QUICK_SHAPES = {
+    "wide": (1000, 400, 10),
+    "tall": (10000, 50, 5),
+    "small": (500, 200, 10),
+}
 
 
 def shared_problem(n, p, T, seed=0):
@@ -458,22 +469,14 @@ def _main():
     if args.quick:
         problems = [(1000, 400, 10), (10000, 50, 5)]
         per_task = (20, 100, 100)
-        shapes = [
-            ("wide", 1000, 400, 10),
-            ("tall", 10000, 50, 5),
-            ("small", 500, 200, 10),
-        ]
+        shapes = QUICK_SHAPES
         rhos = (0.0, 0.5, 0.9)
         # skglm takes seconds per fit at amax/100: full runs only
         names = ("skmtl", "scikit-learn", "celer")
     else:
         problems = [(5000, 2000, 20), (50000, 100, 10)]
         per_task = (100, 200, 200)
-        shapes = [
-            ("wide", 5000, 2000, 20),
-            ("tall", 50000, 100, 10),
-            ("small", 500, 200, 10),
-        ]
+        shapes = FULL_SHAPES
         rhos = (0.0, 0.5, 0.9)
         names = None
     if args.rhos is not None:
@@ -484,7 +487,7 @@ def _main():
             parser.error("--peers must include skmtl (ratios are against it)")
     if not args.skip_correlated:
         corr = []
-        for shape, n, p, T in shapes:
+        for shape, (n, p, T) in shapes.items():
             for rho in rhos:
                 corr += bench_correlated(
                     shape, n, p, T, rho, (10, 100), max(repeat, 3), names

@@ -18,7 +18,10 @@ Each is printed as a ratio to scikit-learn's time, with geometric means.
 The goal (skmtl / scikit-learn <= 0.3 in geometric mean) is within reach
 only where the floors are well below 0.3.
 
-Run:  python benchmarks/bench_l21_floor.py [--repeat 30]
+Run:  python benchmarks/bench_l21_floor.py [--repeat 30] [--full]
+
+``--full``: the issue's sizes (``bench_l21.py`` without ``--quick``);
+by default ``--quick``'s.
 """
 
 import argparse
@@ -26,9 +29,7 @@ import time
 
 import numpy as np
 from _common import l21_objective
-from bench_l21 import TOLS, alpha_max, correlated_problem
-
-SHAPES = {"wide": (1000, 400, 10), "tall": (10000, 50, 5), "small": (500, 200, 10)}
+from bench_l21 import FULL_SHAPES, QUICK_SHAPES, TOLS, alpha_max, correlated_problem
 
 
 def cpu_ms(fn, repeat):
@@ -65,6 +66,9 @@ def main():
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--full", action="store_true", help="the issue's sizes, not --quick's"
+    )
     args = parser.parse_args()
     threadpool_limits(1)
     makers = {
@@ -76,7 +80,8 @@ def main():
         "| (X^T X + X^T Y) / sk |\n|---|---|---|---|---|---|"
     )
     ours, cert, gram = [], [], []
-    for shape, (n, p, T) in SHAPES.items():
+    shapes = FULL_SHAPES if args.full else QUICK_SHAPES
+    for shape, (n, p, T) in shapes.items():
         for rho in (0.0, 0.5):
             X, Y = correlated_problem(n, p, T, rho)
             t_xx = cpu_ms(lambda: X.T @ X, args.repeat)
