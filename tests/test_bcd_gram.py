@@ -154,11 +154,11 @@ def test_full_gram_switch_respects_an_explicit_mode():
     op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, 4)
     df = Quadratic(Y[data.entry_row, data.entry_task], c, data.entry_task, 4)
     auto = bcd.BCDSolver(X, op, df, mode="auto", full_gram_switch=True)
-    assert auto.mode == "residual" and auto._full_gram_pays() is True
+    assert auto.mode == "residual" and auto._full_gram_pays(0) is True
     residual = bcd.BCDSolver(X, op, df, mode="residual", full_gram_switch=True)
-    assert residual._full_gram_pays() is False
+    assert residual._full_gram_pays(40) is False
     # off by default: subproblem solvers (proximal Newton's) keep their mode
-    assert bcd.BCDSolver(X, op, df)._full_gram_pays() is False
+    assert bcd.BCDSolver(X, op, df)._full_gram_pays(40) is False
     # wider than n: no full Gram
     Xw, Yw = _ar1(30, 40, 4, 0.5)
     dw = make_task_data(Yw)
@@ -166,4 +166,30 @@ def test_full_gram_switch_respects_an_explicit_mode():
     dfw = Quadratic(
         Yw[dw.entry_row, dw.entry_task], dw.entry_weights(None), dw.entry_task, 4
     )
-    assert bcd.BCDSolver(Xw, opw, dfw, full_gram_switch=True)._full_gram_pays() is False
+    assert (
+        bcd.BCDSolver(Xw, opw, dfw, full_gram_switch=True)._full_gram_pays(40) is False
+    )
+
+
+def test_full_gram_between_30_and_40_features_per_task_needs_most_to_violate():
+    # p = 140 with T = 4 (35 T): the full Gram only when at least 3/4 of the
+    # features violate (a support about to fill); up to 30 T always
+    X, Y = _ar1(300, 140, 4, 0.5)
+    data = make_task_data(Y)
+    op = DesignOperator(X, data.row_ptr, data.entry_row, data.entry_task, 4)
+    df = Quadratic(
+        Y[data.entry_row, data.entry_task], data.entry_weights(None),
+        data.entry_task, 4,
+    )  # fmt: skip
+    solver = bcd.BCDSolver(X, op, df, mode="auto", full_gram_switch=True)
+    assert solver._full_gram_pays(140) is True
+    assert solver._full_gram_pays(105) is True  # 0.75 * 140
+    assert solver._full_gram_pays(104) is False
+    assert solver._full_gram_pays(0) is False
+    X2, Y2 = _ar1(300, 120, 4, 0.5)  # 30 T: any number of violators
+    d2 = make_task_data(Y2)
+    op2 = DesignOperator(X2, d2.row_ptr, d2.entry_row, d2.entry_task, 4)
+    df2 = Quadratic(
+        Y2[d2.entry_row, d2.entry_task], d2.entry_weights(None), d2.entry_task, 4
+    )
+    assert bcd.BCDSolver(X2, op2, df2, full_gram_switch=True)._full_gram_pays(0)
