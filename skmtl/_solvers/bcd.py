@@ -317,24 +317,9 @@ def _epoch_gram_dot(Q, k, XtY, W, ws, code, params):
 
 
 @njit(cache=True)
-def _support_size(W):
-    """Number of non-zero columns of ``W`` (T, p)."""
-    T, p = W.shape
-    count = 0
-    for j in range(p):
-        for t in range(T):
-            if W[t, j] != 0.0:
-                count += 1
-                break
-    return count
-
-
-@njit(cache=True)
-def _outer_stats(W, viol):
-    """``(support, n_viol, vmax)`` of the outer loop in one call: the
-    non-zero columns of ``W`` (``np.flatnonzero(np.any(W != 0, axis=0))``),
-    the number of violations ``> 0`` and their maximum (NaN if any is NaN,
-    as ``ndarray.max``)."""
+def _support(W):
+    """The non-zero columns of ``W`` (T, p), as
+    ``np.flatnonzero(np.any(W != 0, axis=0))``."""
     T, p = W.shape
     support = np.empty(p, dtype=np.int64)
     k = 0
@@ -344,6 +329,21 @@ def _outer_stats(W, viol):
                 support[k] = j
                 k += 1
                 break
+    return support[:k].copy()
+
+
+@njit(cache=True)
+def _support_size(W):
+    """Number of non-zero columns of ``W`` (T, p)."""
+    return _support(W).shape[0]
+
+
+@njit(cache=True)
+def _outer_stats(W, viol):
+    """``(support, n_viol, vmax)`` of the outer loop in one call: the
+    non-zero columns of ``W`` (:func:`_support`), the number of violations
+    ``> 0`` and their maximum (NaN if any is NaN, as ``ndarray.max``)."""
+    support = _support(W)
     n_viol = 0
     vmax = viol[0] if viol.shape[0] else -np.inf
     for j in range(viol.shape[0]):
@@ -352,7 +352,7 @@ def _outer_stats(W, viol):
             n_viol += 1
         if vmax == vmax and (v > vmax or v != v):
             vmax = v
-    return support[:k].copy(), n_viol, vmax
+    return support, n_viol, vmax
 
 
 @njit(cache=True)
