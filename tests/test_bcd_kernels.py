@@ -13,6 +13,7 @@ from skmtl._solvers.design import (
     centred_sq_colsums,
     column_max_abs,
     column_min_max_sum,
+    cross_product,
 )
 from skmtl._solvers.penalties._base import col_norms
 from skmtl._solvers.penalties._rows import (
@@ -356,3 +357,36 @@ def test_dots_with_rows_is_the_matrix_vector_product(T):
     W = rng.normal(size=(T, 7))
     dots_with_rows(Q[4], W, out)
     assert_allclose(out, W @ Q[4], rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(7, 5, 3), (1100, 1000, 4)])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_cross_product_is_the_transposed_product(shape, order):
+    """Both branches (below and above ``CROSS_PRODUCT_TRANSPOSED_MIN``
+    entries): ``D^T X``, C-contiguous, against an einsum."""
+    n, p, T = shape
+    rng = np.random.default_rng(n)
+    X = np.asarray(rng.standard_normal((n, p)), order=order)
+    D = np.asarray(rng.standard_normal((n, T)), order=order)
+    G = cross_product(X, D)
+    assert G.shape == (T, p) and G.flags.c_contiguous
+    assert_allclose(G, np.einsum("it,ij->tj", D, X), rtol=1e-12, atol=1e-10)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_residual_update_after_a_working_set_solve(weighted):
+    """``_update_residual`` (one in-place BLAS call and the intercept shift)
+    leaves the residual of the moved coefficients, as a fresh residual
+    from the entry-wise formula."""
+    X, op, df, c = _full_problem(weighted)
+    solver = BCDSolver(X, op, df, mode="residual")
+    rng = np.random.default_rng(4)
+    W = rng.normal(size=(3, 9))
+    solver.set_coef(W)
+    ws = np.array([1, 4, 5, 8])
+    dW = rng.normal(size=(3, ws.size))
+    solver.W[:, ws] += dW
+    solver._update_residual(ws, np.asfortranarray(X[:, ws]), dW)
+    W1 = solver.W
+    r = solver.yc - (op.matvec(W1) - np.sum(solver.xmean * W1, axis=1)[df.entry_task])
+    assert_allclose(solver.R.ravel(), r, rtol=1e-12, atol=1e-12)

@@ -57,10 +57,11 @@ import copy
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
+from scipy.linalg import blas
 
 from ._block_gram import block_grams
 from ._dots import dots_with_rows
-from .design import DesignOperator, centred_sq_colsums
+from .design import DesignOperator, centred_sq_colsums, cross_product
 from .penalties._rows import row_update
 from .result import SolverResult
 
@@ -912,7 +913,7 @@ class BCDSolver:
             if self._residual_is_yc and self._xtyc is not None:
                 V = ks[:, None] * self._xtyc  # (validation's product)
             else:
-                V = ks[:, None] * (SR.T @ self.Xc)
+                V = ks[:, None] * cross_product(self.Xc, SR)
             if self._residual_is_yc:
                 self._V_zero = V  # X^T C y_c, kept for a switch to the Gram
             return rr, V
@@ -1173,10 +1174,17 @@ class BCDSolver:
 
     def _update_residual(self, ws, Xw, dW):
         """The residual after the coefficients of ``ws`` (columns ``Xw``)
-        moved by ``dW`` (two BLAS products)."""
+        moved by ``dW`` (one BLAS product)."""
         T = self.T
         if self.full:
-            self.R -= Xw @ dW.T - self.xmean[0, ws] @ dW.T
+            # in place, one BLAS call (R is Fortran): no (n, T) temporaries,
+            # which cost more than the product on tall X
+            self.R = blas.dgemm(
+                -1.0, Xw, dW, beta=1.0, c=self.R, trans_b=True, overwrite_c=True
+            )
+            shift = self.xmean[0, ws] @ dW.T
+            if np.any(shift):
+                self.R += shift
             return
         # (``task`` read only here: with every label present it would build
         # the per-entry layout, which the ``(n, T)`` path never reads)

@@ -97,6 +97,30 @@ def _rmatvec_csr(data, indices, indptr, row_ptr, entry_task, d, G):
                     G[t, indices[k]] += de * data[k]
 
 
+#: ``X`` entries from which :func:`cross_product` runs ``(X^T D)^T``
+CROSS_PRODUCT_TRANSPOSED_MIN = 2**20
+
+
+def cross_product(X, D):
+    """``D^T X`` for dense ``X`` ``(n, p)`` and ``D`` ``(n, T)``: shape
+    ``(T, p)``, C-contiguous.
+
+    On large ``X`` it runs as ``(X^T D)^T``: OpenBLAS is faster with the long
+    side as the product's rows (one thread, Fortran ``X`` and ``D``:
+    n=5000, p=2000, T=20 14.4 -> 12.5 ms; n=50000, p=100, T=10 5.9 -> 5.1
+    ms; n=100000, p=20, T=4 0.72x). Below about a million entries the two
+    orders are within 10% either way, and the direct one is kept.
+
+    >>> import numpy as np
+    >>> X, D = np.arange(6.0).reshape(3, 2), np.ones((3, 1))
+    >>> cross_product(X, D)
+    array([[6., 9.]])
+    """
+    if X.shape[0] * X.shape[1] >= CROSS_PRODUCT_TRANSPOSED_MIN:
+        return np.ascontiguousarray((X.T @ D).T)
+    return D.T @ X
+
+
 @njit(cache=True)
 def task_sums(v, entry_task, n_tasks):
     """``np.bincount(entry_task, weights=v, minlength=n_tasks)`` (the same
@@ -317,7 +341,7 @@ class DesignOperator:
                 )  # fmt: skip
             if self.sparse:
                 return np.asarray(self.X.T @ D).T.copy()
-            return D.T @ self.X
+            return cross_product(self.X, D)
         G = np.empty((self.n_tasks, self.n_features))
         d = np.ascontiguousarray(d, dtype=np.float64)
         if self.sparse:
