@@ -285,6 +285,113 @@ def test_dot_product_gram_epoch_is_the_numpy_epoch(T):
     assert_allclose(out_dot, out_axpy, rtol=1e-10, atol=1e-12)
 
 
+def _numpy_gram_epoch_stats(Q, k, XtY, W, ws, lam):
+    """:func:`_numpy_gram_epoch` with the epoch's largest l21 violation
+    (at each row before its update), largest update and largest new
+    coefficient."""
+    W = W.copy()
+    vmax = dmax = wmax = 0.0
+    for j in ws:
+        g = k * (W @ Q[j]) - XtY[:, j]
+        w = W[:, j].copy()
+        nw = np.linalg.norm(w)
+        if nw == 0:
+            vmax = max(vmax, max(np.linalg.norm(g) - lam, 0.0))
+        else:
+            vmax = max(vmax, np.linalg.norm(g + lam * w / nw))
+        W[:, j] = _numpy_gram_epoch(Q, k, XtY, W, [j], lam)[:, j]
+        dmax = max(dmax, np.max(np.abs(W[:, j] - w)))
+        wmax = max(wmax, np.max(np.abs(W[:, j])))
+    return W, vmax, dmax, wmax
+
+
+def _numpy_gram_epochs(Q, k, XtY, W, ws, lam, budget, target, tol, both, dot_support):
+    """The loop :func:`bcd._gram_epochs` runs, in numpy: epochs until the
+    stopping rule, stopping early before an axpy epoch when dot epochs left
+    ``QW`` stale."""
+    used, ratio, stale = 0, np.inf, False
+    while used < budget:
+        dot = np.count_nonzero(np.any(W != 0, axis=0)) >= dot_support
+        if not dot and stale:
+            break
+        stale = stale or dot
+        W, v, dw, wm = _numpy_gram_epoch_stats(Q, k, XtY, W, ws, lam)
+        used += 1
+        ratio = dw / wm if wm > 0 else 0.0
+        if (v <= target and ratio <= tol) if both else (v <= target or ratio <= tol):
+            return W, used, ratio, True, stale
+    return W, used, ratio, False, stale
+
+
+@pytest.mark.parametrize("T", [1, 3, 6])
+@pytest.mark.parametrize("both", [True, False])
+@pytest.mark.parametrize("start", ["zero", "dense"])
+@pytest.mark.parametrize("dot_frac", [np.inf, 0.0, 0.7])
+def test_gram_epoch_loop_is_the_numpy_loop(T, both, start, dot_frac):
+    """Several Gram epochs in one call (axpy, dot product, or switching on
+    the support's size) give numpy's iterates, epoch count, last update
+    ratio, stopping decision and ``QW`` staleness; an up-to-date ``QW``
+    is ``k_t Q W[t]``."""
+    rng = np.random.default_rng(T)
+    n, p = 80, 30
+    A = rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1))
+    Q = A.T @ A / n
+    k = rng.uniform(0.5, 2.0, T)
+    XtY = rng.standard_normal((T, p))
+    lam = 0.4 * np.sqrt(T)
+    W0 = np.zeros((T, p)) if start == "zero" else rng.standard_normal((T, p))
+    ws = rng.permutation(p).astype(np.int64)
+    params = np.array([lam, 0.0])
+    dot_support = dot_frac * p
+    outcomes = set()
+    for budget, target, tol in [(50, 1e-3, 0.3), (50, 1e-6, 1e-5), (3, 0.0, 0.0)]:
+        W_ref, used_ref, ratio_ref, fin_ref, stale_ref = _numpy_gram_epochs(
+            Q, k, XtY, W0, ws, lam, budget, target, tol, both, dot_support
+        )
+        W = W0.copy()
+        QW = k[:, None] * (W0 @ Q)
+        used, ratio, fin, stale = bcd._gram_epochs(
+            Q[None], np.zeros(T, dtype=np.int64), k, XtY, QW, W, ws, CODE_L21,
+            params, budget, target, tol, both, dot_support, False,
+        )  # fmt: skip
+        assert (used, fin, stale) == (used_ref, fin_ref, stale_ref)
+        assert_allclose(ratio, ratio_ref, rtol=1e-9, atol=1e-12)
+        assert_allclose(W, W_ref, atol=1e-11)
+        if not stale:
+            assert_allclose(QW, k[:, None] * (W @ Q), atol=1e-11)
+        outcomes.add((used, fin))
+    assert len(outcomes) > 1  # the three settings stop differently
+    # stale QW and an axpy epoch due: no epoch, for the caller to refresh QW
+    out = bcd._gram_epochs(
+        Q[None], np.zeros(T, dtype=np.int64), k, XtY, np.zeros((T, p)),
+        np.zeros((T, p)), ws, CODE_L21, params, 5, 0.0, 0.0, both, np.inf, True,
+    )  # fmt: skip
+    assert out[:3] == (0, np.inf, False) and out[3]
+
+
+def test_gram_epoch_loop_returns_for_a_fresh_qw():
+    """A dense start whose support shrinks below the dot-product threshold:
+    the loop stops before the first axpy epoch, with ``QW`` stale."""
+    rng = np.random.default_rng(3)
+    T, n, p = 4, 80, 30
+    A = rng.standard_normal((n, p))
+    Q = A.T @ A / n
+    k = np.ones(T)
+    XtY = 0.1 * rng.standard_normal((T, p))
+    W0 = rng.standard_normal((T, p))
+    ws = np.arange(p, dtype=np.int64)
+    lam = 1.0
+    ref = _numpy_gram_epochs(Q, k, XtY, W0, ws, lam, 50, 0.0, 0.0, False, 0.7 * p)
+    W = W0.copy()
+    out = bcd._gram_epochs(
+        Q[None], np.zeros(T, dtype=np.int64), k, XtY, np.zeros((T, p)), W, ws,
+        CODE_L21, np.array([lam, 0.0]), 50, 0.0, 0.0, False, 0.7 * p, False,
+    )  # fmt: skip
+    assert 0 < out[0] < 50 and not out[2] and out[3]
+    assert out[0] == ref[1] and out[2:] == ref[3:]
+    assert_allclose(W, ref[0], atol=1e-11)
+
+
 def test_wide_shared_gram_fit_with_dot_product_epochs_matches_sklearn():
     """A fit that runs its Gram epochs by the dot-product kernel (shared Gram
     of at least ``GRAM_DOT_MIN_FEATURES`` features, a near-full support,

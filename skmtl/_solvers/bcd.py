@@ -317,6 +317,56 @@ def _epoch_gram_dot(Q, k, XtY, W, ws, code, params):
 
 
 @njit(cache=True)
+def _count_support(W):
+    """Number of non-zero columns of ``W`` (T, p), without allocating."""
+    T, p = W.shape
+    k = 0
+    for j in range(p):
+        for t in range(T):
+            if W[t, j] != 0.0:
+                k += 1
+                break
+    return k
+
+
+@njit(cache=True)
+def _gram_epochs(
+    Q, slot, k, XtY, QW, W, ws, code, params, budget, target, update_tol,
+    both, dot_support, qw_stale,
+):  # fmt: skip
+    """Up to ``budget`` cyclic Gram epochs over ``ws`` in one call, with the
+    stopping rule of the Python loops they replace: after each epoch stop
+    when its largest violation is at most ``target`` *and* (``both``) / *or*
+    its update ratio ``max |dW| / max |W|`` at most ``update_tol``.
+
+    Each epoch is :func:`_epoch_gram_dot` when the support at its start has
+    at least ``dot_support`` features (``np.inf``: never), else
+    :func:`_epoch_gram`, exactly as ``BCDSolver._epoch`` chooses; dot epochs
+    leave ``QW`` stale. An axpy epoch needs a fresh ``QW``: with
+    ``qw_stale`` the kernel returns before it, unfinished, for the caller to
+    recompute ``QW`` and call again. Returns ``(epochs, ratio of the last
+    epoch (inf without one), finished, qw_stale)``.
+    """
+    used = 0
+    ratio = np.inf
+    while used < budget:
+        dot = _count_support(W) >= dot_support
+        if not dot and qw_stale:
+            break
+        if dot:
+            v, dw, wm = _epoch_gram_dot(Q[0], k, XtY, W, ws, code, params)
+            qw_stale = True
+        else:
+            v, dw, wm = _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params)
+        used += 1
+        ratio = dw / wm if wm > 0 else 0.0
+        small_v, small_r = v <= target, ratio <= update_tol
+        if (small_v and small_r) if both else (small_v or small_r):
+            return used, ratio, True, qw_stale
+    return used, ratio, False, qw_stale
+
+
+@njit(cache=True)
 def _support(W):
     """The non-zero columns of ``W`` (T, p), as
     ``np.flatnonzero(np.any(W != 0, axis=0))``."""
@@ -993,6 +1043,30 @@ class BCDSolver:
             self.xmean, ws, code, params,
         )  # fmt: skip
 
+    def _gram_epoch_run(self, ws, target, budget, penalty, update_tol):
+        """The epochs of one working set in Gram mode (cyclic order, a numba
+        penalty): :meth:`_epoch` until the largest violation is at most
+        ``target`` or the update ratio at most ``update_tol``, at most
+        ``budget`` epochs, run by :func:`_gram_epochs` (one numba call
+        between two recomputations of ``QW``). Returns ``(epochs, ratio of
+        the last epoch, finished)``."""
+        self._residual_is_yc = False
+        code, params = penalty.code, penalty.params
+        shared_dot = self.Q.shape[0] == 1 and self.p >= GRAM_DOT_MIN_FEATURES
+        dot_support = GRAM_DOT_MIN_SUPPORT * self.p if shared_dot else np.inf
+        used, ratio, finished = 0, np.inf, False
+        while used < budget:
+            n, ratio, finished, self._qw_stale = _gram_epochs(
+                self.Q, self.slot, self.k, self.XtY, self.QW, self.W, ws, code,
+                params, budget - used, target, update_tol, False, dot_support,
+                self._qw_stale,
+            )  # fmt: skip
+            used += n
+            if finished or used >= budget:
+                break
+            self._sync_gram()  # (the kernel stopped for an axpy epoch)
+        return used, ratio, finished
+
     def _dot_epochs(self, penalty):
         """Gram epochs by :func:`_epoch_gram_dot` (one shared Gram of at
         least :data:`GRAM_DOT_MIN_FEATURES` features, a numba penalty)?
@@ -1158,7 +1232,12 @@ class BCDSolver:
         local = np.arange(k, dtype=np.int64)
         code, params = penalty.code, penalty.params
         epochs, ratio, finished = 0, np.inf, False
-        while epochs < budget:
+        if self._cyclic:  # every epoch in one numba call
+            epochs, ratio, finished, _ = _gram_epochs(
+                Q, slot, kt, Vw, QW, Wk, local, code, params, budget, target,
+                update_tol, True, np.inf, False,
+            )  # fmt: skip
+        while epochs < budget and not finished:
             v, dw, wm = _epoch_gram(
                 Q, slot, kt, Vw, QW, Wk, self._order(local), code, params
             )
@@ -1166,7 +1245,6 @@ class BCDSolver:
             ratio = dw / wm if wm > 0 else 0.0
             if v <= target and ratio <= update_tol:
                 finished = True
-                break
         dW = Wk - W0k
         W[:, ws] = Wk
         return epochs, ratio, finished, (Xw, dW)
@@ -1275,6 +1353,7 @@ class BCDSolver:
             self._order = lambda ws: run.rng.permutation(ws).astype(np.int64)
         else:
             self._order = lambda ws: ws
+        self._cyclic = selection == "cyclic"
         if run.mode == "gram" and self.mode != "gram" and self.switch_to_gram:
             self.mode, self.switch_to_gram = "gram", False  # as the run had
             self._build_gram()
@@ -1363,6 +1442,12 @@ class BCDSolver:
                 used, run.ratio, finished, moved = self._solve_ws_in_gram_space(
                     block.ws, V, 0.03 * block.target, budget, penalty, tol
                 )
+            elif self.mode == "gram" and fast_ws and self._cyclic:
+                used, ratio, finished = self._gram_epoch_run(
+                    block.ws, block.target, budget, penalty, tol
+                )
+                if used:
+                    run.ratio = ratio
             else:
                 used, finished = 0, False
                 while used < budget:
