@@ -305,33 +305,21 @@ def _numpy_gram_epoch_stats(Q, k, XtY, W, ws, lam):
     return W, vmax, dmax, wmax
 
 
-def _numpy_gram_epochs(Q, k, XtY, W, ws, lam, budget, target, tol, both, dot_support):
-    """The loop :func:`bcd._gram_epochs` runs, in numpy: epochs until the
-    stopping rule, stopping early before an axpy epoch when dot epochs left
-    ``QW`` stale."""
-    used, ratio, stale = 0, np.inf, False
-    while used < budget:
-        dot = np.count_nonzero(np.any(W != 0, axis=0)) >= dot_support
-        if not dot and stale:
-            break
-        stale = stale or dot
+def _numpy_gram_epochs(Q, k, XtY, W, ws, lam, budget, target, tol, both, go_on):
+    """The loops of :func:`bcd._gram_epochs` / :func:`bcd._gram_dot_epochs`
+    in numpy: epochs while ``go_on(support size)`` holds at an epoch's
+    start, until the stopping rule."""
+    used, ratio = 0, np.inf
+    while used < budget and go_on(np.count_nonzero(np.any(W != 0, axis=0))):
         W, v, dw, wm = _numpy_gram_epoch_stats(Q, k, XtY, W, ws, lam)
         used += 1
         ratio = dw / wm if wm > 0 else 0.0
         if (v <= target and ratio <= tol) if both else (v <= target or ratio <= tol):
-            return W, used, ratio, True, stale
-    return W, used, ratio, False, stale
+            return W, used, ratio, True
+    return W, used, ratio, False
 
 
-@pytest.mark.parametrize("T", [1, 3, 6])
-@pytest.mark.parametrize("both", [True, False])
-@pytest.mark.parametrize("start", ["zero", "dense"])
-@pytest.mark.parametrize("dot_frac", [np.inf, 0.0, 0.7])
-def test_gram_epoch_loop_is_the_numpy_loop(T, both, start, dot_frac):
-    """Several Gram epochs in one call (axpy, dot product, or switching on
-    the support's size) give numpy's iterates, epoch count, last update
-    ratio, stopping decision and ``QW`` staleness; an up-to-date ``QW``
-    is ``k_t Q W[t]``."""
+def _gram_epoch_problem(T, start):
     rng = np.random.default_rng(T)
     n, p = 80, 30
     A = rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1))
@@ -341,55 +329,137 @@ def test_gram_epoch_loop_is_the_numpy_loop(T, both, start, dot_frac):
     lam = 0.4 * np.sqrt(T)
     W0 = np.zeros((T, p)) if start == "zero" else rng.standard_normal((T, p))
     ws = rng.permutation(p).astype(np.int64)
+    return Q, k, XtY, lam, W0, ws
+
+
+#: budgets, violation targets and update tolerances that stop differently
+_STOPS = [(50, 1e-3, 0.3), (50, 1e-6, 1e-5), (3, 0.0, 0.0)]
+
+
+@pytest.mark.parametrize("T", [1, 3, 6])
+@pytest.mark.parametrize("both", [True, False])
+@pytest.mark.parametrize("start", ["zero", "dense"])
+@pytest.mark.parametrize("dot_frac", [np.inf, 0.0, 0.5])
+def test_gram_epoch_loop_is_the_numpy_loop(T, both, start, dot_frac):
+    """Several axpy Gram epochs in one call give numpy's iterates, epoch
+    count, last update ratio and stopping decision, keep ``QW = k_t Q
+    W[t]``, and stop before an epoch once the support reaches
+    ``dot_support``."""
+    Q, k, XtY, lam, W0, ws = _gram_epoch_problem(T, start)
+    p = Q.shape[0]
     params = np.array([lam, 0.0])
     dot_support = dot_frac * p
     outcomes = set()
-    for budget, target, tol in [(50, 1e-3, 0.3), (50, 1e-6, 1e-5), (3, 0.0, 0.0)]:
-        W_ref, used_ref, ratio_ref, fin_ref, stale_ref = _numpy_gram_epochs(
-            Q, k, XtY, W0, ws, lam, budget, target, tol, both, dot_support
-        )
+    for budget, target, tol in _STOPS:
+        W_ref, used_ref, ratio_ref, fin_ref = _numpy_gram_epochs(
+            Q, k, XtY, W0, ws, lam, budget, target, tol, both,
+            lambda s: s < dot_support,
+        )  # fmt: skip
         W = W0.copy()
         QW = k[:, None] * (W0 @ Q)
-        used, ratio, fin, stale = bcd._gram_epochs(
+        used, ratio, fin = bcd._gram_epochs(
             Q[None], np.zeros(T, dtype=np.int64), k, XtY, QW, W, ws, CODE_L21,
-            params, budget, target, tol, both, dot_support, False,
+            params, budget, target, tol, both, dot_support,
         )  # fmt: skip
-        assert (used, fin, stale) == (used_ref, fin_ref, stale_ref)
+        assert (used, fin) == (used_ref, fin_ref)
         assert_allclose(ratio, ratio_ref, rtol=1e-9, atol=1e-12)
         assert_allclose(W, W_ref, atol=1e-11)
-        if not stale:
-            assert_allclose(QW, k[:, None] * (W @ Q), atol=1e-11)
+        assert_allclose(QW, k[:, None] * (W @ Q), atol=1e-11)
         outcomes.add((used, fin))
-    assert len(outcomes) > 1  # the three settings stop differently
-    # stale QW and an axpy epoch due: no epoch, for the caller to refresh QW
-    out = bcd._gram_epochs(
-        Q[None], np.zeros(T, dtype=np.int64), k, XtY, np.zeros((T, p)),
-        np.zeros((T, p)), ws, CODE_L21, params, 5, 0.0, 0.0, both, np.inf, True,
-    )  # fmt: skip
-    assert out[:3] == (0, np.inf, False) and out[3]
+    if dot_frac == np.inf:  # (no hand-over: the three settings stop differently)
+        assert len(outcomes) > 1
 
 
-def test_gram_epoch_loop_returns_for_a_fresh_qw():
+@pytest.mark.parametrize("T", [1, 3, 6])
+@pytest.mark.parametrize("start", ["zero", "dense"])
+@pytest.mark.parametrize("dot_frac", [0.0, 0.5, 2.0])
+def test_gram_dot_epoch_loop_is_the_numpy_loop(T, start, dot_frac):
+    """Several dot-product Gram epochs in one call: numpy's iterates, epoch
+    count, last update ratio and stopping decision (the *or* rule), run
+    while the support has at least ``dot_support`` features."""
+    Q, k, XtY, lam, W0, ws = _gram_epoch_problem(T, start)
+    p = Q.shape[0]
+    params = np.array([lam, 0.0])
+    dot_support = dot_frac * p
+    outcomes = set()
+    for budget, target, tol in _STOPS:
+        W_ref, used_ref, ratio_ref, fin_ref = _numpy_gram_epochs(
+            Q, k, XtY, W0, ws, lam, budget, target, tol, False,
+            lambda s: s >= dot_support,
+        )  # fmt: skip
+        W = W0.copy()
+        used, ratio, fin = bcd._gram_dot_epochs(
+            Q, k, XtY, W, ws, CODE_L21, params, budget, target, tol, dot_support
+        )
+        assert (used, fin) == (used_ref, fin_ref)
+        assert_allclose(ratio, ratio_ref, rtol=1e-9, atol=1e-12)
+        assert_allclose(W, W_ref, atol=1e-11)
+        outcomes.add((used, fin))
+    if dot_frac == 0.0:  # (no hand-over: the three settings stop differently)
+        assert len(outcomes) > 1
+
+
+def test_gram_epoch_loops_hand_over_on_the_support_size():
     """A dense start whose support shrinks below the dot-product threshold:
-    the loop stops before the first axpy epoch, with ``QW`` stale."""
-    rng = np.random.default_rng(3)
-    T, n, p = 4, 80, 30
-    A = rng.standard_normal((n, p))
-    Q = A.T @ A / n
-    k = np.ones(T)
-    XtY = 0.1 * rng.standard_normal((T, p))
-    W0 = rng.standard_normal((T, p))
-    ws = np.arange(p, dtype=np.int64)
+    the dot loop stops before the first epoch with a smaller support, and
+    the solver's run (:meth:`BCDSolver._gram_epoch_run`) goes on with axpy
+    epochs on a recomputed ``QW``, as numpy's loop does."""
+    Q, k, XtY, lam, W0, ws = _gram_epoch_problem(4, "dense")
+    T, p = W0.shape
+    XtY = 0.1 * XtY
     lam = 1.0
-    ref = _numpy_gram_epochs(Q, k, XtY, W0, ws, lam, 50, 0.0, 0.0, False, 0.7 * p)
+    params = np.array([lam, 0.0])
+    ref = _numpy_gram_epochs(
+        Q, k, XtY, W0, ws, lam, 50, 0.0, 0.0, False, lambda s: s >= 0.7 * p
+    )
     W = W0.copy()
-    out = bcd._gram_epochs(
-        Q[None], np.zeros(T, dtype=np.int64), k, XtY, np.zeros((T, p)), W, ws,
-        CODE_L21, np.array([lam, 0.0]), 50, 0.0, 0.0, False, 0.7 * p, False,
-    )  # fmt: skip
-    assert 0 < out[0] < 50 and not out[2] and out[3]
-    assert out[0] == ref[1] and out[2:] == ref[3:]
+    out = bcd._gram_dot_epochs(
+        Q, k, XtY, W, ws, CODE_L21, params, 50, 0.0, 0.0, 0.7 * p
+    )
+    assert 0 < out[0] < 50 and not out[2]
+    assert out[0] == ref[1] and not ref[3]
     assert_allclose(W, ref[0], atol=1e-11)
+    assert np.count_nonzero(np.any(W, axis=0)) < 0.7 * p
+    # the axpy loop does not start while the support is large
+    W = W0.copy()
+    QW = k[:, None] * (W @ Q)
+    assert bcd._gram_epochs(
+        Q[None], np.zeros(T, dtype=np.int64), k, XtY, QW, W, ws, CODE_L21, params,
+        5, 0.0, 0.0, False, 0.7 * p,
+    ) == (0, np.inf, False)  # fmt: skip
+
+
+def test_solver_gram_epoch_run_hands_over_between_the_kernels():
+    """``BCDSolver._gram_epoch_run`` on a shared Gram of
+    ``GRAM_DOT_MIN_FEATURES`` features from a dense start whose support
+    shrinks: dot-product epochs, then axpy epochs on a recomputed ``QW``,
+    the iterates of numpy's cyclic epochs and the same epoch count."""
+    rng = np.random.default_rng(1)
+    n, p, T = 3 * bcd.GRAM_DOT_MIN_FEATURES, bcd.GRAM_DOT_MIN_FEATURES, 3
+    X = rng.standard_normal((n, p))
+    Y = X[:, :5] @ rng.standard_normal((5, T)) + rng.standard_normal((n, T))
+    from skmtl.linear_model._setup import make_problem
+
+    _, op, df = make_problem(X, make_task_data(Y), np.ones(T))
+    solver = BCDSolver(X, op, df, mode="gram")
+    lam = 0.3 * float(np.max(np.linalg.norm(solver.XtY, axis=0)))
+    pen = L21(lam)
+    W0 = 0.05 * rng.standard_normal((T, p))
+    solver.set_coef(W0)
+    ws = np.arange(p, dtype=np.int64)
+    used, ratio, finished = solver._gram_epoch_run(ws, 0.0, 12, pen, 0.0)
+    Q, k, XtY = solver.Q[0], solver.k, solver.XtY
+    W, sizes = W0.copy(), []
+    for _ in range(used):
+        sizes.append(np.count_nonzero(np.any(W != 0, axis=0)))
+        W, v, dw, wm = _numpy_gram_epoch_stats(Q, k, XtY, W, ws, lam)
+    assert used == 12 and not finished
+    # both kinds of epochs ran: the support fell below the threshold
+    assert sizes[0] >= bcd.GRAM_DOT_MIN_SUPPORT * p > sizes[-1]
+    assert_allclose(solver.W, W, atol=1e-10)
+    assert_allclose(ratio, dw / wm, rtol=1e-8, atol=1e-12)
+    assert not solver._qw_stale  # the last epochs were axpy epochs
+    assert_allclose(solver.QW, k[:, None] * (solver.W @ Q), atol=1e-10)
 
 
 def test_wide_shared_gram_fit_with_dot_product_epochs_matches_sklearn():
@@ -444,6 +514,55 @@ def test_outer_stats_are_the_numpy_formulas():
             assert n_viol == int(np.sum(v > 0))
             assert np.array_equal(vmax, v.max(), equal_nan=True)
             assert bcd._support_size(W) == support.size
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.7])
+@pytest.mark.parametrize("T", [1, 3, 10])
+def test_l21_certificate_is_the_numpy_certificate(T, mu):
+    """The fused certificate: numpy's l21 / elastic-net violations of
+    ``-V``, the duality gap from :meth:`ElasticNet.fenchel_young` (numpy)
+    at the rescaled dual point, the primal, and the outer loop's support,
+    violator count and largest violation."""
+    rng = np.random.default_rng(T)
+    p, lam = 40, 0.8
+    W = rng.standard_normal((T, p)) * (rng.random(p) < 0.4)
+    V = rng.standard_normal((T, p))
+    rr = 3.7
+    pen = ElasticNet(lam + mu, lam / (lam + mu))
+    assert bcd._fused_certificate(pen) and bcd._fused_certificate(L21(lam))
+    assert not bcd._fused_certificate(L1(lam))
+    viol, gap, primal, support, n_viol, vmax = bcd._l21_certificate(
+        rr, W, V, pen.params
+    )
+    a = np.linalg.norm(W, axis=0)
+    G = -V
+    ref = np.where(
+        a == 0,
+        np.maximum(np.linalg.norm(G, axis=0) - lam, 0.0),
+        np.linalg.norm(G + mu * W + lam * W / np.where(a > 0, a, 1.0), axis=0),
+    )
+    assert_allclose(viol, ref, rtol=1e-12, atol=1e-14)
+    dn = np.max(np.linalg.norm(V, axis=0))
+    sc = lam / dn if mu == 0 and dn > lam else 1.0
+    ref_gap = 0.5 * (1 - sc) ** 2 * rr + pen.fenchel_young(W, sc * V)
+    assert_allclose(gap, ref_gap, rtol=1e-10)
+    assert_allclose(primal, 0.5 * rr + lam * a.sum() + 0.5 * mu * np.sum(W * W))
+    assert np.array_equal(support, np.flatnonzero(a > 0))
+    assert n_viol == np.count_nonzero(ref > 0)
+    assert_allclose(vmax, ref.max())
+
+
+def test_violators_outside_is_the_numpy_mask():
+    rng = np.random.default_rng(0)
+    for p in (1, 7, 50):
+        for _ in range(20):
+            viol = rng.random(p) * (rng.random(p) < 0.3)
+            viol[rng.random(p) < 0.1] = np.nan
+            visited = np.sort(rng.permutation(p)[: rng.integers(0, p + 1)])
+            outside = np.ones(p, dtype=bool)
+            outside[visited] = False
+            expected = bool(np.any(viol[outside] > 0))
+            assert bcd._violators_outside(visited.astype(np.int64), viol) == expected
 
 
 @pytest.mark.parametrize("T", range(1, 10))
