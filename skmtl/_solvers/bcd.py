@@ -1598,6 +1598,7 @@ class BCDSolver:
         zero row). With every feature visited this is scikit-learn's rule."""
         if run.visited is None or run.visited.size == self.p:
             return True
+        viol = np.ascontiguousarray(viol, dtype=np.float64)  # (Python penalties)
         if not _violators_outside(run.visited, viol):
             return True  # (and no curvature pass over X is needed)
         outside = np.ones(self.p, dtype=bool)
