@@ -540,7 +540,10 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
         row_ptr, entry_row, entry_task, y, counts, task_ptr, task_entries = (
             _label_entries(Y2)
         )
-    for t in np.flatnonzero(counts == 0):
+    # (no NaN and at least one row: every task has n labels and, without
+    # sample weights, the total weight n; the checks below cannot fail)
+    every_label = no_nan and n > 0
+    for t in () if every_label else np.flatnonzero(counts == 0):
         raise ValueError(
             f"{_task_label(t, task_names)} has no labelled sample (its Y column is "
             "all NaN). Every task needs at least one label; drop the column or "
@@ -557,7 +560,7 @@ def make_task_data(Y2, sample_weight=None, task_names=None):
     else:
         ew = sw[entry_row]
         sums = np.bincount(entry_task, weights=ew, minlength=T)
-    for t in np.flatnonzero(sums <= 0):
+    for t in () if every_label and sample_weight is None else np.flatnonzero(sums <= 0):
         raise ValueError(
             f"{_task_label(t, task_names)} has zero total sample weight over its "
             "labelled rows."

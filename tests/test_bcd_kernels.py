@@ -286,6 +286,184 @@ def test_dot_product_gram_epoch_is_the_numpy_epoch(T):
     assert_allclose(out_dot, out_axpy, rtol=1e-10, atol=1e-12)
 
 
+def _numpy_gram_epoch_stats(Q, k, XtY, W, ws, lam):
+    """:func:`_numpy_gram_epoch` with the epoch's largest l21 violation
+    (at each row before its update), largest update and largest new
+    coefficient."""
+    W = W.copy()
+    vmax = dmax = wmax = 0.0
+    for j in ws:
+        g = k * (W @ Q[j]) - XtY[:, j]
+        w = W[:, j].copy()
+        nw = np.linalg.norm(w)
+        if nw == 0:
+            vmax = max(vmax, max(np.linalg.norm(g) - lam, 0.0))
+        else:
+            vmax = max(vmax, np.linalg.norm(g + lam * w / nw))
+        W[:, j] = _numpy_gram_epoch(Q, k, XtY, W, [j], lam)[:, j]
+        dmax = max(dmax, np.max(np.abs(W[:, j] - w)))
+        wmax = max(wmax, np.max(np.abs(W[:, j])))
+    return W, vmax, dmax, wmax
+
+
+def _numpy_gram_epochs(Q, k, XtY, W, ws, lam, budget, target, tol, both, go_on):
+    """The loops of :func:`bcd._gram_epochs` / :func:`bcd._gram_dot_epochs`
+    in numpy: epochs while ``go_on(support size)`` holds at an epoch's
+    start, until the stopping rule."""
+    used, ratio = 0, np.inf
+    while used < budget and go_on(np.count_nonzero(np.any(W != 0, axis=0))):
+        W, v, dw, wm = _numpy_gram_epoch_stats(Q, k, XtY, W, ws, lam)
+        used += 1
+        ratio = dw / wm if wm > 0 else 0.0
+        if (v <= target and ratio <= tol) if both else (v <= target or ratio <= tol):
+            return W, used, ratio, True
+    return W, used, ratio, False
+
+
+def _gram_epoch_problem(T, start):
+    rng = np.random.default_rng(T)
+    n, p = 80, 30
+    A = rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1))
+    Q = A.T @ A / n
+    k = rng.uniform(0.5, 2.0, T)
+    XtY = rng.standard_normal((T, p))
+    lam = 0.4 * np.sqrt(T)
+    W0 = np.zeros((T, p)) if start == "zero" else rng.standard_normal((T, p))
+    ws = rng.permutation(p).astype(np.int64)
+    return Q, k, XtY, lam, W0, ws
+
+
+#: budgets, violation targets and update tolerances that stop differently
+_STOPS = [(50, 1e-3, 0.3), (50, 1e-6, 1e-5), (3, 0.0, 0.0)]
+
+
+@pytest.mark.parametrize("T", [1, 3, 6])
+@pytest.mark.parametrize("both", [True, False])
+@pytest.mark.parametrize("start", ["zero", "dense"])
+@pytest.mark.parametrize("dot_frac", [np.inf, 0.0, 0.5])
+def test_gram_epoch_loop_is_the_numpy_loop(T, both, start, dot_frac):
+    """Several axpy Gram epochs in one call give numpy's iterates, epoch
+    count, last update ratio and stopping decision, keep ``QW = k_t Q
+    W[t]``, and stop before an epoch once the support reaches
+    ``dot_support``."""
+    Q, k, XtY, lam, W0, ws = _gram_epoch_problem(T, start)
+    p = Q.shape[0]
+    params = np.array([lam, 0.0])
+    dot_support = dot_frac * p
+    outcomes = set()
+    for budget, target, tol in _STOPS:
+        W_ref, used_ref, ratio_ref, fin_ref = _numpy_gram_epochs(
+            Q, k, XtY, W0, ws, lam, budget, target, tol, both,
+            lambda s: s < dot_support,
+        )  # fmt: skip
+        W = W0.copy()
+        QW = k[:, None] * (W0 @ Q)
+        used, ratio, fin = bcd._gram_epochs(
+            Q[None], np.zeros(T, dtype=np.int64), k, XtY, QW, W, ws, CODE_L21,
+            params, budget, target, tol, both, dot_support,
+        )  # fmt: skip
+        assert (used, fin) == (used_ref, fin_ref)
+        assert_allclose(ratio, ratio_ref, rtol=1e-9, atol=1e-12)
+        assert_allclose(W, W_ref, atol=1e-11)
+        assert_allclose(QW, k[:, None] * (W @ Q), atol=1e-11)
+        outcomes.add((used, fin))
+    if dot_frac == np.inf:  # (no hand-over: the three settings stop differently)
+        assert len(outcomes) > 1
+
+
+@pytest.mark.parametrize("T", [1, 3, 6])
+@pytest.mark.parametrize("start", ["zero", "dense"])
+@pytest.mark.parametrize("dot_frac", [0.0, 0.5, 2.0])
+def test_gram_dot_epoch_loop_is_the_numpy_loop(T, start, dot_frac):
+    """Several dot-product Gram epochs in one call: numpy's iterates, epoch
+    count, last update ratio and stopping decision (the *or* rule), run
+    while the support has at least ``dot_support`` features."""
+    Q, k, XtY, lam, W0, ws = _gram_epoch_problem(T, start)
+    p = Q.shape[0]
+    params = np.array([lam, 0.0])
+    dot_support = dot_frac * p
+    outcomes = set()
+    for budget, target, tol in _STOPS:
+        W_ref, used_ref, ratio_ref, fin_ref = _numpy_gram_epochs(
+            Q, k, XtY, W0, ws, lam, budget, target, tol, False,
+            lambda s: s >= dot_support,
+        )  # fmt: skip
+        W = W0.copy()
+        used, ratio, fin = bcd._gram_dot_epochs(
+            Q, k, XtY, W, ws, CODE_L21, params, budget, target, tol, dot_support
+        )
+        assert (used, fin) == (used_ref, fin_ref)
+        assert_allclose(ratio, ratio_ref, rtol=1e-9, atol=1e-12)
+        assert_allclose(W, W_ref, atol=1e-11)
+        outcomes.add((used, fin))
+    if dot_frac == 0.0:  # (no hand-over: the three settings stop differently)
+        assert len(outcomes) > 1
+
+
+def test_gram_epoch_loops_hand_over_on_the_support_size():
+    """A dense start whose support shrinks below the dot-product threshold:
+    the dot loop stops before the first epoch with a smaller support, and
+    the solver's run (:meth:`BCDSolver._gram_epoch_run`) goes on with axpy
+    epochs on a recomputed ``QW``, as numpy's loop does."""
+    Q, k, XtY, lam, W0, ws = _gram_epoch_problem(4, "dense")
+    T, p = W0.shape
+    XtY = 0.1 * XtY
+    lam = 1.0
+    params = np.array([lam, 0.0])
+    ref = _numpy_gram_epochs(
+        Q, k, XtY, W0, ws, lam, 50, 0.0, 0.0, False, lambda s: s >= 0.7 * p
+    )
+    W = W0.copy()
+    out = bcd._gram_dot_epochs(
+        Q, k, XtY, W, ws, CODE_L21, params, 50, 0.0, 0.0, 0.7 * p
+    )
+    assert 0 < out[0] < 50 and not out[2]
+    assert out[0] == ref[1] and not ref[3]
+    assert_allclose(W, ref[0], atol=1e-11)
+    assert np.count_nonzero(np.any(W, axis=0)) < 0.7 * p
+    # the axpy loop does not start while the support is large
+    W = W0.copy()
+    QW = k[:, None] * (W @ Q)
+    assert bcd._gram_epochs(
+        Q[None], np.zeros(T, dtype=np.int64), k, XtY, QW, W, ws, CODE_L21, params,
+        5, 0.0, 0.0, False, 0.7 * p,
+    ) == (0, np.inf, False)  # fmt: skip
+
+
+def test_solver_gram_epoch_run_hands_over_between_the_kernels():
+    """``BCDSolver._gram_epoch_run`` on a shared Gram of
+    ``GRAM_DOT_MIN_FEATURES`` features from a dense start whose support
+    shrinks: dot-product epochs, then axpy epochs on a recomputed ``QW``,
+    the iterates of numpy's cyclic epochs and the same epoch count."""
+    rng = np.random.default_rng(1)
+    n, p, T = 3 * bcd.GRAM_DOT_MIN_FEATURES, bcd.GRAM_DOT_MIN_FEATURES, 3
+    X = rng.standard_normal((n, p))
+    Y = X[:, :5] @ rng.standard_normal((5, T)) + rng.standard_normal((n, T))
+    from skmtl.linear_model._setup import make_problem
+
+    _, op, df = make_problem(X, make_task_data(Y), np.ones(T))
+    solver = BCDSolver(X, op, df, mode="gram")
+    lam = 0.3 * float(np.max(np.linalg.norm(solver.XtY, axis=0)))
+    pen = L21(lam)
+    W0 = 0.05 * rng.standard_normal((T, p))
+    solver.set_coef(W0)
+    ws = np.arange(p, dtype=np.int64)
+    # (8 epochs: the iterates reach a fixed point in floating point at 11)
+    used, ratio, finished = solver._gram_epoch_run(ws, 0.0, 8, pen, 0.0)
+    Q, k, XtY = solver.Q[0], solver.k, solver.XtY
+    W, sizes = W0.copy(), []
+    for _ in range(used):
+        sizes.append(np.count_nonzero(np.any(W != 0, axis=0)))
+        W, v, dw, wm = _numpy_gram_epoch_stats(Q, k, XtY, W, ws, lam)
+    assert used == 8 and not finished
+    # both kinds of epochs ran: the support fell below the threshold
+    assert sizes[0] >= bcd.GRAM_DOT_MIN_SUPPORT * p > sizes[-1]
+    assert_allclose(solver.W, W, atol=1e-10)
+    assert_allclose(ratio, dw / wm, rtol=1e-8, atol=1e-12)
+    assert not solver._qw_stale  # the last epochs were axpy epochs
+    assert_allclose(solver.QW, k[:, None] * (solver.W @ Q), atol=1e-10)
+
+
 def test_wide_shared_gram_fit_with_dot_product_epochs_matches_sklearn():
     """A fit that runs its Gram epochs by the dot-product kernel (shared Gram
     of at least ``GRAM_DOT_MIN_FEATURES`` features, a near-full support,
@@ -338,6 +516,56 @@ def test_outer_stats_are_the_numpy_formulas():
             assert n_viol == int(np.sum(v > 0))
             assert np.array_equal(vmax, v.max(), equal_nan=True)
             assert bcd._support_size(W) == support.size
+            assert bcd._count_support(W) == support.size
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.7])
+@pytest.mark.parametrize("T", [1, 3, 10])
+def test_l21_certificate_is_the_numpy_certificate(T, mu):
+    """The fused certificate: numpy's l21 / elastic-net violations of
+    ``-V``, the duality gap from :meth:`ElasticNet.fenchel_young` (numpy)
+    at the rescaled dual point, the primal, and the outer loop's support,
+    violator count and largest violation."""
+    rng = np.random.default_rng(T)
+    p, lam = 40, 0.8
+    W = rng.standard_normal((T, p)) * (rng.random(p) < 0.4)
+    V = rng.standard_normal((T, p))
+    rr = 3.7
+    pen = ElasticNet(lam + mu, lam / (lam + mu))
+    assert bcd._fused_certificate(pen) and bcd._fused_certificate(L21(lam))
+    assert not bcd._fused_certificate(L1(lam))
+    viol, gap, primal, support, n_viol, vmax = bcd._l21_certificate(
+        rr, W, V, pen.params
+    )
+    a = np.linalg.norm(W, axis=0)
+    G = -V
+    ref = np.where(
+        a == 0,
+        np.maximum(np.linalg.norm(G, axis=0) - lam, 0.0),
+        np.linalg.norm(G + mu * W + lam * W / np.where(a > 0, a, 1.0), axis=0),
+    )
+    assert_allclose(viol, ref, rtol=1e-12, atol=1e-14)
+    dn = np.max(np.linalg.norm(V, axis=0))
+    sc = lam / dn if mu == 0 and dn > lam else 1.0
+    ref_gap = 0.5 * (1 - sc) ** 2 * rr + pen.fenchel_young(W, sc * V)
+    assert_allclose(gap, ref_gap, rtol=1e-10)
+    assert_allclose(primal, 0.5 * rr + lam * a.sum() + 0.5 * mu * np.sum(W * W))
+    assert np.array_equal(support, np.flatnonzero(a > 0))
+    assert n_viol == np.count_nonzero(ref > 0)
+    assert_allclose(vmax, ref.max())
+
+
+def test_violators_outside_is_the_numpy_mask():
+    rng = np.random.default_rng(0)
+    for p in (1, 7, 50):
+        for _ in range(20):
+            viol = rng.random(p) * (rng.random(p) < 0.3)
+            viol[rng.random(p) < 0.1] = np.nan
+            visited = np.sort(rng.permutation(p)[: rng.integers(0, p + 1)])
+            outside = np.ones(p, dtype=bool)
+            outside[visited] = False
+            expected = bool(np.any(viol[outside] > 0))
+            assert bcd._violators_outside(visited.astype(np.int64), viol) == expected
 
 
 @pytest.mark.parametrize("T", range(1, 10))

@@ -61,7 +61,9 @@ from numba import njit
 from ._block_gram import block_grams
 from ._dots import dots_with_rows
 from .design import DesignOperator, centred_sq_colsums, cross_product
-from .penalties._rows import row_update
+from .penalties._base import RowPenalty
+from .penalties._rows import CODE_L21, _l21_violations, row_update
+from .penalties._sparsity import ElasticNet, _elastic_net_quadratic_gap
 from .result import SolverResult
 
 #: the working-set Gram grows to every feature while the rows it lacks are
@@ -317,6 +319,70 @@ def _epoch_gram_dot(Q, k, XtY, W, ws, code, params):
 
 
 @njit(cache=True)
+def _count_support(W):
+    """Number of non-zero columns of ``W`` (T, p), without allocating."""
+    T, p = W.shape
+    k = 0
+    for j in range(p):
+        for t in range(T):
+            if W[t, j] != 0.0:
+                k += 1
+                break
+    return k
+
+
+@njit(cache=True)
+def _gram_epochs(
+    Q, slot, k, XtY, QW, W, ws, code, params, budget, target, update_tol,
+    both, dot_support,
+):  # fmt: skip
+    """Up to ``budget`` cyclic :func:`_epoch_gram` epochs over ``ws`` in one
+    call, with the stopping rule of the Python loops they replace: after
+    each epoch stop when its largest violation is at most ``target`` *and*
+    (``both``) / *or* its update ratio ``max |dW| / max |W|`` at most
+    ``update_tol``. Returns early, before an epoch, once the support has
+    ``dot_support`` features (``np.inf``: never), for the caller to go on
+    with :func:`_gram_dot_epochs`. Returns ``(epochs, ratio of the last
+    epoch (inf without one), finished)``.
+
+    (Each loop calls one epoch kernel only: compiled next to the fastmath
+    dot-product epoch, the axpy epoch's row updates were contracted to FMAs,
+    which changed its bits.)
+    """
+    used = 0
+    ratio = np.inf
+    while used < budget and _count_support(W) < dot_support:
+        v, dw, wm = _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params)
+        used += 1
+        ratio = dw / wm if wm > 0 else 0.0
+        small_v, small_r = v <= target, ratio <= update_tol
+        if (small_v and small_r) if both else (small_v or small_r):
+            return used, ratio, True
+    return used, ratio, False
+
+
+@njit(cache=True)
+def _gram_dot_epochs(
+    Q, k, XtY, W, ws, code, params, budget, target, update_tol, dot_support
+):  # fmt: skip
+    """:func:`_gram_epochs` by :func:`_epoch_gram_dot` (shared Gram ``Q``
+    ``(p, p)``, no ``QW``), the *or* rule, while the support at an epoch's
+    start has at least ``dot_support`` features (the choice of
+    ``BCDSolver._epoch``); returns early, before an epoch, once it has
+    fewer. Returns ``(epochs, ratio of the last epoch (inf without one),
+    finished)``."""
+    used = 0
+    ratio = np.inf
+    while used < budget and _count_support(W) >= dot_support:
+        v, dw, wm = _epoch_gram_dot(Q, k, XtY, W, ws, code, params)
+        used += 1
+        ratio = dw / wm if wm > 0 else 0.0
+        if v <= target or ratio <= update_tol:
+            return used, ratio, True
+    return used, ratio, False
+
+
+@njit(cache=True)
 def _support(W):
     """The non-zero columns of ``W`` (T, p), as
     ``np.flatnonzero(np.any(W != 0, axis=0))``."""
@@ -353,6 +419,44 @@ def _outer_stats(W, viol):
         if vmax == vmax and (v > vmax or v != v):
             vmax = v
     return support, n_viol, vmax
+
+
+@njit(cache=True)
+def _violators_outside(visited, viol):
+    """Does a feature outside ``visited`` (distinct indices) have a violation
+    ``> 0``? (``np.any(viol[outside] > 0)``, without the mask.)"""
+    inside = np.zeros(viol.shape[0], dtype=np.bool_)
+    for j in visited:
+        inside[j] = True
+    for j in range(viol.shape[0]):
+        if not inside[j] and viol[j] > 0.0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _l21_certificate(rr, W, V, params):
+    """The outer loop's certificate for the l21 / elastic-net penalty in one
+    call: ``(viol, gap, primal, support, n_viol, vmax)``, the values of
+    ``penalty.kkt_violation(W, -V)``, :func:`quadratic_gap` (the penalty's
+    one-pass ``quadratic_gap``) and :func:`_outer_stats` (the same
+    kernels)."""
+    viol = _l21_violations(params, W, -V)
+    gap, primal = _elastic_net_quadratic_gap(rr, W, V, params[0], params[1])
+    support, n_viol, vmax = _outer_stats(W, viol)
+    return viol, gap, primal, support, n_viol, vmax
+
+
+def _fused_certificate(penalty):
+    """Does :func:`_l21_certificate` give ``penalty``'s certificate (the
+    l21 / elastic-net penalty with its own violation and gap methods)?"""
+    cls = type(penalty)
+    return (
+        penalty.code == CODE_L21
+        and isinstance(penalty, ElasticNet)
+        and cls.kkt_violation is RowPenalty.kkt_violation
+        and cls.quadratic_gap is ElasticNet.quadratic_gap
+    )
 
 
 @njit(cache=True)
@@ -854,7 +958,8 @@ class BCDSolver:
     def _sync_residual(self):
         """Residual of the current ``W`` (entries in row-major order)."""
         W, op = self.W, self.op
-        if np.any(W):
+        nonzero = bool(np.any(W))
+        if nonzero:
             r = self.yc - (op.matvec(W) - np.sum(self.xmean * W, axis=1)[self.task])
         else:
             # (the (n, T) residual below is a copy of its own)
@@ -863,7 +968,7 @@ class BCDSolver:
             # a copy: with one task a reshape is a view of yc, and the epochs
             # would overwrite the centred targets
             self.R = np.array(r.reshape(self.X.shape[0], self.T), order="F", copy=True)
-            self._residual_is_yc = not np.any(W)
+            self._residual_is_yc = not nonzero
         elif self.sparse:
             self.rs = r
             self.off = np.zeros(self.T)
@@ -992,6 +1097,38 @@ class BCDSolver:
             self.Xc, self.op.row_ptr, self.task, self.c, self.r, W, self.H,
             self.xmean, ws, code, params,
         )  # fmt: skip
+
+    def _gram_epoch_run(self, ws, target, budget, penalty, update_tol):
+        """The epochs of one working set in Gram mode (cyclic order, a numba
+        penalty): :meth:`_epoch` until the largest violation is at most
+        ``target`` or the update ratio at most ``update_tol``, at most
+        ``budget`` epochs, run by :func:`_gram_epochs` and
+        :func:`_gram_dot_epochs` (one numba call per run of epochs of one
+        kind; ``QW`` recomputed before axpy epochs that follow dot-product
+        ones). Returns ``(epochs, ratio of the last epoch, finished)``."""
+        self._residual_is_yc = False
+        code, params = penalty.code, penalty.params
+        shared_dot = self.Q.shape[0] == 1 and self.p >= GRAM_DOT_MIN_FEATURES
+        dot_support = GRAM_DOT_MIN_SUPPORT * self.p if shared_dot else np.inf
+        used, ratio, finished = 0, np.inf, False
+        while used < budget and not finished:
+            left = budget - used
+            if shared_dot and _count_support(self.W) >= dot_support:
+                n, r, finished = _gram_dot_epochs(
+                    self.Q[0], self.k, self.XtY, self.W, ws, code, params, left,
+                    target, update_tol, dot_support,
+                )  # fmt: skip
+                self._qw_stale = self._qw_stale or n > 0
+            else:
+                if self._qw_stale:
+                    self._sync_gram()
+                n, r, finished = _gram_epochs(
+                    self.Q, self.slot, self.k, self.XtY, self.QW, self.W, ws,
+                    code, params, left, target, update_tol, False, dot_support,
+                )  # fmt: skip
+            if n:
+                used, ratio = used + n, r
+        return used, ratio, finished
 
     def _dot_epochs(self, penalty):
         """Gram epochs by :func:`_epoch_gram_dot` (one shared Gram of at
@@ -1158,7 +1295,12 @@ class BCDSolver:
         local = np.arange(k, dtype=np.int64)
         code, params = penalty.code, penalty.params
         epochs, ratio, finished = 0, np.inf, False
-        while epochs < budget:
+        if self._cyclic:  # every epoch in one numba call
+            epochs, ratio, finished = _gram_epochs(
+                Q, slot, kt, Vw, QW, Wk, local, code, params, budget, target,
+                update_tol, True, np.inf,
+            )  # fmt: skip
+        while epochs < budget and not finished:
             v, dw, wm = _epoch_gram(
                 Q, slot, kt, Vw, QW, Wk, self._order(local), code, params
             )
@@ -1166,7 +1308,6 @@ class BCDSolver:
             ratio = dw / wm if wm > 0 else 0.0
             if v <= target and ratio <= update_tol:
                 finished = True
-                break
         dW = Wk - W0k
         W[:, ws] = Wk
         return epochs, ratio, finished, (Xw, dW)
@@ -1281,6 +1422,7 @@ class BCDSolver:
             self._order = lambda ws: run.rng.permutation(ws).astype(np.int64)
         else:
             self._order = lambda ws: ws
+        self._cyclic = selection == "cyclic"
         if run.mode == "gram" and self.mode != "gram" and self.switch_to_gram:
             self.mode, self.switch_to_gram = "gram", False  # as the run had
             self._build_gram()
@@ -1294,15 +1436,23 @@ class BCDSolver:
         stall = _StallMonitor()
         all_features = np.arange(p, dtype=np.int64)
         fast_ws = penalty.code is not None
+        fused = use_gap and _fused_certificate(penalty)
+        params = penalty.params if fused else None
         while True:
             V = None
             if run.block is None or n_iter >= max_iter:
                 rr, V = self._state()
-                viol = penalty.kkt_violation(self.W, -V)
-                if use_gap:
+                if fused:  # one numba call
+                    viol, gap, primal, *stats = _l21_certificate(
+                        rr, self.W, np.ascontiguousarray(V), params
+                    )
+                    done = gap <= tol_scaled
+                elif use_gap:
+                    viol = penalty.kkt_violation(self.W, -V)
                     gap, primal = quadratic_gap(rr, self.W, V, penalty)
                     done = gap <= tol_scaled
                 else:
+                    viol = penalty.kkt_violation(self.W, -V)
                     primal = 0.5 * rr + penalty.value(self.W)
                     sv = viol * self._feature_scale()
                     residual = float(np.sqrt(np.sum(sv * sv)))
@@ -1325,9 +1475,12 @@ class BCDSolver:
                 if stall.no_progress(gap if use_gap else residual, run.ratio):
                     break
             if run.block is None:
-                support, n_viol, vmax = _outer_stats(
-                    self.W, np.ascontiguousarray(viol, dtype=np.float64)
-                )
+                if fused:
+                    support, n_viol, vmax = stats
+                else:
+                    support, n_viol, vmax = _outer_stats(
+                        self.W, np.ascontiguousarray(viol, dtype=np.float64)
+                    )
                 run.n_viol = n_viol
                 ws_size = self._choose_ws_size(run, support, n_viol)
                 if (ws_size >= p and self._full_gram_pays(n_viol)) or (
@@ -1369,6 +1522,12 @@ class BCDSolver:
                 used, run.ratio, finished, moved = self._solve_ws_in_gram_space(
                     block.ws, V, 0.03 * block.target, budget, penalty, tol
                 )
+            elif self.mode == "gram" and fast_ws and self._cyclic:
+                used, ratio, finished = self._gram_epoch_run(
+                    block.ws, block.target, budget, penalty, tol
+                )
+                if used:
+                    run.ratio = ratio
             else:
                 used, finished = 0, False
                 while used < budget:
@@ -1443,11 +1602,12 @@ class BCDSolver:
         zero row). With every feature visited this is scikit-learn's rule."""
         if run.visited is None or run.visited.size == self.p:
             return True
+        viol = np.ascontiguousarray(viol, dtype=np.float64)  # (Python penalties)
+        if not _violators_outside(run.visited, viol):
+            return True  # (and no curvature pass over X is needed)
         outside = np.ones(self.p, dtype=bool)
         outside[run.visited] = False
         outside &= viol > 0  # the others would not move
-        if not outside.any():
-            return True  # (and no curvature pass over X is needed)
         fs = self._feature_scale()[outside]
         step = float(np.max(viol[outside] * fs * fs, initial=0.0))
         return step <= tol * float(np.max(np.abs(self.W), initial=0.0))

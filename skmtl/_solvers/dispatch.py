@@ -32,13 +32,16 @@ def choose_solver(solver, datafit, penalty, *, gram=True):
     sets, handing over to FISTA when the working set grows to every feature
     of a design with most labels present (there FISTA's iterations are
     cheaper than Newton's weighted Grams; see ``benchmarks/README.md``),
-    FISTA otherwise."""
+    FISTA otherwise. ``gram`` may be a callable returning that bool, called
+    only when the choice depends on it."""
     if solver not in SOLVERS:
         raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
+    if solver == "auto" and datafit.supports_bcd and penalty.separable:
+        return "bcd"  # (neither the ridge form nor the Gram's size matters)
+    if callable(gram):
+        gram = gram()
     quadratic = datafit.sufficient_statistics and penalty.ridge_form() is not None
     if solver == "auto":
-        if datafit.supports_bcd and penalty.separable:
-            return "bcd"
         if quadratic and gram:
             return "exact"
         if penalty.separable and penalty.convex and not datafit.supports_bcd:
@@ -188,9 +191,10 @@ class ProblemSolver:
             b0 = self.b if Z0 is not None else b0
         elif b0 is not None and self.shift is not None:
             b0 = np.asarray(b0, dtype=np.float64) + penalty.combine(Z0) @ self.shift
-        if Z0 is None:
+        fresh = Z0 is None  # (zeros: a new BCD solver starts there)
+        if fresh:
             Z0 = np.zeros(shape)
-        method = choose_solver(solver, self.datafit, penalty, gram=self._gram_fits())
+        method = choose_solver(solver, self.datafit, penalty, gram=self._gram_fits)
         if method == "exact":
             if self._gram is None:
                 self._gram = self._gram_solver()
@@ -207,9 +211,11 @@ class ProblemSolver:
                     self.X, self.op, self.datafit, fit_intercept=self.fit_intercept,
                     path=self.path, full_gram_switch=True,
                 )  # fmt: skip
+            elif fresh:
+                fresh = False  # (an earlier solve moved it: restart from zero)
             res = self._bcd.solve(
                 penalty,
-                Z0,
+                None if fresh else Z0,
                 max_iter=max_iter,
                 tol=tol,
                 verbose=verbose,
