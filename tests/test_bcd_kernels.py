@@ -618,3 +618,27 @@ def test_residual_update_after_a_working_set_solve(weighted):
     W1 = solver.W
     r = solver.yc - (op.matvec(W1) - np.sum(solver.xmean * W1, axis=1)[df.entry_task])
     assert_allclose(solver.R.ravel(), r, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("T", [1, 3, 10, 101])
+@pytest.mark.parametrize("pen", [L21(0.4), ElasticNet(0.3, 0.4)])
+def test_l21_row_update_is_the_prox_step_and_returns_the_violation(T, pen):
+    """The fused l21 row update: ``out`` is the prox of the block gradient
+    step (closed form in numpy), and the returned violation is
+    ``row_violation``'s at ``w``, bit for bit; zero rows, and a row without
+    curvature (``h = 0``: zeros)."""
+    rng = np.random.default_rng(T)
+    lam, mu = pen.lam, pen.mu
+    for w in (rng.normal(size=T), np.zeros(T)):
+        g = rng.normal(size=T)
+        h = rng.uniform(0.5, 2.0, size=T)
+        out = np.empty(T)
+        viol = row_update(CODE_L21, pen.params, w, g, h, out)
+        assert viol == row_violation(CODE_L21, pen.params, w, g)
+        L = h.max()
+        z = w - g / L
+        nz = np.linalg.norm(z)
+        expected = max(nz - lam / L, 0.0) / (1.0 + mu / L) / nz * z
+        assert_allclose(out, expected, rtol=1e-13, atol=1e-15)
+        row_update(CODE_L21, pen.params, w, g, np.zeros(T), out)
+        assert not out.any()
