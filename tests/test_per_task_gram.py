@@ -142,6 +142,65 @@ def test_block_grams_match_direct_products(T, n_t, p, with_d):
             np.testing.assert_allclose(XtD[t], ref, rtol=0, atol=1e-13 * n_t)
 
 
+def _blocks_by_numpy(rows, tasks, c, T):
+    """The layout :func:`sorted_blocks` recognises, from its definition."""
+    n = rows.size
+    if T == 0 or n == 0 or n % T:
+        return 0
+    n_t = n // T
+    want_tasks = np.repeat(np.arange(T), n_t)
+    same_c = np.all(c == np.repeat(c[::n_t], n_t))
+    ok = np.array_equal(rows, np.arange(n)) and np.array_equal(tasks, want_tasks)
+    return n_t if ok and same_c else 0
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["stacked", "extra_rows", "unequal", "shuffled", "weighted", "nan_weight",
+     "two_labels", "task_order", "one_task"],
+)  # fmt: skip
+def test_sorted_blocks_recognise_exactly_the_stacked_layout(case):
+    """The one-pass check that the entries are ``stack_tasks``' equal-sized
+    consecutive blocks of one weight each (no sort, no gathers), against
+    the definition in numpy, on layouts that are and are not; where it
+    holds, ``task_grams`` gives the same Grams and ``X_t^T d_t`` as the
+    per-task products."""
+    from skmtl._solvers._block_gram import sorted_blocks
+
+    T = 1 if case == "one_task" else 3
+    n_t = (5, 6, 5) if case == "unequal" else (70,) * T
+    X, Y = per_task_data(T=T, n_t=n_t, p=6, seed=1, shuffle=case == "shuffled")
+    if case == "extra_rows":
+        X = np.vstack([X, np.ones((4, 6))])
+        Y = np.vstack([Y, np.full((4, T), np.nan)])
+    if case == "two_labels":
+        Y[3, 1] = 1.0
+    if case == "task_order":
+        X, Y = X, Y[:, ::-1].copy()
+    sw = None
+    if case in ("weighted", "nan_weight"):
+        sw = np.ones(X.shape[0])
+        sw[7] = 2.0
+    Xv, op, df = problem(X, Y, sw)
+    c = df.c.copy()
+    if case == "nan_weight":
+        c[:] = 1.0
+        c[7] = np.nan
+    want = _blocks_by_numpy(op.entry_row, op.entry_task, c, T)
+    assert sorted_blocks(op.entry_row, op.entry_task, c, T) == want
+    assert (want > 0) == (case in ("stacked", "extra_rows", "one_task"))
+    if want and case != "nan_weight":
+        d = np.random.default_rng(0).standard_normal(op.entry_row.size)
+        Q, XtD = task_grams(Xv, op, c, np.zeros((T, 6)), df.task_c, d=d)
+        for t in range(T):
+            m = op.entry_task == t
+            Xt = X[op.entry_row[m]]
+            np.testing.assert_allclose(
+                Q[t], c[m][0] * Xt.T @ Xt, rtol=1e-13, atol=1e-12
+            )
+            np.testing.assert_allclose(XtD[t], Xt.T @ d[m], rtol=1e-13, atol=1e-12)
+
+
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_label_entries_of_one_label_a_row_match_the_nan_mask(shuffle):
     """Per-task data (one label a row, the rows of each task consecutive or

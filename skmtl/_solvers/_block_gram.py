@@ -166,3 +166,50 @@ def block_grams(X3, scale, D=None):
     XtD = np.empty((T, p if with_d else 0))
     _block_grams(X3, np.ascontiguousarray(scale, dtype=np.float64), D, Q, XtD)
     return Q, (XtD if with_d else None)
+
+
+@njit(cache=True)
+def _sorted_blocks(entry_row, entry_task, c, T):
+    n = entry_row.shape[0]
+    if T == 0 or n == 0 or n % T != 0:
+        return 0
+    n_t = n // T
+    bad = 0
+    spread = 0.0  # (NaN weights make it NaN: not a layout)
+    for t in range(T):
+        a = t * n_t
+        ct = c[a]
+        for e in range(a, a + n_t):
+            # (no early exit: the loop vectorises)
+            bad |= (entry_row[e] ^ e) | (entry_task[e] ^ t)
+            spread += abs(c[e] - ct)
+    return n_t if bad == 0 and spread == 0.0 else 0
+
+
+def sorted_blocks(entry_row, entry_task, c, T):
+    """``n_t`` when the entries (row-major order) are rows ``0 ... T n_t -
+    1``, one label each, task ``t``'s the ``t``-th run of ``n_t`` rows, with
+    one weight ``c`` per task (per-task data of equal-sized tasks as
+    :func:`skmtl.stack_tasks` lays them out, no sample weights), else 0.
+    One pass over the entries: the entries sorted by task are then the
+    entries themselves (no sort, no gathers), and ``X[:T n_t]`` viewed as
+    ``(T, n_t, p)`` holds the tasks' blocks for :func:`block_grams`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl._solvers._block_gram import sorted_blocks
+    >>> rows, tasks = np.arange(6), np.repeat([0, 1], 3)
+    >>> sorted_blocks(rows, tasks, np.ones(6), 2)
+    3
+    >>> sorted_blocks(rows, tasks[::-1].copy(), np.ones(6), 2)
+    0
+    """
+    return int(
+        _sorted_blocks(
+            np.asarray(entry_row, dtype=np.int64),
+            np.asarray(entry_task, dtype=np.int64),
+            np.asarray(c, dtype=np.float64),
+            int(T),
+        )
+    )
