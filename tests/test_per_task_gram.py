@@ -953,3 +953,56 @@ def test_gram_gap_with_a_certified_dual_norm_is_the_same_number(monkeypatch):
     assert fast.n_iter_ == slow.n_iter_
     assert fast.dual_gap_ == slow.dual_gap_
     assert np.array_equal(fast.coef_, slow.coef_)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize(
+    "layout", ["per_task", "per_task_intercept", "unlabelled_row", "full"]
+)
+def test_trace_fit_checks_X_finite_in_the_solver(monkeypatch, bad, layout):
+    """Validation leaves the finite check of ``X`` to the trace fit's
+    solver: on per-task data the per-task Grams' diagonals serve (no
+    separate pass over ``X``), elsewhere the column statistics. Either way
+    a non-finite ``X`` raises scikit-learn's own error (the message
+    ``check_array`` gives), before any solver runs and without changing
+    ``X``; a finite ``X`` fits exactly as with the check in validation."""
+    from sklearn.utils.validation import check_array
+
+    import skmtl._solvers.design as design
+
+    X, Y = per_task_data(T=3, n_t=(70, 70, 70), p=6, seed=5)
+    if layout == "unlabelled_row":
+        X = np.vstack([X, np.ones((1, 6))])
+        Y = np.vstack([Y, np.full((1, 3), np.nan)])
+    if layout == "full":
+        Y = np.where(np.isnan(Y), 0.5, Y)
+    intercept = layout == "per_task_intercept"
+    passes = []
+    column_stats = design.column_min_max_sum
+    monkeypatch.setattr(
+        design, "column_min_max_sum", lambda A: passes.append(1) or column_stats(A)
+    )
+
+    def fit(Xin):
+        return MultiTaskLinearRegression(
+            penalty="trace", alpha=0.05, fit_intercept=intercept, tol=1e-8
+        ).fit(Xin, Y)
+
+    good = fit(X)
+    # per-task data without an intercept: the Grams' pass is the only one
+    assert (len(passes) == 0) == (layout == "per_task")
+    monkeypatch.setattr(
+        MultiTaskLinearRegression, "_finite_check_in_solver", lambda self: False
+    )
+    np.testing.assert_array_equal(fit(X).coef_, good.coef_)
+    monkeypatch.undo()
+    row = X.shape[0] - 1 if layout == "unlabelled_row" else 100
+    Xbad = X.copy()
+    Xbad[row, 2] = bad
+    with pytest.raises(ValueError) as want:
+        check_array(Xbad, estimator=MultiTaskLinearRegression(), input_name="X")
+    before = Xbad.copy()
+    with pytest.raises(ValueError) as got:
+        fit(Xbad)
+    assert str(got.value) == str(want.value)
+    np.testing.assert_array_equal(Xbad, before)
