@@ -955,22 +955,26 @@ def test_gram_gap_with_a_certified_dual_norm_is_the_same_number(monkeypatch):
     assert np.array_equal(fast.coef_, slow.coef_)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize(
-    "layout", ["per_task", "per_task_intercept", "unlabelled_row", "full"]
+    "layout",
+    ["per_task", "per_task_intercept", "unlabelled_row", "unequal", "full"],
 )
 def test_trace_fit_checks_X_finite_in_the_solver(monkeypatch, bad, layout):
     """Validation leaves the finite check of ``X`` to the trace fit's
     solver: on per-task data the per-task Grams' diagonals serve (no
     separate pass over ``X``), elsewhere the column statistics. Either way
     a non-finite ``X`` raises scikit-learn's own error (the message
-    ``check_array`` gives), before any solver runs and without changing
-    ``X``; a finite ``X`` fits exactly as with the check in validation."""
+    ``check_array`` gives), before any solver runs (no floating-point
+    warning on the way) and without changing ``X``; a finite ``X`` fits
+    exactly as with the check in validation."""
     from sklearn.utils.validation import check_array
 
     import skmtl._solvers.design as design
 
-    X, Y = per_task_data(T=3, n_t=(70, 70, 70), p=6, seed=5)
+    n_t = (70, 90, 80) if layout == "unequal" else (70, 70, 70)
+    X, Y = per_task_data(T=3, n_t=n_t, p=6, seed=5)
     if layout == "unlabelled_row":
         X = np.vstack([X, np.ones((1, 6))])
         Y = np.vstack([Y, np.full((1, 3), np.nan)])

@@ -213,3 +213,20 @@ def sorted_blocks(entry_row, entry_task, c, T):
             int(T),
         )
     )
+
+
+def kernel_reads_all_rows(X, entry_row, entry_task, c, T):
+    """Whether :func:`~skmtl._solvers.bcd.task_grams` forms the per-task
+    Grams of ``X`` with the numba kernel from blocks that hold every row of
+    ``X`` (a C-ordered float64 ``X`` whose rows are :func:`sorted_blocks`
+    of ``MIN_ROWS`` or more rows, at most ``MAX_FEATURES`` columns): then a
+    NaN or an infinity anywhere in ``X`` makes a Gram's diagonal non-finite,
+    without a floating-point warning on the way."""
+    n, p = X.shape
+    if not (
+        isinstance(X, np.ndarray) and X.dtype == np.float64
+        and X.flags.c_contiguous and p <= MAX_FEATURES and T and n % T == 0
+        and n // T >= MIN_ROWS
+    ):  # fmt: skip
+        return False
+    return sorted_blocks(entry_row, entry_task, c, T) * T == n

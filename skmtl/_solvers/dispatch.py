@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from numba import njit
 from sklearn.utils.validation import _assert_all_finite
 
+from ._block_gram import kernel_reads_all_rows
 from .bcd import BCDSolver, _gram_costs_many_gradients, _use_gram
 from .design import DesignOperator
 from .fista import solve_fista
@@ -166,9 +167,11 @@ class ProblemSolver:
         )
 
     def _grams_cover_X(self):
-        """Is every row of ``X`` labelled (in some task's Gram)?"""
-        ptr = self.op.row_ptr
-        return ptr is not None and bool(np.all(ptr[1:] > ptr[:-1]))
+        """Does the per-task Gram kernel read every row of ``X``?"""
+        op = self.op
+        return op.row_ptr is not None and kernel_reads_all_rows(
+            self.X, op.entry_row, op.entry_task, self.datafit.c, op.n_tasks
+        )
 
     def _check_X_finite(self, sums):
         """The deferred finite check of ``X`` from ``sums``, values that are
@@ -266,7 +269,7 @@ class ProblemSolver:
             # per-task Grams: each iteration costs O(T p^2), not O(n p)
             if self._gram is None:
                 self._gram = self._gram_solver()
-            if self.finite_pending:  # (every row is in a task's Gram)
+            if self.finite_pending:  # (the kernel read every row)
                 self._check_X_finite(self._gram.Q.diagonal(axis1=1, axis2=2))
             res = solve_fista_gram(
                 self._gram.gram_state(), penalty, Z0, max_iter=max_iter, tol=tol,

@@ -67,7 +67,8 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
         gap): on per-task data the per-task Grams' pass over ``X`` then
         serves as the check (:meth:`~skmtl._solvers.dispatch.ProblemSolver.solve`),
         else the solver checks ``X`` before its first use."""
-        cls = PENALTIES.get(self._penalty_name())
+        name = self._penalty_name()
+        cls = PENALTIES.get(name) if isinstance(name, str) else None
         return bool(
             cls is not None
             and cls.setup is Penalty.setup
