@@ -4,7 +4,8 @@
 :func:`block_grams` computes the upper triangle only (half the flops of the
 batched ``np.matmul``, which computes both) from a transposed copy of each
 block, in ``4 x 4`` tiles of dot products over the rows (16 independent
-accumulators: the loop over the rows vectorises), then mirrors it. With
+accumulators: the loop over the rows vectorises), each tile's sums added
+to both triangles (no strided mirroring pass at the end). With
 ``D`` it also returns ``X_t^T d_t`` from the same pass over ``X``: ``d_t``
 is one more row of the transposed block, so those products come from the
 same tiles (a separate loop of dot products over the rows took 0.2 of 1.2
@@ -67,7 +68,7 @@ def _block_grams(X3, scale, D, Q, XtD):
         X = X3[t]
         G = Q[t] if direct else buf
         for i in range(p4):
-            for j in range(i, p4):
+            for j in range(p4):
                 G[i, j] = 0.0
         for r0 in range(0, n, chunk):
             m = min(chunk, n - r0)
@@ -123,6 +124,23 @@ def _block_grams(X3, scale, D, Q, XtD):
                     G[i + 3, j + 1] += s31
                     G[i + 3, j + 2] += s32
                     G[i + 3, j + 3] += s33
+                    if j > i:  # (the lower triangle too)
+                        G[j, i] += s00
+                        G[j + 1, i] += s01
+                        G[j + 2, i] += s02
+                        G[j + 3, i] += s03
+                        G[j, i + 1] += s10
+                        G[j + 1, i + 1] += s11
+                        G[j + 2, i + 1] += s12
+                        G[j + 3, i + 1] += s13
+                        G[j, i + 2] += s20
+                        G[j + 1, i + 2] += s21
+                        G[j + 2, i + 2] += s22
+                        G[j + 3, i + 2] += s23
+                        G[j, i + 3] += s30
+                        G[j + 1, i + 3] += s31
+                        G[j + 2, i + 3] += s32
+                        G[j + 3, i + 3] += s33
                     for _ in range(per_tile):
                         if pf < pf_end:
                             prefetch(flat, pf)
@@ -134,13 +152,20 @@ def _block_grams(X3, scale, D, Q, XtD):
                     for k in range(mp):
                         acc += XT[i, k] * XT[j, k]
                     G[i, j] += acc
+                    if j > i:
+                        G[j, i] += acc
         g = Q[t]
         c = scale[t]
-        for i in range(p):
-            for j in range(i, p):
-                g[i, j] = G[i, j] * c  # (in place when direct)
-            for j in range(i):
-                g[i, j] = g[j, i]
+        # the diagonal tiles computed both triangles: the lower from the upper
+        # (exactly symmetric), then the scale (in place when direct)
+        for i0 in range(0, pm, 4):
+            for a in range(1, 4):
+                for b in range(a):
+                    G[i0 + a, i0 + b] = G[i0 + b, i0 + a]
+        if c != 1.0 or not direct:
+            for i in range(p):
+                for j in range(p):
+                    g[i, j] = G[i, j] * c
         if with_d:
             for i in range(p):
                 XtD[t, i] = G[i, p]
