@@ -205,9 +205,14 @@ class TaskData:
         return out
 
 
+#: the ``stats`` of :func:`validate_X` when the finite check of ``X`` was
+#: left to the caller (``defer_finite``)
+FINITE_PENDING = "finite check pending"
+
+
 def validate_X(
     estimator, X, *, reset, accept_sparse=("csr", "csc"), return_column_stats=False,
-    targets=None,
+    targets=None, defer_finite=False,
 ):  # fmt: skip
     """Check ``X`` (finite, numeric, 2-D) and record or check its features.
 
@@ -230,10 +235,17 @@ def validate_X(
     computes ``X``'s product with them where it can
     (:func:`~skmtl._solvers.design.column_stats_and_targets`: its
     ``targets``), for the squared-loss solvers' first gradient.
+
+    With ``defer_finite`` (and ``return_column_stats``, no ``targets``) a
+    plain float64 ``X`` is not read: ``stats`` is :data:`FINITE_PENDING`,
+    and the caller must check that ``X`` is finite before any solver uses
+    it (:meth:`~skmtl._solvers.dispatch.ProblemSolver.solve` does, from the
+    per-task Grams' pass over ``X`` where they cover every row).
     """
     plain, stats = _plain_float_X(
-        estimator, X, reset, return_column_stats, targets=targets
-    )
+        estimator, X, reset, return_column_stats, targets=targets,
+        defer_finite=defer_finite,
+    )  # fmt: skip
     if plain:
         if reset:
             estimator.n_features_in_ = X.shape[1]
@@ -251,7 +263,8 @@ def validate_X(
     return (X, stats) if return_column_stats else X
 
 
-def _plain_float_X(estimator, X, reset, want_stats=False, targets=None):
+def _plain_float_X(estimator, X, reset, want_stats=False, targets=None,
+                   defer_finite=False):  # fmt: skip
     """``(plain, stats)``: is ``X`` a 2-D float32/float64 ndarray (not a
     subclass), non-empty and finite (or ``assume_finite``), whose features
     need no name check? Then ``validate_data`` would return it unchanged and
@@ -278,6 +291,9 @@ def _plain_float_X(estimator, X, reset, want_stats=False, targets=None):
     assume_finite = get_config()["assume_finite"]
     stats = None
     if want_stats and X.dtype == np.float64:
+        if defer_finite and targets is None:
+            # (the caller checks, unless told to assume finite input)
+            return True, (None if assume_finite else FINITE_PENDING)
         if targets is None:
             stats = column_min_max_sum(X)
         else:

@@ -142,6 +142,65 @@ def test_block_grams_match_direct_products(T, n_t, p, with_d):
             np.testing.assert_allclose(XtD[t], ref, rtol=0, atol=1e-13 * n_t)
 
 
+def _blocks_by_numpy(rows, tasks, c, T):
+    """The layout :func:`sorted_blocks` recognises, from its definition."""
+    n = rows.size
+    if T == 0 or n == 0 or n % T:
+        return 0
+    n_t = n // T
+    want_tasks = np.repeat(np.arange(T), n_t)
+    same_c = np.all(c == np.repeat(c[::n_t], n_t))
+    ok = np.array_equal(rows, np.arange(n)) and np.array_equal(tasks, want_tasks)
+    return n_t if ok and same_c else 0
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["stacked", "extra_rows", "unequal", "shuffled", "weighted", "nan_weight",
+     "two_labels", "task_order", "one_task"],
+)  # fmt: skip
+def test_sorted_blocks_recognise_exactly_the_stacked_layout(case):
+    """The one-pass check that the entries are ``stack_tasks``' equal-sized
+    consecutive blocks of one weight each (no sort, no gathers), against
+    the definition in numpy, on layouts that are and are not; where it
+    holds, ``task_grams`` gives the same Grams and ``X_t^T d_t`` as the
+    per-task products."""
+    from skmtl._solvers._block_gram import sorted_blocks
+
+    T = 1 if case == "one_task" else 3
+    n_t = (5, 6, 5) if case == "unequal" else (70,) * T
+    X, Y = per_task_data(T=T, n_t=n_t, p=6, seed=1, shuffle=case == "shuffled")
+    if case == "extra_rows":
+        X = np.vstack([X, np.ones((4, 6))])
+        Y = np.vstack([Y, np.full((4, T), np.nan)])
+    if case == "two_labels":
+        Y[3, 1] = 1.0
+    if case == "task_order":
+        X, Y = X, Y[:, ::-1].copy()
+    sw = None
+    if case in ("weighted", "nan_weight"):
+        sw = np.ones(X.shape[0])
+        sw[7] = 2.0
+    Xv, op, df = problem(X, Y, sw)
+    c = df.c.copy()
+    if case == "nan_weight":
+        c[:] = 1.0
+        c[7] = np.nan
+    want = _blocks_by_numpy(op.entry_row, op.entry_task, c, T)
+    assert sorted_blocks(op.entry_row, op.entry_task, c, T) == want
+    assert (want > 0) == (case in ("stacked", "extra_rows", "one_task"))
+    if want and case != "nan_weight":
+        d = np.random.default_rng(0).standard_normal(op.entry_row.size)
+        Q, XtD = task_grams(Xv, op, c, np.zeros((T, 6)), df.task_c, d=d)
+        for t in range(T):
+            m = op.entry_task == t
+            Xt = X[op.entry_row[m]]
+            np.testing.assert_allclose(
+                Q[t], c[m][0] * Xt.T @ Xt, rtol=1e-13, atol=1e-12
+            )
+            np.testing.assert_allclose(XtD[t], Xt.T @ d[m], rtol=1e-13, atol=1e-12)
+
+
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_label_entries_of_one_label_a_row_match_the_nan_mask(shuffle):
     """Per-task data (one label a row, the rows of each task consecutive or
@@ -894,3 +953,60 @@ def test_gram_gap_with_a_certified_dual_norm_is_the_same_number(monkeypatch):
     assert fast.n_iter_ == slow.n_iter_
     assert fast.dual_gap_ == slow.dual_gap_
     assert np.array_equal(fast.coef_, slow.coef_)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize(
+    "layout",
+    ["per_task", "per_task_intercept", "unlabelled_row", "unequal", "full"],
+)
+def test_trace_fit_checks_X_finite_in_the_solver(monkeypatch, bad, layout):
+    """Validation leaves the finite check of ``X`` to the trace fit's
+    solver: on per-task data the per-task Grams' diagonals serve (no
+    separate pass over ``X``), elsewhere the column statistics. Either way
+    a non-finite ``X`` raises scikit-learn's own error (the message
+    ``check_array`` gives), before any solver runs (no floating-point
+    warning on the way) and without changing ``X``; a finite ``X`` fits
+    exactly as with the check in validation."""
+    from sklearn.utils.validation import check_array
+
+    import skmtl._solvers.design as design
+
+    n_t = (70, 90, 80) if layout == "unequal" else (70, 70, 70)
+    X, Y = per_task_data(T=3, n_t=n_t, p=6, seed=5)
+    if layout == "unlabelled_row":
+        X = np.vstack([X, np.ones((1, 6))])
+        Y = np.vstack([Y, np.full((1, 3), np.nan)])
+    if layout == "full":
+        Y = np.where(np.isnan(Y), 0.5, Y)
+    intercept = layout == "per_task_intercept"
+    passes = []
+    column_stats = design.column_min_max_sum
+    monkeypatch.setattr(
+        design, "column_min_max_sum", lambda A: passes.append(1) or column_stats(A)
+    )
+
+    def fit(Xin):
+        return MultiTaskLinearRegression(
+            penalty="trace", alpha=0.05, fit_intercept=intercept, tol=1e-8
+        ).fit(Xin, Y)
+
+    good = fit(X)
+    # per-task data without an intercept: the Grams' pass is the only one
+    assert (len(passes) == 0) == (layout == "per_task")
+    monkeypatch.setattr(
+        MultiTaskLinearRegression, "_finite_check_in_solver", lambda self: False
+    )
+    np.testing.assert_array_equal(fit(X).coef_, good.coef_)
+    monkeypatch.undo()
+    row = X.shape[0] - 1 if layout == "unlabelled_row" else 100
+    Xbad = X.copy()
+    Xbad[row, 2] = bad
+    with pytest.raises(ValueError) as want:
+        check_array(Xbad, estimator=MultiTaskLinearRegression(), input_name="X")
+    before = Xbad.copy()
+    with pytest.raises(ValueError) as got:
+        fit(Xbad)
+    assert str(got.value) == str(want.value)
+    np.testing.assert_array_equal(Xbad, before)

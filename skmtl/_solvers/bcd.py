@@ -58,7 +58,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from ._block_gram import block_grams
+from ._block_gram import block_grams, sorted_blocks
 from ._dots import dots_with_rows
 from .design import DesignOperator, centred_sq_colsums, cross_product
 from .penalties._base import RowPenalty
@@ -684,18 +684,27 @@ def task_grams(X, op, c, xmean, task_c, X2=None, xmean2=None, d=None):
     when the tasks are equal-sized consecutive blocks of one weight each
     (:func:`task_blocks`), else ``XtD`` is None (the caller computes it).
     """
-    order, ptr = op.task_groups()
-    cs = c[order]
     T, k = op.n_tasks, X.shape[1]
-    # one weight per task (no sample weights): X_t^T X_t, no scaled copy
-    first = cs[np.minimum(ptr[:-1], max(cs.size - 1, 0))] if cs.size else cs
-    uniform = bool(np.all(cs == np.repeat(first, np.diff(ptr))))
     if X2 is None:
         X2, xmean2 = X, xmean
     centred = bool(np.any(xmean)) and bool(np.any(xmean2))
-    Xr = task_blocks(X, op) if X2 is X and uniform else None
+    # per-task data as stack_tasks lays it out: the entries are already in
+    # task order (one pass checks it: no sort, no gathers)
+    n_t = 0
+    if X2 is X and isinstance(X, np.ndarray) and X.flags.c_contiguous:
+        n_t = sorted_blocks(op.entry_row, op.entry_task, c, T)
+    if n_t:
+        order, first = None, c[::n_t]
+        Xr = X[: T * n_t].reshape(T, n_t, k)
+    else:
+        order, ptr = op.task_groups()
+        cs = c[order]
+        # one weight per task (no sample weights): X_t^T X_t, no scaled copy
+        first = cs[np.minimum(ptr[:-1], max(cs.size - 1, 0))] if cs.size else cs
+        uniform = bool(np.all(cs == np.repeat(first, np.diff(ptr))))
+        Xr = task_blocks(X, op) if X2 is X and uniform else None
     if Xr is not None:
-        D = None if d is None else d[order].reshape(T, -1)
+        D = None if d is None else (d if order is None else d[order]).reshape(T, -1)
         Q, XtD = block_grams(Xr, first, D)
         if centred:
             Q -= task_c[:, None, None] * (xmean[:, :, None] * xmean[:, None, :])

@@ -10,7 +10,9 @@ and the penalty allow it, FISTA otherwise.
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
+from sklearn.utils.validation import _assert_all_finite
 
+from ._block_gram import kernel_reads_all_rows
 from .bcd import BCDSolver, _gram_costs_many_gradients, _use_gram
 from .design import DesignOperator
 from .fista import solve_fista
@@ -123,12 +125,22 @@ class ProblemSolver:
     fit_intercept : bool
     path : bool
         Many penalties will follow (lets BCD amortise a Gram matrix).
+    finite_pending : str or None
+        The estimator's name (for the error message) when input validation
+        has not checked that ``X`` is finite (see
+        :func:`~skmtl._validation.validate_X`'s ``defer_finite``): the
+        first :meth:`solve` does, before any solver reads ``X``.
     """
 
-    def __init__(self, X, op, datafit, *, fit_intercept=True, path=False):
+    def __init__(self, X, op, datafit, *, fit_intercept=True, path=False,
+                 finite_pending=None):  # fmt: skip
+        self.finite_pending = finite_pending
         self.shift = None
         if fit_intercept:
             X, op, self.shift = _recentre_offset_columns(X, op)
+            if finite_pending:  # (the offset check read X's column sums)
+                self.X = X
+                self._check_X_finite(op.column_stats())
         self.X, self.op, self.datafit = X, op, datafit
         self.fit_intercept = fit_intercept
         self.path = path
@@ -156,6 +168,23 @@ class ProblemSolver:
             and _use_gram(self.X, op, T, T)
             and not _gram_costs_many_gradients(self.X, op, T, T)
         )
+
+    def _grams_cover_X(self):
+        """Does the per-task Gram kernel read every row of ``X``?"""
+        op = self.op
+        return op.row_ptr is not None and kernel_reads_all_rows(
+            self.X, op.entry_row, op.entry_task, self.datafit.c, op.n_tasks
+        )
+
+    def _check_X_finite(self, sums):
+        """The deferred finite check of ``X`` from ``sums``, values that are
+        finite when ``X`` is (its column sums, or the diagonals of Grams of
+        all its rows: NaN and infinities propagate); where they are not,
+        scikit-learn's check of ``X`` itself raises its usual error (an
+        overflow of finite values passes, as in input validation)."""
+        name, self.finite_pending = self.finite_pending, None
+        if not np.isfinite(sums).all():
+            _assert_all_finite(self.X, input_name="X", estimator_name=name)
 
     def _gram_solver(self):
         """A Gram-mode BCD solver: its Gram state serves the exact solve and
@@ -195,6 +224,9 @@ class ProblemSolver:
         if fresh:
             Z0 = np.zeros(shape)
         method = choose_solver(solver, self.datafit, penalty, gram=self._gram_fits)
+        gram_fista = method == "fista" and self._use_gram_fista(penalty)
+        if self.finite_pending and not (gram_fista and self._grams_cover_X()):
+            self._check_X_finite(self.op.column_stats())
         if method == "exact":
             if self._gram is None:
                 self._gram = self._gram_solver()
@@ -239,10 +271,12 @@ class ProblemSolver:
                 )  # fmt: skip
                 # (handed over before any Newton step: plain FISTA)
                 method = "fista" if n_newton <= 1 else "prox_newton+fista"
-        elif self._use_gram_fista(penalty):
+        elif gram_fista:
             # per-task Grams: each iteration costs O(T p^2), not O(n p)
             if self._gram is None:
                 self._gram = self._gram_solver()
+            if self.finite_pending:  # (the kernel read every row)
+                self._check_X_finite(self._gram.Q.diagonal(axis1=1, axis2=2))
             res = solve_fista_gram(
                 self._gram.gram_state(), penalty, Z0, max_iter=max_iter, tol=tol,
                 verbose=verbose,

@@ -18,6 +18,7 @@ from .._dask import any_dask, is_dask_collection
 from .._solvers.dispatch import ProblemSolver
 from .._solvers.penalties import make_penalty
 from .._validation import (
+    FINITE_PENDING,
     check_labels_finite,
     check_targets,
     check_task_weights,
@@ -70,8 +71,13 @@ def fit_penalized(estimator, X, data, loss, penalty_name, column_stats=None):
     parameters: each penalty reads the hyperparameters it declares), solves
     from the warm start, and stores the result on ``estimator``.
     ``column_stats``: ``X``'s column statistics from input validation
-    (see :func:`~skmtl.linear_model._setup.make_problem`).
+    (see :func:`~skmtl.linear_model._setup.make_problem`), or
+    ``FINITE_PENDING``: validation left the finite check of ``X`` to the
+    solver (:class:`~skmtl._solvers.dispatch.ProblemSolver`).
     """
+    finite_pending = isinstance(column_stats, str) and column_stats == FINITE_PENDING
+    if finite_pending:
+        column_stats = None
     T = data.n_tasks
     out_dtype = np.float32 if X.dtype == np.float32 else np.float64
     task_weights = check_task_weights(estimator.task_weights, T)
@@ -82,7 +88,10 @@ def fit_penalized(estimator, X, data, loss, penalty_name, column_stats=None):
     # a warm start after a fit that stopped on max_iter continues that run
     # (same working set and pending epochs): k + k epochs equal 2k
     resume = getattr(estimator, "_solver_resume", None) if Z0 is not None else None
-    solver = ProblemSolver(X, op, datafit, fit_intercept=estimator.fit_intercept)
+    solver = ProblemSolver(
+        X, op, datafit, fit_intercept=estimator.fit_intercept,
+        finite_pending=type(estimator).__name__ if finite_pending else None,
+    )  # fmt: skip
     result = solver.solve(
         penalty, Z0, b0, solver=estimator.solver, max_iter=estimator.max_iter,
         tol=estimator.tol, verbose=estimator.verbose,
@@ -201,7 +210,7 @@ class MultiTaskLinearMixin:
 
     def _validate_fit_data(
         self, X, Y, sample_weight=None, return_column_stats=False,
-        targets_product=False,
+        targets_product=False, defer_finite=False,
     ):  # fmt: skip
         """Validate ``(X, Y, sample_weight)``; set ``n_tasks_``, ``task_names_``.
 
@@ -210,10 +219,12 @@ class MultiTaskLinearMixin:
         when validation computed them (see :func:`~skmtl._validation.validate_X`),
         else None; with ``targets_product=True`` as well, their pass also
         computes ``X``'s product with ``Y`` where it can (read by block
-        coordinate descent for its first gradient)."""
+        coordinate descent for its first gradient). ``defer_finite``: see
+        :func:`~skmtl._validation.validate_X` (the stats are then
+        ``FINITE_PENDING``: :func:`fit_penalized` checks)."""
         X = validate_X(
             self, X, reset=True, return_column_stats=return_column_stats,
-            targets=Y if targets_product else None,
+            targets=Y if targets_product else None, defer_finite=defer_finite,
         )  # fmt: skip
         X, stats = X if return_column_stats else (X, None)
         Y2, is_1d, task_names = check_targets(

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._dask import any_dask
 from .._solvers.penalties import PENALTIES
+from .._solvers.penalties._base import Penalty
 from ._base import BaseMultiTaskRegressor, fit_penalized
 
 #: Estimator parameters that only some penalties read (each penalty declares
@@ -59,6 +60,23 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
             and not (self.warm_start and hasattr(self, "coef_"))
         )
 
+    def _finite_check_in_solver(self):
+        """May validation leave the finite check of ``X`` to the solver? For
+        a penalty that reads nothing of ``X`` before the solver (no
+        ``setup``) and that FISTA solves (not feature-separable, with a duality
+        gap): on per-task data the per-task Grams' pass over ``X`` then
+        serves as the check (:meth:`~skmtl._solvers.dispatch.ProblemSolver.solve`),
+        else the solver checks ``X`` before its first use."""
+        name = self._penalty_name()
+        cls = PENALTIES.get(name) if isinstance(name, str) else None
+        return bool(
+            cls is not None
+            and cls.setup is Penalty.setup
+            and not cls.separable
+            and cls.has_gap
+            and cls.n_parts == 1
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -83,9 +101,11 @@ class _PenalizedLinearRegression(BaseMultiTaskRegressor):
             from .._dask._fit import fit_penalized_dask
 
             return fit_penalized_dask(self, X, y, sample_weight, self._penalty_name())
+        targets_product = self._first_gradient_in_validation(sample_weight)
         X, _, data, stats = self._validate_fit_data(
             X, y, sample_weight, return_column_stats=True,
-            targets_product=self._first_gradient_in_validation(sample_weight),
+            targets_product=targets_product,
+            defer_finite=not targets_product and self._finite_check_in_solver(),
         )  # fmt: skip
         return fit_penalized(
             self, X, data, "squared", self._penalty_name(), column_stats=stats
