@@ -337,6 +337,30 @@ def _gram_epoch_problem(T, start):
 _STOPS = [(50, 1e-3, 0.3), (50, 1e-6, 1e-5), (3, 0.0, 0.0)]
 
 
+def _epoch_loop_outcomes(T, start, both, keeps_going, run_kernel):
+    """Run ``run_kernel(Q, k, XtY, W, ws, params, budget, target, tol)``
+    (returns ``(used, ratio, finished, QW or None)``) against numpy's loop
+    for each stopping setting of ``_STOPS``: the same iterates, epoch
+    count, last update ratio, stopping decision and ``QW = k_t Q W[t]``;
+    returns the set of ``(epochs, finished)`` seen."""
+    Q, k, XtY, lam, W0, ws = _gram_epoch_problem(T, start)
+    params = np.array([lam, 0.0])
+    outcomes = set()
+    for budget, target, tol in _STOPS:
+        W_ref, used_ref, ratio_ref, fin_ref = _numpy_gram_epochs(
+            Q, k, XtY, W0, ws, lam, budget, target, tol, both, keeps_going
+        )
+        W = W0.copy()
+        used, ratio, fin, QW = run_kernel(Q, k, XtY, W, ws, params, budget, target, tol)
+        assert (used, fin) == (used_ref, fin_ref)
+        assert_allclose(ratio, ratio_ref, rtol=1e-9, atol=1e-12)
+        assert_allclose(W, W_ref, atol=1e-11)
+        if QW is not None:
+            assert_allclose(QW, k[:, None] * (W @ Q), atol=1e-11)
+        outcomes.add((used, fin))
+    return outcomes
+
+
 @pytest.mark.parametrize("T", [1, 3, 6])
 @pytest.mark.parametrize("both", [True, False])
 @pytest.mark.parametrize("start", ["zero", "dense"])
@@ -346,27 +370,18 @@ def test_gram_epoch_loop_is_the_numpy_loop(T, both, start, dot_frac):
     count, last update ratio and stopping decision, keep ``QW = k_t Q
     W[t]``, and stop before an epoch once the support reaches
     ``dot_support``."""
-    Q, k, XtY, lam, W0, ws = _gram_epoch_problem(T, start)
-    p = Q.shape[0]
-    params = np.array([lam, 0.0])
+    p = _gram_epoch_problem(T, start)[0].shape[0]
     dot_support = dot_frac * p
-    outcomes = set()
-    for budget, target, tol in _STOPS:
-        W_ref, used_ref, ratio_ref, fin_ref = _numpy_gram_epochs(
-            Q, k, XtY, W0, ws, lam, budget, target, tol, both,
-            lambda s: s < dot_support,
-        )  # fmt: skip
-        W = W0.copy()
-        QW = k[:, None] * (W0 @ Q)
+
+    def run(Q, k, XtY, W, ws, params, budget, target, tol):
+        QW = k[:, None] * (W @ Q)
         used, ratio, fin = bcd._gram_epochs(
             Q[None], np.zeros(T, dtype=np.int64), k, XtY, QW, W, ws, CODE_L21,
             params, budget, target, tol, both, dot_support,
         )  # fmt: skip
-        assert (used, fin) == (used_ref, fin_ref)
-        assert_allclose(ratio, ratio_ref, rtol=1e-9, atol=1e-12)
-        assert_allclose(W, W_ref, atol=1e-11)
-        assert_allclose(QW, k[:, None] * (W @ Q), atol=1e-11)
-        outcomes.add((used, fin))
+        return used, ratio, fin, QW
+
+    outcomes = _epoch_loop_outcomes(T, start, both, lambda s: s < dot_support, run)
     if dot_frac == np.inf:  # (no hand-over: the three settings stop differently)
         assert len(outcomes) > 1
 
@@ -378,24 +393,16 @@ def test_gram_dot_epoch_loop_is_the_numpy_loop(T, start, dot_frac):
     """Several dot-product Gram epochs in one call: numpy's iterates, epoch
     count, last update ratio and stopping decision (the *or* rule), run
     while the support has at least ``dot_support`` features."""
-    Q, k, XtY, lam, W0, ws = _gram_epoch_problem(T, start)
-    p = Q.shape[0]
-    params = np.array([lam, 0.0])
+    p = _gram_epoch_problem(T, start)[0].shape[0]
     dot_support = dot_frac * p
-    outcomes = set()
-    for budget, target, tol in _STOPS:
-        W_ref, used_ref, ratio_ref, fin_ref = _numpy_gram_epochs(
-            Q, k, XtY, W0, ws, lam, budget, target, tol, False,
-            lambda s: s >= dot_support,
-        )  # fmt: skip
-        W = W0.copy()
+
+    def run(Q, k, XtY, W, ws, params, budget, target, tol):
         used, ratio, fin = bcd._gram_dot_epochs(
             Q, k, XtY, W, ws, CODE_L21, params, budget, target, tol, dot_support
         )
-        assert (used, fin) == (used_ref, fin_ref)
-        assert_allclose(ratio, ratio_ref, rtol=1e-9, atol=1e-12)
-        assert_allclose(W, W_ref, atol=1e-11)
-        outcomes.add((used, fin))
+        return used, ratio, fin, None
+
+    outcomes = _epoch_loop_outcomes(T, start, False, lambda s: s >= dot_support, run)
     if dot_frac == 0.0:  # (no hand-over: the three settings stop differently)
         assert len(outcomes) > 1
 
