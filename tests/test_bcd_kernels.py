@@ -523,7 +523,6 @@ def test_outer_stats_are_the_numpy_formulas():
             assert n_viol == int(np.sum(v > 0))
             assert np.array_equal(vmax, v.max(), equal_nan=True)
             assert bcd._support_size(W) == support.size
-            assert bcd._count_support(W) == support.size
 
 
 @pytest.mark.parametrize("mu", [0.0, 0.7])

@@ -319,7 +319,7 @@ def _epoch_gram_dot(Q, k, XtY, W, ws, code, params):
 
 
 @njit(cache=True)
-def _count_support(W):
+def _support_size(W):
     """Number of non-zero columns of ``W`` (T, p), without allocating."""
     T, p = W.shape
     k = 0
@@ -351,7 +351,7 @@ def _gram_epochs(
     """
     used = 0
     ratio = np.inf
-    while used < budget and _count_support(W) < dot_support:
+    while used < budget and _support_size(W) < dot_support:
         v, dw, wm = _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params)
         used += 1
         ratio = dw / wm if wm > 0 else 0.0
@@ -373,7 +373,7 @@ def _gram_dot_epochs(
     finished)``."""
     used = 0
     ratio = np.inf
-    while used < budget and _count_support(W) >= dot_support:
+    while used < budget and _support_size(W) >= dot_support:
         v, dw, wm = _epoch_gram_dot(Q, k, XtY, W, ws, code, params)
         used += 1
         ratio = dw / wm if wm > 0 else 0.0
@@ -396,12 +396,6 @@ def _support(W):
                 k += 1
                 break
     return support[:k].copy()
-
-
-@njit(cache=True)
-def _support_size(W):
-    """Number of non-zero columns of ``W`` (T, p)."""
-    return _support(W).shape[0]
 
 
 @njit(cache=True)
@@ -1122,7 +1116,7 @@ class BCDSolver:
         used, ratio, finished = 0, np.inf, False
         while used < budget and not finished:
             left = budget - used
-            if shared_dot and _count_support(self.W) >= dot_support:
+            if shared_dot and _support_size(self.W) >= dot_support:
                 n, r, finished = _gram_dot_epochs(
                     self.Q[0], self.k, self.XtY, self.W, ws, code, params, left,
                     target, update_tol, dot_support,
