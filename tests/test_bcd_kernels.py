@@ -648,3 +648,69 @@ def test_l21_row_update_is_the_prox_step_and_returns_the_violation(T, pen):
         assert_allclose(out, expected, rtol=1e-13, atol=1e-15)
         row_update(CODE_L21, pen.params, w, g, np.zeros(T), out)
         assert not out.any()
+
+
+_COMPILE_ORDER_SCRIPT = """
+import hashlib, sys
+import numpy as np
+from skmtl._solvers import bcd
+from skmtl._solvers.penalties._rows import CODE_L21
+
+rng = np.random.default_rng(0)
+n, p, T = 60, 12, 3
+X = np.asfortranarray(rng.standard_normal((n, p)))
+R = np.asfortranarray(rng.standard_normal((n, T)))
+Q = X.T @ X / n
+XtY = rng.standard_normal((T, p))
+W0 = 0.1 * rng.standard_normal((T, p))
+ws = np.arange(p, dtype=np.int64)
+k, params = np.ones(T), np.array([0.05, 0.0])
+H = np.full((T, p), float(n))
+
+
+def gram():
+    W, QW = W0.copy(), k[:, None] * (W0 @ Q)
+    slot = np.zeros(T, dtype=np.int64)
+    bcd._epoch_gram(Q[None], slot, k, XtY, QW, W, ws, CODE_L21, params)
+    return W
+
+
+def dot():
+    W = W0.copy()
+    bcd._epoch_gram_dot(Q, k, XtY, W, ws, CODE_L21, params)
+    return W
+
+
+def full():
+    W, Rw = W0.copy(), R.copy(order="F")
+    s, m = np.ones(n), np.zeros(p)
+    bcd._epoch_full(X, s, k / n, Rw, W, H, m, ws, CODE_L21, params, True)
+    return W
+
+
+kernels = {"gram": gram, "dot": dot, "full": full}
+out = {name: kernels[name]() for name in sys.argv[1].split(",")}
+for name in sorted(out):
+    print(name, hashlib.sha256(out[name].tobytes()).hexdigest())
+"""
+
+
+def test_epoch_kernels_do_not_depend_on_the_compile_order(tmp_path):
+    """With a fresh numba cache, compiling the dot-product or full-label
+    epoch before the Gram epoch must not change any kernel's results: a
+    kernel compiled with fast-math flags once handed them to the row
+    update it shares with the others (whose bits then depended on which
+    kernel a process compiled first)."""
+    import os
+    import subprocess
+    import sys
+
+    def run(order, cache):
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / cache)}
+        done = subprocess.run(
+            [sys.executable, "-c", _COMPILE_ORDER_SCRIPT, order],
+            capture_output=True, text=True, env=env, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    assert run("dot,full,gram", "a") == run("gram,full,dot", "b")

@@ -139,7 +139,7 @@ def _epoch_residual(X, row_ptr, entry_task, c, r, W, H, xmean, ws, code, params)
     return max_viol, d_w_max, w_max
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})
 def _column_axpys(X, j, mj, delta, R):
     """``R[:, t] -= (X[:, j] - mj) delta[t]`` for the ``t`` with ``delta[t] !=
     0``, four columns per pass where four in a row change (each ``X`` value
@@ -171,14 +171,20 @@ def _column_axpys(X, j, mj, delta, R):
             t += 1
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
+@njit(cache=True)
 def _epoch_full(X, s, k, R, W, H, m, ws, code, params, uniform):
     """Epoch when every label is present: ``c_(i,t) = s_i k_t`` and ``R`` is
     the ``(n, T)`` Fortran-ordered residual, so the block gradient is ``T``
     contiguous dot products and the update ``T`` axpys (no per-entry
     indexing). ``uniform``: every ``s_i`` is ``s_0`` (no sample weights), the
-    dot products skip ``s``. Reassociation only reorders the dot products'
-    sums."""
+    dot products skip ``s``.
+
+    No fast-math flags here (nor on the other epochs): numba compiles the
+    helpers a kernel calls with that kernel's flags, so one epoch's flags
+    reached :func:`row_update`, shared by every epoch, and its bits
+    depended on which kernel a fresh cache compiled first. The helpers
+    that want flags carry their own (:func:`dots_with_rows`,
+    :func:`_column_axpys`)."""
     T = W.shape[0]
     g = np.empty(T)
     w_old = np.empty(T)
@@ -286,7 +292,7 @@ def _epoch_gram(Q, slot, k, XtY, QW, W, ws, code, params):
     return max_viol, d_w_max, w_max
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
+@njit(cache=True)
 def _epoch_gram_dot(Q, k, XtY, W, ws, code, params):
     """:func:`_epoch_gram` on one shared Gram ``Q`` ``(p, p)`` (task ``t``'s
     Hessian ``k_t Q``) without ``QW``: each feature's gradient ``k_t Q[j] .
@@ -295,8 +301,8 @@ def _epoch_gram_dot(Q, k, XtY, W, ws, code, params):
     No stores but ``W``'s: faster than the ``T`` axpys into ``QW`` on wide
     Grams (measured per epoch, every feature active: 0.14 against 0.21 ms
     at p = 400, T = 10; 0.054 against 0.079 at p = 200; the same at p =
-    50). The caller recomputes ``QW`` when it needs it. Reassociation only
-    reorders the dot products' sums."""
+    50). The caller recomputes ``QW`` when it needs it. No fast-math flags
+    (see :func:`_epoch_full`)."""
     T, p = W.shape
     g = np.empty(T)
     h = np.empty(T)
@@ -345,9 +351,8 @@ def _gram_epochs(
     with :func:`_gram_dot_epochs`. Returns ``(epochs, ratio of the last
     epoch (inf without one), finished)``.
 
-    (Each loop calls one epoch kernel only: compiled next to the fastmath
-    dot-product epoch, the axpy epoch's row updates were contracted to FMAs,
-    which changed its bits.)
+    (Each loop calls one epoch kernel only; no epoch kernel carries
+    fast-math flags, see :func:`_epoch_full`.)
     """
     used = 0
     ratio = np.inf
